@@ -43,9 +43,10 @@ int pop3_check_arg(const char *arg, size_t len, bool allow_space, const char **m
  * `keyword` is 3 or 4 letters (RFC 2449 keyword = 3*4VCHAR; letters only here).
  * `args` holds `nargs` NUL-terminated strings; every argument but the last must be free
  * of spaces, the last may contain them (PASS). The whole line must fit in `max`
- * octets with its CRLF (POP3_COMMAND_MAX unless a larger capability limit applies) and in
- * `cap`. Returns POP3_OK and sets `*out_len`, or POP3_EUSAGE (bad keyword or argument)
- * or POP3_ELIMIT (too long) with `*message` (may be NULL) set; `out` is then untouched.
+ * octets with its CRLF (POP3_COMMAND_MAX unless a larger capability limit applies; 0 means
+ * POP3_COMMAND_MAX) and in `cap`. Returns POP3_OK and sets `*out_len`, or POP3_EUSAGE (bad
+ * keyword or argument) or POP3_ELIMIT (too long) with `*message` (may be NULL) set; `out` is
+ * then untouched.
  */
 int pop3_encode_command(char *out, size_t cap, size_t *out_len, size_t max, const char *keyword,
                         const char *const *args, size_t nargs, const char **message);
