@@ -37,10 +37,10 @@ static int starts_with(const char *line, size_t len, const char *word)
     return 2;
 }
 
-/* rchar = %x20-2E / %x30-5C / %x5E-7F (RFC 2449 section 9): no "/" and no "]". */
+/* rchar = %x21-2E / %x30-5C / %x5E-7F (RFC 2449 section 9): no SP, "/" or "]". */
 static int is_rchar(unsigned char c)
 {
-    return c >= 0x20 && c <= 0x7F && c != '/' && c != ']';
+    return c >= 0x21 && c <= 0x7F && c != '/' && c != ']';
 }
 
 size_t pop3_parse_resp_code(const char *text, size_t len, pop3_resp_code *code,

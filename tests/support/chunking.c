@@ -204,7 +204,8 @@ char *pop3t_chunked(const char *in, size_t len, const pop3_expect *expects, size
                     const pop3_decoder_options *opt, size_t size)
 {
     size_t n = len / size + 1;
-    size_t *cuts = malloc(n * sizeof *cuts);
+    size_t *cuts = calloc(n, sizeof *cuts);
+    if (!cuts) abort();
     size_t k = 0;
     for (size_t at = size; at < len; at += size)
         cuts[k++] = at;
