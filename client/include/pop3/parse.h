@@ -92,7 +92,8 @@ typedef struct pop3_listing {
 /* Start an empty listing of LIST lines (uidl false) or UIDL lines (uidl true). */
 void pop3_listing_init(pop3_listing *l, bool uidl);
 
-/* Free everything the listing owns; it is then empty and may be reused. */
+/* Free everything the listing owns; it is then empty and may be reused (the uidl,
+ * strict and max_entries settings are kept). */
 void pop3_listing_free(pop3_listing *l);
 
 /*
@@ -105,7 +106,8 @@ void pop3_listing_free(pop3_listing *l);
  */
 int pop3_listing_add(pop3_listing *l, const char *line, size_t len);
 
-/* The entry for message `msgno`, or NULL. */
+/* The entry for message `msgno`, or NULL. Owned by the listing; valid until the next
+ * pop3_listing_add or pop3_listing_free (entries may move when the listing grows). */
 const pop3_listing_entry *pop3_listing_find(const pop3_listing *l, uint64_t msgno);
 
 /* One capability: its tag and parameters, views into the capa's own storage. */
@@ -129,6 +131,7 @@ typedef struct pop3_capa {
 } pop3_capa;
 
 void pop3_capa_init(pop3_capa *c);
+/* Free the storage; the capa is then empty and may be reused (max_caps is kept). */
 void pop3_capa_free(pop3_capa *c);
 
 /* Forget every capability (after STLS, RFC2595-4.7) while keeping the limits. */
@@ -141,10 +144,13 @@ void pop3_capa_clear(pop3_capa *c);
  */
 int pop3_capa_add(pop3_capa *c, const char *line, size_t len);
 
-/* The capability named `name` (case-insensitive, NUL-terminated), or NULL. */
+/* The capability named `name` (case-insensitive, NUL-terminated), or NULL; the first
+ * when several lines share the tag. It and its views are owned by the capa and valid
+ * until the next pop3_capa_add, pop3_capa_clear or pop3_capa_free. */
 const pop3_capability *pop3_capa_find(const pop3_capa *c, const char *name);
 
-/* True when capability `name` lists parameter `param` (case-insensitive): SASL PLAIN. */
+/* True when capability `name` lists parameter `param` (case-insensitive): SASL PLAIN.
+ * Every line with that tag is searched. */
 bool pop3_capa_has_param(const pop3_capa *c, const char *name, const char *param);
 
 /*
