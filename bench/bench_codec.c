@@ -18,7 +18,7 @@
 #include "pop3/wire.h"
 
 #define CHUNK (64u * 1024u)
-#define LINE 76u
+#define LINE  76u
 
 static double now(void)
 {
@@ -39,7 +39,8 @@ static size_t build(char *buf, size_t target, size_t *body)
         seed = seed * 1103515245u + 12345u;
         int dotted = (seed >> 16) % 100 < 3;
         if (dotted) buf[n++] = '.'; /* the stuffing octet */
-        for (unsigned i = 0; i < LINE - 2; i++) buf[n + i] = (char)('a' + (i + out) % 26);
+        for (unsigned i = 0; i < LINE - 2; i++)
+            buf[n + i] = (char)('a' + (i + out) % 26);
         if (dotted) buf[n] = '.';
         buf[n + LINE - 2] = '\r';
         buf[n + LINE - 1] = '\n';
@@ -133,8 +134,9 @@ int main(int argc, char **argv)
     }
     double mb = (double)len / 1e6;
     double dec = mb / best_dec, scan = mb / best_scan;
-    printf("body: %zu MiB wire, %zu lines of %u octets, 3%% dot-stuffed, 64 KiB chunks, best of %d\n",
-           mib, lines, LINE, rounds);
+    printf(
+        "body: %zu MiB wire, %zu lines of %u octets, 3%% dot-stuffed, 64 KiB chunks, best of %d\n",
+        mib, lines, LINE, rounds);
     printf("pop3_decode   %9.1f MB/s\n", dec);
     printf("memchr lines  %9.1f MB/s\n", scan);
     printf("ratio decoder/memchr: %.2f (target >= 0.50)\n", dec / scan);
