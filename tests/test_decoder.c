@@ -183,7 +183,10 @@ static const row rows[] = {
      DEF,
      "STATUS ERR code=AUTH[AUTH] text= q=0\nEOF-IDLE\n"},
     /* RFC 2449 section 9: rchar excludes SP, so "[not a code]" is text. */
-    {"code_with_space_is_text", IN("-ERR [not a code] x\r\n"), {S1}, DEF,
+    {"code_with_space_is_text",
+     IN("-ERR [not a code] x\r\n"),
+     {S1},
+     DEF,
      "STATUS ERR text=[not a code] x q=0\nEOF-IDLE\n"},
     /* RFC 2595 section 4 STLS. */
     {"rfc2595_stls",

@@ -117,8 +117,8 @@ static void check(const char *in, size_t len, bool crlf)
 
 Test(roundtrip, fixed_cases)
 {
-    static const char *cases[] = {"",        ".",      "..",         ".\r\n",     "\r\n.\r\n",
-                                  "a\n.\n",  ".\r",    "\n",         "..\r\n..x", "a\r\n.\rb",
+    static const char *cases[] = {"",        ".",      "..",          ".\r\n",     "\r\n.\r\n",
+                                  "a\n.\n",  ".\r",    "\n",          "..\r\n..x", "a\r\n.\rb",
                                   "x\0.\n.", "\r\r\n", ".\n.\n.\r\n", "a.\r\n"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len = strlen(cases[i]);
