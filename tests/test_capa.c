@@ -96,7 +96,7 @@ Test(capa, table_rfc2449_rfc5034_lines)
 {
     for (size_t i = 0; i < sizeof capa_rows / sizeof capa_rows[0]; i++) {
         const struct capa_row *r = &capa_rows[i];
-        pop3_capa c;
+        pop3_capa_set c;
         pop3_capa_init(&c);
         int rc = pop3_capa_add(&c, r->in, r->len);
         cr_expect_eq(rc, r->rc, "%s: rc %d, want %d", r->what, rc, r->rc);
@@ -125,7 +125,7 @@ Test(capa, table_rfc2449_rfc5034_lines)
 /* The whole RFC 2449 section 5 response, then look-ups as a client makes them. */
 Test(capa, rfc2449_5_example_list_and_case_insensitive_lookup)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     for (size_t i = 0; i < 9; i++)
         cr_assert_eq(pop3_capa_add(&c, capa_rows[i].in, capa_rows[i].len), POP3_OK);
@@ -158,7 +158,7 @@ Test(capa, rfc2449_5_example_list_and_case_insensitive_lookup)
 
 Test(capa, lower_case_server_lines_found_by_upper_case_names)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_assert_eq(pop3_capa_add(&c, IN("sasl plain login")), POP3_OK);
     cr_assert_eq(pop3_capa_add(&c, IN("stls")), POP3_OK);
@@ -171,7 +171,7 @@ Test(capa, lower_case_server_lines_found_by_upper_case_names)
 
 Test(capa, has_param_looks_at_every_line_with_the_tag)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_assert_eq(pop3_capa_add(&c, IN("SASL PLAIN")), POP3_OK);
     cr_assert_eq(pop3_capa_add(&c, IN("SASL XOAUTH2")), POP3_OK);
@@ -186,7 +186,7 @@ Test(capa, long_implementation_line_kept)
     char line[600 + 16];
     memcpy(line, "IMPLEMENTATION ", 15);
     memset(line + 15, 'x', 600 - 15);
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_assert_eq(pop3_capa_add(&c, line, 600), POP3_OK);
     const pop3_capability *cap = pop3_capa_find(&c, "implementation");
@@ -199,7 +199,7 @@ Test(capa, long_implementation_line_kept)
 
 Test(capa, max_caps_at_limit_ok_past_limit_elimit)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     c.max_caps = 3;
     cr_expect_eq(pop3_capa_add(&c, IN("TOP")), POP3_OK);
@@ -214,7 +214,7 @@ Test(capa, max_caps_at_limit_ok_past_limit_elimit)
 
 Test(capa, default_max_caps_256)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_expect_eq(c.max_caps, 256);
     char line[32];
@@ -233,7 +233,7 @@ Test(capa, default_max_caps_256)
  */
 Test(capa, views_stay_valid_across_growth)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     c.max_caps = 200;
     char line[512];
@@ -264,7 +264,7 @@ Test(capa, views_stay_valid_across_growth)
 /* A caller may add a line that is one of our own views; growth must not free it first. */
 Test(capa, re_adding_own_line_view_while_growing)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_assert_eq(pop3_capa_add(&c, IN("SASL PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER")), POP3_OK);
     for (int i = 0; i < 100; i++) {
@@ -282,7 +282,7 @@ Test(capa, re_adding_own_line_view_while_growing)
 /* RFC2595-4.7: after STLS the client forgets what it knew and asks again. */
 Test(capa, clear_forgets_capabilities_keeps_limit)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     c.max_caps = 2;
     cr_assert_eq(pop3_capa_add(&c, IN("SASL DIGEST-MD5 GSSAPI ANONYMOUS")), POP3_OK);
@@ -303,7 +303,7 @@ Test(capa, clear_forgets_capabilities_keeps_limit)
 
 Test(capa, free_keeps_limit_and_allows_reuse)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     c.max_caps = 1;
     cr_assert_eq(pop3_capa_add(&c, IN("TOP")), POP3_OK);
@@ -320,7 +320,7 @@ Test(capa, free_keeps_limit_and_allows_reuse)
 
 Test(capa, empty_list_finds_nothing)
 {
-    pop3_capa c;
+    pop3_capa_set c;
     pop3_capa_init(&c);
     cr_expect_null(pop3_capa_find(&c, "TOP"));
     cr_expect(!pop3_capa_has_param(&c, "SASL", "PLAIN"));

@@ -65,13 +65,13 @@ static void rebase(pop3_view *v, const char *from, char *to)
     v->ptr = to + (v->ptr - from);
 }
 
-void pop3_capa_init(pop3_capa *c)
+void pop3_capa_init(pop3_capa_set *c)
 {
     memset(c, 0, sizeof *c);
     c->max_caps = CAPA_DEFAULT_MAX_CAPS;
 }
 
-void pop3_capa_free(pop3_capa *c)
+void pop3_capa_free(pop3_capa_set *c)
 {
     free(c->caps);
     free(c->store);
@@ -81,7 +81,7 @@ void pop3_capa_free(pop3_capa *c)
     c->max_caps = max_caps;
 }
 
-void pop3_capa_clear(pop3_capa *c)
+void pop3_capa_clear(pop3_capa_set *c)
 {
     /* The blocks are kept for the next CAPA response, which is usually the same size. */
     c->count = 0;
@@ -89,7 +89,7 @@ void pop3_capa_clear(pop3_capa *c)
     c->params_len = 0;
 }
 
-static int reserve_caps(pop3_capa *c)
+static int reserve_caps(pop3_capa_set *c)
 {
     if (c->count < c->caps_cap) return POP3_OK;
     size_t cap = grow_cap(c->caps_cap, c->count + 1, CAPA_MIN_CAPS, sizeof *c->caps);
@@ -102,7 +102,7 @@ static int reserve_caps(pop3_capa *c)
     return POP3_OK;
 }
 
-static int reserve_params(pop3_capa *c, size_t n)
+static int reserve_params(pop3_capa_set *c, size_t n)
 {
     if (n <= c->params_cap - c->params_len) return POP3_OK;
     if (n > SIZE_MAX - c->params_len) return POP3_ENOMEM;
@@ -127,7 +127,7 @@ static int reserve_params(pop3_capa *c, size_t n)
  * `line` may point into the store itself (a caller re-adding one of our own views): it
  * is copied before the old block is freed.
  */
-static char *store_append(pop3_capa *c, const char *line, size_t len)
+static char *store_append(pop3_capa_set *c, const char *line, size_t len)
 {
     if (len > SIZE_MAX - c->store_len) return NULL;
     if (c->store_len + len <= c->store_cap) {
@@ -155,7 +155,7 @@ static char *store_append(pop3_capa *c, const char *line, size_t len)
     return dst;
 }
 
-int pop3_capa_add(pop3_capa *c, const char *line, size_t len)
+int pop3_capa_add(pop3_capa_set *c, const char *line, size_t len)
 {
     /* Count the words first so that every block is reserved before anything changes:
      * an error leaves the list as it was. */
@@ -195,7 +195,7 @@ int pop3_capa_add(pop3_capa *c, const char *line, size_t len)
     return POP3_OK;
 }
 
-const pop3_capability *pop3_capa_find(const pop3_capa *c, const char *name)
+const pop3_capability *pop3_capa_find(const pop3_capa_set *c, const char *name)
 {
     for (size_t i = 0; i < c->count; i++) {
         if (view_eq_ci(c->caps[i].name, name)) return &c->caps[i];
@@ -203,7 +203,7 @@ const pop3_capability *pop3_capa_find(const pop3_capa *c, const char *name)
     return NULL;
 }
 
-bool pop3_capa_has_param(const pop3_capa *c, const char *name, const char *param)
+bool pop3_capa_has_param(const pop3_capa_set *c, const char *name, const char *param)
 {
     /* Every line with the tag counts: a server may split "SASL" over several lines. */
     for (size_t i = 0; i < c->count; i++) {

@@ -8,7 +8,7 @@
  * UIDs and extra spaces, Q44 a greeting of a million "<" in linear time).
  *
  * The line parsers take one line without its line end (as pop3_decode gives it) and
- * allocate nothing. The collections (pop3_listing, pop3_capa) allocate, within limits.
+ * allocate nothing. The collections (pop3_listing, pop3_capa_set) allocate, within limits.
  */
 #ifndef POP3_PARSE_H
 #define POP3_PARSE_H
@@ -118,7 +118,7 @@ typedef struct pop3_capability {
     pop3_view line; /* the whole line as received */
 } pop3_capability;
 
-typedef struct pop3_capa {
+typedef struct pop3_capa_set {
     pop3_capability *caps;
     size_t count;
     size_t max_caps; /* limit on capability lines (256); exceeding it is POP3_ELIMIT */
@@ -128,30 +128,30 @@ typedef struct pop3_capa {
     size_t store_len, store_cap;
     pop3_view *params;
     size_t params_len, params_cap;
-} pop3_capa;
+} pop3_capa_set;
 
-void pop3_capa_init(pop3_capa *c);
+void pop3_capa_init(pop3_capa_set *c);
 /* Free the storage; the capa is then empty and may be reused (max_caps is kept). */
-void pop3_capa_free(pop3_capa *c);
+void pop3_capa_free(pop3_capa_set *c);
 
 /* Forget every capability (after STLS, RFC2595-4.7) while keeping the limits. */
-void pop3_capa_clear(pop3_capa *c);
+void pop3_capa_clear(pop3_capa_set *c);
 
 /*
  * pop3_capa_add - parse and keep one CAPA body line: a tag (RFC 2449 capa-tag) and
  * parameters separated by spaces or tabs. An empty or blank line is refused with
  * POP3_EPROTO. Returns POP3_OK, POP3_EPROTO, POP3_ELIMIT or POP3_ENOMEM.
  */
-int pop3_capa_add(pop3_capa *c, const char *line, size_t len);
+int pop3_capa_add(pop3_capa_set *c, const char *line, size_t len);
 
 /* The capability named `name` (case-insensitive, NUL-terminated), or NULL; the first
  * when several lines share the tag. It and its views are owned by the capa and valid
  * until the next pop3_capa_add, pop3_capa_clear or pop3_capa_free. */
-const pop3_capability *pop3_capa_find(const pop3_capa *c, const char *name);
+const pop3_capability *pop3_capa_find(const pop3_capa_set *c, const char *name);
 
 /* True when capability `name` lists parameter `param` (case-insensitive): SASL PLAIN.
  * Every line with that tag is searched. */
-bool pop3_capa_has_param(const pop3_capa *c, const char *name, const char *param);
+bool pop3_capa_has_param(const pop3_capa_set *c, const char *name, const char *param);
 
 /*
  * pop3_apop_timestamp - find the APOP timestamp in a greeting line (RFC 1939 section 7):
