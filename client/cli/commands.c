@@ -1,0 +1,192 @@
+/*
+ * commands.c - the one-shot commands of `pop3`: capa, stat, list, uidl, retr, top,
+ * dele, noop (RFC 1939 sections 5 and 7, RFC 2449 section 5). Each opens a session,
+ * logs in (all but capa), runs one command, prints its result on stdout in the form
+ * DESIGN.md fixes, and ends with QUIT so that a DELE takes effect (RFC 1939 section 6).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* End the session: QUIT, and its -ERR counts ("some deleted messages not removed"). */
+static int finish(pop3_client *c, int rc)
+{
+    if (rc == POP3_OK || rc == POP3_ESERVER) {
+        int q = pop3_quit(c);
+        if (q != POP3_OK && rc == POP3_OK) {
+            cli_fail(c, q, "QUIT");
+            rc = q;
+        }
+    }
+    pop3_client_free(c);
+    return cli_exit_status(rc);
+}
+
+static int open_session(pop3_client **c, const cli_options *o, bool login)
+{
+    int rc = cli_connect(c, o);
+    if (rc != POP3_OK) return rc;
+    if (login) {
+        rc = cli_login(*c, o);
+        if (rc != POP3_OK) {
+            pop3_quit(*c);
+            pop3_client_free(*c);
+            *c = NULL;
+        }
+    }
+    return rc;
+}
+
+static int usage(const char *what)
+{
+    fprintf(stderr, "pop3: usage: pop3 [options] %s\n", what);
+    return EXIT_USAGE;
+}
+
+int cli_capa(const cli_options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0) return usage("capa");
+    pop3_client *c;
+    int rc = open_session(&c, o, false);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    const pop3_capa_set *caps = NULL;
+    rc = pop3_capa(c, &caps);
+    if (rc != POP3_OK) {
+        cli_fail(c, rc, "CAPA");
+        return finish(c, rc);
+    }
+    for (size_t i = 0; i < caps->count; i++) {
+        fwrite(caps->caps[i].line.ptr, 1, caps->caps[i].line.len, stdout);
+        fputc('\n', stdout);
+    }
+    return finish(c, rc);
+}
+
+int cli_stat(const cli_options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0) return usage("stat");
+    pop3_client *c;
+    int rc = open_session(&c, o, true);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    uint64_t count, size;
+    rc = pop3_stat(c, &count, &size);
+    if (rc != POP3_OK) {
+        cli_fail(c, rc, "STAT");
+        return finish(c, rc);
+    }
+    printf("%llu %llu\n", (unsigned long long)count, (unsigned long long)size);
+    return finish(c, rc);
+}
+
+static int listing(const cli_options *o, int argc, char **argv, bool uidl)
+{
+    const char *name = uidl ? "UIDL" : "LIST";
+    uint64_t msg = 0;
+    if (argc > 1 || (argc == 1 && cli_number(argv[0], &msg, false)))
+        return usage(uidl ? "uidl [N]" : "list [N]");
+    pop3_client *c;
+    int rc = open_session(&c, o, true);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    if (argc == 1) {
+        if (uidl) {
+            const char *uid = NULL;
+            rc = pop3_uidl_one(c, msg, &uid);
+            if (rc == POP3_OK) printf("%llu %s\n", (unsigned long long)msg, uid);
+        } else {
+            uint64_t size = 0;
+            rc = pop3_list_one(c, msg, &size);
+            if (rc == POP3_OK)
+                printf("%llu %llu\n", (unsigned long long)msg, (unsigned long long)size);
+        }
+    } else {
+        pop3_listing l;
+        memset(&l, 0, sizeof l);
+        rc = uidl ? pop3_uidl(c, &l) : pop3_list(c, &l);
+        for (size_t i = 0; rc == POP3_OK && i < l.count; i++) {
+            const pop3_listing_entry *e = &l.entries[i];
+            if (uidl)
+                printf("%llu %s\n", (unsigned long long)e->msgno, e->uid);
+            else
+                printf("%llu %llu\n", (unsigned long long)e->msgno, (unsigned long long)e->size);
+        }
+        pop3_listing_free(&l);
+    }
+    if (rc != POP3_OK) cli_fail(c, rc, name);
+    return finish(c, rc);
+}
+
+int cli_list(const cli_options *o, int argc, char **argv)
+{
+    return listing(o, argc, argv, false);
+}
+
+int cli_uidl(const cli_options *o, int argc, char **argv)
+{
+    return listing(o, argc, argv, true);
+}
+
+/* The body goes to stdout byte for byte, as it arrives. */
+static int to_stdout(void *ud, const char *data, size_t len)
+{
+    (void)ud;
+    if (fwrite(data, 1, len, stdout) != len) return POP3_EIO;
+    return POP3_OK;
+}
+
+static int body_command(const cli_options *o, uint64_t msg, bool top, uint64_t lines)
+{
+    pop3_client *c;
+    int rc = open_session(&c, o, true);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    rc = top ? pop3_top(c, msg, lines, to_stdout, NULL) : pop3_retr(c, msg, to_stdout, NULL);
+    if (fflush(stdout) != 0 && rc == POP3_OK) {
+        fprintf(stderr, "pop3: writing the message: %s\n", strerror(errno));
+        pop3_client_free(c);
+        return EXIT_CONNECTION;
+    }
+    if (rc != POP3_OK) cli_fail(c, rc, top ? "TOP" : "RETR");
+    return finish(c, rc);
+}
+
+int cli_retr(const cli_options *o, int argc, char **argv)
+{
+    uint64_t msg;
+    if (argc != 1 || cli_number(argv[0], &msg, false)) return usage("retr N");
+    return body_command(o, msg, false, 0);
+}
+
+int cli_top(const cli_options *o, int argc, char **argv)
+{
+    uint64_t msg, lines;
+    if (argc != 2 || cli_number(argv[0], &msg, false) || cli_number(argv[1], &lines, true))
+        return usage("top N LINES");
+    return body_command(o, msg, true, lines);
+}
+
+int cli_dele(const cli_options *o, int argc, char **argv)
+{
+    uint64_t msg;
+    if (argc != 1 || cli_number(argv[0], &msg, false)) return usage("dele N");
+    pop3_client *c;
+    int rc = open_session(&c, o, true);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    rc = pop3_dele(c, msg);
+    if (rc != POP3_OK) cli_fail(c, rc, "DELE");
+    return finish(c, rc);
+}
+
+int cli_noop(const cli_options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0) return usage("noop");
+    pop3_client *c;
+    int rc = open_session(&c, o, true);
+    if (rc != POP3_OK) return cli_exit_status(rc);
+    rc = pop3_noop(c);
+    if (rc != POP3_OK) cli_fail(c, rc, "NOOP");
+    return finish(c, rc);
+}

@@ -1,0 +1,253 @@
+/*
+ * maildir.c - crash-safe delivery into a Maildir (see maildir.h).
+ *
+ * Names follow maildir(5): "TIME.MUSECPPID_SEQ.HOST", plus ",U=<hex uid>" when the
+ * POP3 unique-id is known. A MUA may later move the file to cur/ and append ":2,FLAGS";
+ * the ",U=" part survives that, which is what lets the next `pop3 fetch` recognise it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "maildir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Longest UID recorded in a file name: 2 hex digits per octet must stay well inside the
+ * 255-octet name limit. Longer (non-RFC, Q46) UIDs are only in the state file. */
+#define MAILDIR_UID_MAX 100
+
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 2);
+    if (!s) return NULL;
+    memcpy(s, a, la);
+    s[la] = '/';
+    memcpy(s + la + 1, b, lb + 1);
+    return s;
+}
+
+static int ensure_dir(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+        return failf(err, errlen, "%s: not a directory", path);
+    }
+    return failf(err, errlen, "%s: %s", path, strerror(errno));
+}
+
+int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->new_fd = -1;
+    m->fsync = true;
+    if (ensure_dir(dir, err, errlen)) return -1;
+    static const char *const subs[] = {"tmp", "new", "cur"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = join(dir, subs[i]);
+        if (!p) return failf(err, errlen, "out of memory");
+        int rc = ensure_dir(p, err, errlen);
+        free(p);
+        if (rc) return -1;
+    }
+    m->path = strdup(dir);
+    char *newdir = join(dir, "new");
+    if (!m->path || !newdir) {
+        free(newdir);
+        maildir_close(m);
+        return failf(err, errlen, "out of memory");
+    }
+    m->new_fd = open(newdir, O_RDONLY | O_DIRECTORY);
+    int e = errno;
+    free(newdir);
+    if (m->new_fd < 0) {
+        maildir_close(m);
+        return failf(err, errlen, "%s/new: %s", dir, strerror(e));
+    }
+    return 0;
+}
+
+void maildir_close(maildir *m)
+{
+    if (m->new_fd >= 0) close(m->new_fd);
+    free(m->path);
+    m->path = NULL;
+    m->new_fd = -1;
+}
+
+int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size_t errlen)
+{
+    memset(msg, 0, sizeof *msg);
+    msg->fd = -1;
+    char host[128];
+    if (gethostname(host, sizeof host) != 0) strcpy(host, "localhost");
+    host[sizeof host - 1] = '\0';
+    /* "/" and ":" cannot appear in a Maildir name (maildir(5) replaces them). */
+    for (char *h = host; *h; h++)
+        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    char name[512];
+    int n = snprintf(name, sizeof name, "%lld.M%ldP%ld_%u.%s", (long long)tv.tv_sec,
+                     (long)tv.tv_usec, (long)getpid(), m->seq++, host);
+    if (n < 0 || (size_t)n >= sizeof name - 8) return failf(err, errlen, "host name too long");
+    size_t ulen = uid ? strlen(uid) : 0;
+    if (uid && ulen > 0 && ulen <= MAILDIR_UID_MAX) {
+        size_t at = (size_t)n;
+        memcpy(name + at, ",U=", 3);
+        at += 3;
+        for (size_t i = 0; i < ulen; i++) {
+            snprintf(name + at, 3, "%02x", (unsigned char)uid[i]);
+            at += 2;
+        }
+        name[at] = '\0';
+    }
+    msg->name = strdup(name);
+    char *tmpdir = join(m->path, "tmp");
+    msg->tmp_path = tmpdir ? join(tmpdir, name) : NULL;
+    free(tmpdir);
+    if (!msg->name || !msg->tmp_path) {
+        maildir_abort(msg);
+        return failf(err, errlen, "out of memory");
+    }
+    msg->fd = open(msg->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (msg->fd < 0) {
+        int e = errno;
+        free(msg->tmp_path);
+        msg->tmp_path = NULL; /* nothing to unlink: it was not ours */
+        maildir_abort(msg);
+        return failf(err, errlen, "tmp/%s: %s", name, strerror(e));
+    }
+    return 0;
+}
+
+int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
+{
+    while (len > 0) {
+        ssize_t w = write(msg->fd, data, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return failf(err, errlen, "tmp/%s: %s", msg->name, strerror(errno));
+        }
+        data += w;
+        len -= (size_t)w;
+        msg->size += (uint64_t)w;
+    }
+    return 0;
+}
+
+int maildir_commit(maildir *m, maildir_msg *msg, char *err, size_t errlen)
+{
+    if (m->fsync && fsync(msg->fd) != 0) {
+        failf(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
+        maildir_abort(msg);
+        return -1;
+    }
+    if (close(msg->fd) != 0) {
+        msg->fd = -1;
+        failf(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
+        maildir_abort(msg);
+        return -1;
+    }
+    msg->fd = -1;
+    char *newdir = join(m->path, "new");
+    char *dest = newdir ? join(newdir, msg->name) : NULL;
+    free(newdir);
+    if (!dest) {
+        maildir_abort(msg);
+        return failf(err, errlen, "out of memory");
+    }
+    int rc = rename(msg->tmp_path, dest);
+    int e = errno;
+    free(dest);
+    if (rc != 0) {
+        failf(err, errlen, "rename into new/: %s", strerror(e));
+        maildir_abort(msg);
+        return -1;
+    }
+    /* The rename is durable only once the directory is. */
+    if (m->fsync && fsync(m->new_fd) != 0) {
+        failf(err, errlen, "fsync new/: %s", strerror(errno));
+        free(msg->tmp_path);
+        free(msg->name);
+        memset(msg, 0, sizeof *msg);
+        msg->fd = -1;
+        return -1;
+    }
+    free(msg->tmp_path);
+    free(msg->name);
+    memset(msg, 0, sizeof *msg);
+    msg->fd = -1;
+    return 0;
+}
+
+void maildir_abort(maildir_msg *msg)
+{
+    if (msg->fd >= 0) close(msg->fd);
+    if (msg->tmp_path) unlink(msg->tmp_path);
+    free(msg->tmp_path);
+    free(msg->name);
+    memset(msg, 0, sizeof *msg);
+    msg->fd = -1;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+static int scan_folder(const char *dir, void (*fn)(void *ud, const char *uid), void *ud)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    char uid[MAILDIR_UID_MAX + 1];
+    while ((e = readdir(d)) != NULL) {
+        const char *u = strstr(e->d_name, ",U=");
+        if (!u) continue;
+        u += 3;
+        size_t n = 0;
+        while (n < MAILDIR_UID_MAX && hexval(u[2 * n]) >= 0 && hexval(u[2 * n + 1]) >= 0) {
+            uid[n] = (char)(hexval(u[2 * n]) * 16 + hexval(u[2 * n + 1]));
+            n++;
+        }
+        uid[n] = '\0';
+        if (n > 0) fn(ud, uid);
+    }
+    closedir(d);
+    return 0;
+}
+
+int maildir_each_uid(const maildir *m, void (*fn)(void *ud, const char *uid), void *ud)
+{
+    static const char *const subs[] = {"new", "cur"};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = join(m->path, subs[i]);
+        if (!p) return -1;
+        int rc = scan_folder(p, fn, ud);
+        free(p);
+        if (rc) return -1;
+    }
+    return 0;
+}

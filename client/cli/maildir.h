@@ -1,0 +1,50 @@
+/*
+ * maildir.h - delivering messages into a Maildir the crash-safe way: write under tmp/,
+ * fsync, rename into new/, fsync new/ (the Maildir convention; D. J. Bernstein's
+ * maildir(5)). A message either is in new/ whole or is not there at all.
+ */
+#ifndef POP3_CLI_MAILDIR_H
+#define POP3_CLI_MAILDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct maildir {
+    char *path;   /* the Maildir itself */
+    int new_fd;   /* new/, kept open to fsync it after renames */
+    unsigned seq; /* per-process counter for unique names */
+    bool fsync;   /* fsync files and new/ (true; off only for benchmarks of the rest) */
+} maildir;
+
+typedef struct maildir_msg {
+    int fd;
+    char *tmp_path;  /* tmp/NAME */
+    char *name;      /* NAME, the same in new/ */
+    uint64_t size;
+} maildir_msg;
+
+/* Open (creating DIR, tmp/, new/ and cur/ when missing). 0, or -1 with `err` set. */
+int maildir_open(maildir *m, const char *dir, char *err, size_t errlen);
+void maildir_close(maildir *m);
+
+/*
+ * Start a message. `uid` (may be NULL) is recorded in the file name, hex-encoded after
+ * ",U=", so that a run interrupted between the rename and the save of the UIDL state
+ * still knows on the next run that this message was delivered. 0 or -1 with `err`.
+ */
+int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size_t errlen);
+/* Append octets. 0 or -1 with `err`. */
+int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen);
+/* fsync, rename into new/, fsync new/. 0 or -1 with `err`; the message is then aborted. */
+int maildir_commit(maildir *m, maildir_msg *msg, char *err, size_t errlen);
+/* Drop a message that was begun: close and unlink its tmp/ file. */
+void maildir_abort(maildir_msg *msg);
+
+/*
+ * Call `fn` with the UID of every message in new/ and cur/ whose name carries one
+ * (",U=" as written by maildir_begin). Returns 0, or -1 when a folder cannot be read.
+ */
+int maildir_each_uid(const maildir *m, void (*fn)(void *ud, const char *uid), void *ud);
+
+#endif
