@@ -1,0 +1,109 @@
+/*
+ * pop3mock/maildrop.h - the messages a maildrop session serves.
+ *
+ * RFC 1939 section 4 and 11: messages have sizes in octets with every line end counted
+ * as CRLF; section 7: each has a unique-id of 1 to 70 octets in 0x21..0x7E that stays
+ * the same across sessions and processes. A maildrop is loaded from a Maildir (cur/
+ * and new/) or a folder of message files, ordered by file name, or built in memory
+ * (tests, fuzz targets). Message files are read when served, in chunks; only names,
+ * sizes and unique-ids are kept in memory.
+ *
+ * Deletions made at QUIT last for the life of the maildrop object: files on disk are
+ * never touched. One lock stands for RFC 1939's exclusive-access lock ([IN-USE]).
+ */
+#ifndef POP3MOCK_MAILDROP_H
+#define POP3MOCK_MAILDROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pop3mock/quirks.h"
+#include "pop3mock/session.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pop3mock_message {
+    char *name;      /* file name (the Maildir unique part keeps its flags) */
+    char *path;      /* file to read, or NULL for an in-memory message */
+    char *data;      /* in-memory content, or NULL */
+    uint64_t octets; /* octets as stored */
+    uint64_t size;   /* RFC 1939 section 11 size: bare LF counted as CRLF */
+    uint64_t lines;  /* line ends (LF) in the message */
+    bool final_lf;   /* the last octet is LF (or the message is empty) */
+    char uid[71];    /* RFC 1939 section 7 unique-id */
+    bool removed;    /* deleted by a QUIT earlier in this process */
+} pop3mock_message;
+
+typedef struct pop3mock_maildrop {
+    pop3mock_message *msgs;
+    size_t count;
+    char *user;
+    char *password;
+    bool locked;  /* a session is in TRANSACTION state */
+    bool no_lock; /* several sessions at once (load tests): never [IN-USE] */
+} pop3mock_maildrop;
+
+/* Largest message file accepted (bounded sizes everywhere); larger files are skipped
+ * with a message. 0 = no limit. */
+#define POP3MOCK_MAX_MESSAGE_DEFAULT UINT64_C(0)
+
+/*
+ * pop3mock_maildrop_load - read the names and sizes of every message under `dir`:
+ * the regular files of cur/ and new/ when either exists (a Maildir), otherwise the
+ * regular files of `dir` itself; names starting with "." are skipped. Files are ordered
+ * by name. Returns 0, or -1 with `errbuf` filled.
+ */
+int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
+                           const char *password, char *errbuf, size_t errlen);
+
+/* An empty maildrop for `user`/`password`, to which pop3mock_maildrop_add adds. */
+int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *password);
+
+/* Add an in-memory message (copied) named `name`. Returns 0 or -1 (out of memory). */
+int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len);
+
+void pop3mock_maildrop_free(pop3mock_maildrop *md);
+
+/* Reads one message in chunks (a file stays open while a body is being sent). */
+typedef struct pop3mock_reader {
+    const pop3mock_message *msg;
+    int fd; /* -1 for an in-memory message */
+    uint64_t offset;
+} pop3mock_reader;
+
+/* Open message `i` for reading. Returns 0, or -1 when its file cannot be opened. */
+int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i);
+
+/* Up to `cap` next octets. Returns the number read, 0 at the end, -1 on a read error. */
+long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap);
+
+void pop3mock_reader_close(pop3mock_reader *r);
+
+/* How maildrop sessions behave. */
+typedef struct pop3mock_maildrop_options {
+    pop3mock_limits limits;
+    pop3mock_quirks quirks;
+    bool tls_available; /* a certificate is configured: STLS is offered (RFC 2595) */
+    bool implicit_tls;  /* sessions start with the TLS handshake (RFC 8314, port 995) */
+} pop3mock_maildrop_options;
+
+/* Defaults: pop3mock_limits_default, no quirk, no TLS. */
+void pop3mock_maildrop_options_default(pop3mock_maildrop_options *opt);
+
+/*
+ * pop3mock_maildrop_session_new - a session serving `md` (which must outlive it).
+ * `timestamp` is the APOP timestamp of the greeting, angle brackets included; it must
+ * differ for every greeting (RFC 1939 section 7), which is the caller's job since the
+ * session has no clock. Returns NULL when out of memory.
+ */
+pop3mock_session *pop3mock_maildrop_session_new(pop3mock_maildrop *md,
+                                                const pop3mock_maildrop_options *opt,
+                                                const char *timestamp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

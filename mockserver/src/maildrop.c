@@ -1,0 +1,308 @@
+/*
+ * maildrop.c - loading a Maildir or a folder of messages; sizes and unique-ids.
+ *
+ * RFC 1939 section 11: the size of a message counts every line end as two octets
+ * (CRLF), whatever the file uses; it is computed once at load with pop3_wire_size.
+ * RFC 1939 section 7: a unique-id is 1 to 70 octets in 0x21..0x7E and must not change
+ * between sessions. The Maildir unique part of a file name (before ":2,", so flags may
+ * change) is used as it is when it qualifies; otherwise the MD5 of the file name in hex.
+ * Either way the same file gives the same unique-id in every process.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pop3mock/maildrop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "pop3/encode.h"
+#include "pop3/parse.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d != NULL) memcpy(d, s, n + 1);
+    return d;
+}
+
+int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *password)
+{
+    memset(md, 0, sizeof *md);
+    md->user = dup_str(user != NULL ? user : "");
+    md->password = dup_str(password != NULL ? password : "");
+    if (md->user == NULL || md->password == NULL) {
+        pop3mock_maildrop_free(md);
+        return -1;
+    }
+    return 0;
+}
+
+void pop3mock_maildrop_free(pop3mock_maildrop *md)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        free(md->msgs[i].name);
+        free(md->msgs[i].path);
+        free(md->msgs[i].data);
+    }
+    free(md->msgs);
+    free(md->user);
+    free(md->password);
+    memset(md, 0, sizeof *md);
+}
+
+static void hash_uid(const char *name, char uid[71])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    static const char hex[] = "0123456789abcdef";
+    if (EVP_Digest(name, strlen(name), digest, &dlen, EVP_md5(), NULL) != 1 || dlen > 35) {
+        /* No MD5 (a FIPS-only provider): FNV-1a is stable too, if weaker. */
+        uint64_t h = UINT64_C(14695981039346656037);
+        for (const char *p = name; *p != '\0'; p++) {
+            h ^= (unsigned char)*p;
+            h *= UINT64_C(1099511628211);
+        }
+        for (int i = 0; i < 16; i++)
+            uid[i] = hex[(h >> (60 - 4 * i)) & 0xf];
+        uid[16] = '\0';
+        return;
+    }
+    for (unsigned i = 0; i < dlen; i++) {
+        uid[2 * i] = hex[digest[i] >> 4];
+        uid[2 * i + 1] = hex[digest[i] & 0xf];
+    }
+    uid[2 * dlen] = '\0';
+}
+
+static void make_uid(const char *name, char uid[71])
+{
+    size_t n = strcspn(name, ":");
+    bool ok = n >= 1 && n <= POP3_UID_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x21 || c > 0x7e) ok = false;
+    }
+    if (ok) {
+        memcpy(uid, name, n);
+        uid[n] = '\0';
+    } else {
+        hash_uid(name, uid);
+    }
+}
+
+/* Sizes of a message, fed in chunks. */
+typedef struct measure {
+    uint64_t octets, size, lines;
+    bool saw_cr;
+    char last;
+} measure;
+
+static void measure_chunk(measure *m, const char *p, size_t n)
+{
+    if (n == 0) return;
+    m->octets += n;
+    m->size += pop3_wire_size(p, n, &m->saw_cr);
+    for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+        m->lines++;
+    m->last = p[n - 1];
+}
+
+static int grow(pop3mock_maildrop *md, size_t *cap)
+{
+    if (md->count < *cap) return 0;
+    size_t want = *cap == 0 ? 64 : *cap * 2;
+    pop3mock_message *nm = realloc(md->msgs, want * sizeof *nm);
+    if (nm == NULL) return -1;
+    md->msgs = nm;
+    *cap = want;
+    return 0;
+}
+
+static void finish(pop3mock_message *msg, const measure *m)
+{
+    msg->octets = m->octets;
+    msg->size = m->size;
+    msg->lines = m->lines;
+    msg->final_lf = m->octets == 0 || m->last == '\n';
+    make_uid(msg->name, msg->uid);
+}
+
+int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len)
+{
+    size_t cap = md->count; /* grow() doubles from the current count when full */
+    if (grow(md, &cap) != 0) return -1;
+    pop3mock_message *msg = &md->msgs[md->count];
+    memset(msg, 0, sizeof *msg);
+    msg->name = dup_str(name);
+    msg->data = malloc(len > 0 ? len : 1);
+    if (msg->name == NULL || msg->data == NULL) {
+        free(msg->name);
+        free(msg->data);
+        return -1;
+    }
+    if (len > 0) memcpy(msg->data, data, len);
+    measure m = {0};
+    measure_chunk(&m, data, len);
+    finish(msg, &m);
+    md->count++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const pop3mock_message *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : strcmp(x->path, y->path);
+}
+
+/* Add every regular, non-hidden file of `dir`. */
+static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir, char *errbuf,
+                    size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    char buf[65536];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        size_t plen = strlen(dir) + 1 + strlen(e->d_name) + 1;
+        char *path = malloc(plen);
+        if (path == NULL || grow(md, cap) != 0) {
+            free(path);
+            closedir(d);
+            snprintf(errbuf, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(path, plen, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+            free(path);
+            closedir(d);
+            return -1;
+        }
+        measure m = {0};
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            measure_chunk(&m, buf, (size_t)n);
+        close(fd);
+        if (n < 0) {
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+            free(path);
+            closedir(d);
+            return -1;
+        }
+        pop3mock_message *msg = &md->msgs[md->count];
+        memset(msg, 0, sizeof *msg);
+        msg->path = path;
+        msg->name = dup_str(e->d_name);
+        if (msg->name == NULL) {
+            free(path);
+            closedir(d);
+            snprintf(errbuf, errlen, "out of memory");
+            return -1;
+        }
+        finish(msg, &m);
+        md->count++;
+    }
+    closedir(d);
+    return 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
+                           const char *password, char *errbuf, size_t errlen)
+{
+    if (pop3mock_maildrop_init(md, user, password) != 0) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    if (!is_dir(dir)) {
+        snprintf(errbuf, errlen, "%s: not a directory", dir);
+        pop3mock_maildrop_free(md);
+        return -1;
+    }
+    size_t cap = 0;
+    size_t plen = strlen(dir) + 5;
+    char *sub = malloc(plen);
+    if (sub == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        pop3mock_maildrop_free(md);
+        return -1;
+    }
+    int rc = 0;
+    snprintf(sub, plen, "%s/cur", dir);
+    bool has_cur = is_dir(sub);
+    snprintf(sub, plen, "%s/new", dir);
+    bool has_new = is_dir(sub);
+    if (has_cur || has_new) {
+        if (has_new) rc = scan_dir(md, &cap, sub, errbuf, errlen);
+        snprintf(sub, plen, "%s/cur", dir);
+        if (rc == 0 && has_cur) rc = scan_dir(md, &cap, sub, errbuf, errlen);
+    } else {
+        rc = scan_dir(md, &cap, dir, errbuf, errlen);
+    }
+    free(sub);
+    if (rc != 0) {
+        pop3mock_maildrop_free(md);
+        return -1;
+    }
+    if (md->count > 1) qsort(md->msgs, md->count, sizeof *md->msgs, by_name);
+    return 0;
+}
+
+int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i)
+{
+    r->msg = &md->msgs[i];
+    r->offset = 0;
+    r->fd = -1;
+    if (r->msg->path == NULL) return 0;
+    r->fd = open(r->msg->path, O_RDONLY | O_CLOEXEC);
+    return r->fd >= 0 ? 0 : -1;
+}
+
+long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap)
+{
+    if (cap > 1u << 20) cap = 1u << 20;
+    if (r->fd < 0) {
+        if (r->msg->data == NULL || r->offset >= r->msg->octets) return 0;
+        uint64_t left = r->msg->octets - r->offset;
+        size_t n = left < cap ? (size_t)left : cap;
+        memcpy(buf, r->msg->data + r->offset, n);
+        r->offset += n;
+        return (long)n;
+    }
+    ssize_t n;
+    do {
+        n = read(r->fd, buf, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) r->offset += (uint64_t)n;
+    return (long)n;
+}
+
+void pop3mock_reader_close(pop3mock_reader *r)
+{
+    if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
+}

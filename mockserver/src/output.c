@@ -1,0 +1,195 @@
+/*
+ * output.c - the session's outgoing octets and the transport faults placed among them.
+ *
+ * Octets live in one growable buffer, compacted as they are sent. Growth is bounded by
+ * the producers, not here: a session stops generating output above its output_high
+ * limit, so a client can never make this buffer grow (see session.c). Marks are kept
+ * sorted by stream offset; a SEND never crosses a mark, which is how a write boundary,
+ * a pause or a close lands on an exact octet.
+ */
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pop3mock__output_init(pop3mock__output *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+void pop3mock__output_free(pop3mock__output *o)
+{
+    free(o->buf);
+    free(o->marks);
+    memset(o, 0, sizeof *o);
+}
+
+uint64_t pop3mock__output_end(const pop3mock__output *o)
+{
+    return o->base + o->len;
+}
+
+size_t pop3mock__output_pending(const pop3mock__output *o)
+{
+    return o->len;
+}
+
+bool pop3mock__output_empty(const pop3mock__output *o)
+{
+    return o->len == 0 && o->mlen == 0 && !o->drip_wait;
+}
+
+void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
+{
+    if (len == 0 || o->failed) return;
+    if (o->start > 0 && o->start + o->len + len > o->cap) {
+        /* Compact before growing: sent octets are never needed again. */
+        memmove(o->buf, o->buf + o->start, o->len);
+        o->start = 0;
+    }
+    if (o->start + o->len + len > o->cap) {
+        size_t want = o->cap < 4096 ? 4096 : o->cap;
+        while (want < o->len + len) {
+            if (want > SIZE_MAX / 2) {
+                o->failed = true;
+                return;
+            }
+            want *= 2;
+        }
+        char *nb = realloc(o->buf, want);
+        if (nb == NULL) {
+            o->failed = true;
+            return;
+        }
+        o->buf = nb;
+        o->cap = want;
+    }
+    memcpy(o->buf + o->start + o->len, data, len);
+    o->len += len;
+}
+
+void pop3mock__output_str(pop3mock__output *o, const char *s)
+{
+    pop3mock__output_append(o, s, strlen(s));
+}
+
+void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_kind kind,
+                              unsigned n, unsigned ms)
+{
+    if (o->failed) return;
+    if (at < o->base) at = o->base;
+    if (o->mhead > 0 && o->mhead + o->mlen == o->mcap) {
+        memmove(o->marks, o->marks + o->mhead, o->mlen * sizeof *o->marks);
+        o->mhead = 0;
+    }
+    if (o->mhead + o->mlen == o->mcap) {
+        size_t want = o->mcap == 0 ? 16 : o->mcap * 2;
+        pop3mock__mark *nm = realloc(o->marks, want * sizeof *nm);
+        if (nm == NULL) {
+            o->failed = true;
+            return;
+        }
+        o->marks = nm;
+        o->mcap = want;
+    }
+    /* Insert after every mark at the same or an earlier offset: marks at one offset
+     * apply in the order they were given. */
+    size_t i = o->mlen;
+    pop3mock__mark *m = o->marks + o->mhead;
+    while (i > 0 && m[i - 1].at > at) {
+        m[i] = m[i - 1];
+        i--;
+    }
+    m[i] = (pop3mock__mark){.at = at, .kind = kind, .n = n, .ms = ms};
+    o->mlen++;
+}
+
+void pop3mock__output_mark(pop3mock__output *o, pop3mock__mark_kind kind, unsigned n, unsigned ms)
+{
+    pop3mock__output_mark_at(o, pop3mock__output_end(o), kind, n, ms);
+}
+
+static void pop_mark(pop3mock__output *o)
+{
+    o->mhead++;
+    o->mlen--;
+    if (o->mlen == 0) o->mhead = 0;
+}
+
+void pop3mock__output_next(pop3mock__output *o, pop3mock_action *a)
+{
+    memset(a, 0, sizeof *a);
+    if (o->failed) {
+        a->kind = POP3MOCK_ACT_RESET;
+        return;
+    }
+    if (o->drip_wait) {
+        a->kind = POP3MOCK_ACT_WAIT;
+        a->ms = o->drip_ms;
+        return;
+    }
+    while (o->mlen > 0 && o->marks[o->mhead].at <= o->base) {
+        const pop3mock__mark *m = &o->marks[o->mhead];
+        switch (m->kind) {
+        case POP3MOCK__MARK_BOUNDARY: pop_mark(o); continue;
+        case POP3MOCK__MARK_DRIP:
+            o->drip_n = m->n;
+            o->drip_ms = m->ms;
+            pop_mark(o);
+            continue;
+        case POP3MOCK__MARK_PAUSE:
+            a->kind = POP3MOCK_ACT_WAIT;
+            a->ms = m->ms;
+            return;
+        case POP3MOCK__MARK_CLOSE: a->kind = POP3MOCK_ACT_CLOSE; return;
+        case POP3MOCK__MARK_RESET: a->kind = POP3MOCK_ACT_RESET; return;
+        case POP3MOCK__MARK_HALF_CLOSE: a->kind = POP3MOCK_ACT_HALF_CLOSE; return;
+        case POP3MOCK__MARK_START_TLS:
+            a->kind = POP3MOCK_ACT_START_TLS;
+            a->abort_after = m->n;
+            return;
+        case POP3MOCK__MARK_STALL: a->kind = POP3MOCK_ACT_STALL; return;
+        }
+    }
+    if (o->len == 0) {
+        a->kind = POP3MOCK_ACT_IDLE;
+        return;
+    }
+    size_t n = o->len;
+    if (o->mlen > 0 && o->marks[o->mhead].at - o->base < n)
+        n = (size_t)(o->marks[o->mhead].at - o->base);
+    if (o->drip_n > 0 && n > o->drip_n) n = o->drip_n;
+    a->kind = POP3MOCK_ACT_SEND;
+    a->data.ptr = o->buf + o->start;
+    a->data.len = n;
+}
+
+void pop3mock__output_ack(pop3mock__output *o, const pop3mock_action *a, size_t n)
+{
+    switch (a->kind) {
+    case POP3MOCK_ACT_SEND:
+        if (n > o->len) n = o->len;
+        o->start += n;
+        o->len -= n;
+        o->base += n;
+        if (o->len == 0) o->start = 0;
+        /* A drip pause follows every full drip write, not a short socket write. */
+        if (o->drip_n > 0 && n > 0 && o->drip_ms > 0) o->drip_wait = true;
+        break;
+    case POP3MOCK_ACT_WAIT:
+        if (o->drip_wait) {
+            o->drip_wait = false;
+            break;
+        }
+        if (o->mlen > 0) pop_mark(o);
+        break;
+    case POP3MOCK_ACT_START_TLS:
+    case POP3MOCK_ACT_HALF_CLOSE:
+        if (o->mlen > 0) pop_mark(o);
+        break;
+    case POP3MOCK_ACT_CLOSE:
+    case POP3MOCK_ACT_RESET:
+    case POP3MOCK_ACT_STALL: o->terminal = true; break;
+    case POP3MOCK_ACT_IDLE: break;
+    }
+}

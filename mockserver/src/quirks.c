@@ -1,0 +1,118 @@
+/*
+ * quirks.c - quirk names, their parameters and the server presets.
+ *
+ * The presets imitate the visible personality of real servers as the reference notes
+ * describe them (B.6 for Dovecot; Q7, Q11 for qmail-pop3d; Q1, Q9 for Exchange): their
+ * greeting, their CAPA, and the quirks they are known for.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pop3mock/quirks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const names[] = {
+#define POP3MOCK__QUIRK_NAME(id, name, help) name,
+    POP3MOCK_QUIRK_LIST(POP3MOCK__QUIRK_NAME)
+#undef POP3MOCK__QUIRK_NAME
+};
+
+static const char *const helps[] = {
+#define POP3MOCK__QUIRK_HELP(id, name, help) help,
+    POP3MOCK_QUIRK_LIST(POP3MOCK__QUIRK_HELP)
+#undef POP3MOCK__QUIRK_HELP
+};
+
+void pop3mock_quirks_default(pop3mock_quirks *q)
+{
+    memset(q, 0, sizeof *q);
+    q->top_lines = 10;
+    q->drip_bytes = 1;
+    q->drip_ms = 1;
+    q->greeting = "POP3 server ready";
+    q->implementation = "pop3kit-mock";
+}
+
+const char *pop3mock_quirk_name(unsigned id)
+{
+    return id < POP3MOCK_QUIRK_COUNT ? names[id] : NULL;
+}
+
+const char *pop3mock_quirk_help(unsigned id)
+{
+    return id < POP3MOCK_QUIRK_COUNT ? helps[id] : NULL;
+}
+
+/* A decimal in [lo, hi], whole string. */
+static bool parse_uint(const char *s, size_t len, unsigned lo, unsigned hi, unsigned *out)
+{
+    if (len == 0 || len > 9) return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+int pop3mock_quirk_enable(pop3mock_quirks *q, const char *spec, const char **message)
+{
+    const char *eq = strchr(spec, '=');
+    size_t nlen = eq != NULL ? (size_t)(eq - spec) : strlen(spec);
+    const char *arg = eq != NULL ? eq + 1 : NULL;
+    for (unsigned id = 0; id < POP3MOCK_QUIRK_COUNT; id++) {
+        if (strlen(names[id]) != nlen || strncmp(names[id], spec, nlen) != 0) continue;
+        if (id == POP3MOCK_QUIRK_ID_TOP_IGNORES_LINES && arg != NULL) {
+            if (!parse_uint(arg, strlen(arg), 0, 100000000, &q->top_lines)) {
+                *message = "top-ignores-lines=N wants a line count";
+                return -1;
+            }
+        } else if (id == POP3MOCK_QUIRK_ID_SLOW_DRIP && arg != NULL) {
+            const char *colon = strchr(arg, ':');
+            size_t blen = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+            if (!parse_uint(arg, blen, 1, 1u << 20, &q->drip_bytes) ||
+                (colon != NULL &&
+                 !parse_uint(colon + 1, strlen(colon + 1), 0, 60000, &q->drip_ms))) {
+                *message = "slow-drip=N:MS wants octets per write (1..1048576) and a pause in "
+                           "milliseconds (0..60000)";
+                return -1;
+            }
+        } else if (arg != NULL) {
+            *message = "this quirk takes no argument";
+            return -1;
+        }
+        q->flags |= UINT64_C(1) << id;
+        return 0;
+    }
+    *message = "unknown quirk (pop3-mock --help lists them)";
+    return -1;
+}
+
+int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **message)
+{
+    if (strcmp(name, "dovecot") == 0) {
+        /* Dovecot 2.3: "+OK Dovecot ready. <...>", CAPA lists CAPA (reference B.6). */
+        q->greeting = "Dovecot ready.";
+        q->implementation = "Dovecot";
+        q->flags |= POP3MOCK_QUIRK(CAPA_LISTS_CAPA);
+    } else if (strcmp(name, "qmail") == 0) {
+        /* qmail-pop3d: greeting is only the timestamp, no CAPA, an extra blank line at
+         * the end of every message (Q7), sizes counted with LF (Q11). */
+        q->greeting = "";
+        q->flags |=
+            POP3MOCK_QUIRK(CAPA_ERR) | POP3MOCK_QUIRK(EXTRA_BLANK_LINE) | POP3MOCK_QUIRK(SIZES_LF);
+    } else if (strcmp(name, "exchange") == 0) {
+        /* Exchange 2000/2003: no APOP, compressed-store sizes (Q9), "." glued to a
+         * message without a final newline (Q1). */
+        q->greeting = "Microsoft Exchange Server 2003 POP3 server version 6.5.7638.1 ready.";
+        q->implementation = "Microsoft-Exchange";
+        q->flags |=
+            POP3MOCK_QUIRK(NO_APOP) | POP3MOCK_QUIRK(LYING_SIZES) | POP3MOCK_QUIRK(DOT_NO_CRLF);
+    } else {
+        *message = "unknown preset (dovecot, qmail or exchange)";
+        return -1;
+    }
+    return 0;
+}

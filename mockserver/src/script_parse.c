@@ -1,0 +1,728 @@
+/*
+ * script_parse.c - reading a dialogue script (format in mockserver/README.md).
+ *
+ * The format is built so that the example dialogues of RFC 1939 (sections 4 to 10),
+ * RFC 2449 and RFC 5034 paste in unchanged: indentation and the spaces after "S:" and
+ * "C:" are ignored, and RFC 1939 section 10's pseudo-lines mean what they say
+ * ("C: <open connection>", "C: <close connection>", "S: <wait for next connection>").
+ * Everything is checked here, before any client connects: escapes, directive
+ * arguments, and that every {name} refers to something defined before it. Each error
+ * is "NAME:LINE: what is wrong: expected what".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "script_internal.h"
+
+/* The largest script file read (16 MiB). */
+#define SCRIPT_MAX_OCTETS (16u << 20)
+/* Words of a directive line. */
+#define MAX_WORDS         64
+/* Largest pause, in milliseconds (one hour). */
+#define MAX_MS            3600000u
+
+typedef struct parser {
+    pop3mock_script *sc;
+    const char *name;
+    unsigned line;
+    char *err;
+    size_t errlen;
+    bool failed;
+    /* names defined so far in the current session: captures and !set */
+    char **defined;
+    size_t ndefined, defcap;
+    unsigned split_line; /* a !split waiting for its S: line, or 0 */
+    bool closed;         /* the current session ended with !close, !reset or !stall */
+    unsigned closed_line;
+} parser;
+
+static bool fail(parser *p, const char *fmt, ...)
+{
+    if (p->failed) return false;
+    p->failed = true;
+    int n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, p->line);
+    if (n < 0 || (size_t)n >= p->errlen) return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static char *dup_mem(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d == NULL) return NULL;
+    if (n > 0) memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static void free_segs(pop3mock__seg *segs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(segs[i].text);
+        free(segs[i].name);
+    }
+    free(segs);
+}
+
+void pop3mock_script_free(pop3mock_script *sc)
+{
+    if (sc == NULL) return;
+    for (size_t s = 0; s < sc->nsessions; s++) {
+        pop3mock__script_session *ss = &sc->sessions[s];
+        for (size_t i = 0; i < ss->nsteps; i++) {
+            pop3mock__step *st = &ss->steps[i];
+            free(st->source);
+            free_segs(st->segs, st->nsegs);
+            free(st->offsets);
+            free(st->name);
+        }
+        free(ss->steps);
+    }
+    free(sc->sessions);
+    free(sc->name);
+    free(sc->user);
+    free(sc->secret);
+    free(sc);
+}
+
+size_t pop3mock_script_sessions(const pop3mock_script *sc)
+{
+    return sc->nsessions;
+}
+
+const char *pop3mock_script_name(const pop3mock_script *sc)
+{
+    return sc->name;
+}
+
+bool pop3mock__builtin(const char *name)
+{
+    return strcmp(name, "timestamp") == 0 || strcmp(name, "apop") == 0 ||
+           strcmp(name, "cram-md5") == 0 || strcmp(name, "user") == 0 ||
+           strcmp(name, "secret") == 0;
+}
+
+static bool defined(const parser *p, const char *name)
+{
+    for (size_t i = 0; i < p->ndefined; i++)
+        if (strcmp(p->defined[i], name) == 0) return true;
+    return false;
+}
+
+static bool define(parser *p, const char *name)
+{
+    if (defined(p, name)) return true;
+    if (p->ndefined == p->defcap) {
+        size_t want = p->defcap == 0 ? 8 : p->defcap * 2;
+        char **nd = realloc(p->defined, want * sizeof *nd);
+        if (nd == NULL) return fail(p, "out of memory");
+        p->defined = nd;
+        p->defcap = want;
+    }
+    p->defined[p->ndefined] = dup_mem(name, strlen(name));
+    if (p->defined[p->ndefined] == NULL) return fail(p, "out of memory");
+    p->ndefined++;
+    return true;
+}
+
+static void forget_defined(parser *p)
+{
+    for (size_t i = 0; i < p->ndefined; i++)
+        free(p->defined[i]);
+    p->ndefined = 0;
+}
+
+static pop3mock__script_session *current(parser *p)
+{
+    if (p->sc->nsessions == 0) {
+        p->sc->sessions = calloc(1, sizeof *p->sc->sessions);
+        if (p->sc->sessions == NULL) {
+            fail(p, "out of memory");
+            return NULL;
+        }
+        p->sc->nsessions = 1;
+        p->sc->sessions[0].line = p->line;
+    }
+    return &p->sc->sessions[p->sc->nsessions - 1];
+}
+
+static pop3mock__step *add_step(parser *p, pop3mock__step_kind kind, const char *src, size_t srclen)
+{
+    if (p->closed)
+        return fail(p, "nothing can follow line %u (the connection ends there): expected !session",
+                    p->closed_line),
+               NULL;
+    pop3mock__script_session *ss = current(p);
+    if (ss == NULL) return NULL;
+    if (ss->nsteps == 0) ss->line = p->line;
+    pop3mock__step *ns = realloc(ss->steps, (ss->nsteps + 1) * sizeof *ns);
+    if (ns == NULL) return fail(p, "out of memory"), NULL;
+    ss->steps = ns;
+    pop3mock__step *st = &ss->steps[ss->nsteps++];
+    memset(st, 0, sizeof *st);
+    st->kind = kind;
+    st->line = p->line;
+    st->source = dup_mem(src, srclen);
+    if (st->source == NULL) return fail(p, "out of memory"), NULL;
+    return st;
+}
+
+static bool new_session(parser *p)
+{
+    p->closed = false;
+    forget_defined(p);
+    if (p->sc->nsessions > 0 && p->sc->sessions[p->sc->nsessions - 1].nsteps == 0) return true;
+    pop3mock__script_session *ns = realloc(p->sc->sessions, (p->sc->nsessions + 1) * sizeof *ns);
+    if (ns == NULL) return fail(p, "out of memory");
+    p->sc->sessions = ns;
+    memset(&ns[p->sc->nsessions], 0, sizeof *ns);
+    ns[p->sc->nsessions].line = p->line;
+    p->sc->nsessions++;
+    return true;
+}
+
+/* A segment list under construction. */
+typedef struct segs {
+    pop3mock__seg *v;
+    size_t n;
+    char *lit; /* the literal being gathered */
+    size_t lit_len, lit_cap;
+} segs;
+
+static bool lit_add(parser *p, segs *s, char c)
+{
+    if (s->lit_len == s->lit_cap) {
+        size_t want = s->lit_cap == 0 ? 64 : s->lit_cap * 2;
+        char *nl = realloc(s->lit, want);
+        if (nl == NULL) return fail(p, "out of memory");
+        s->lit = nl;
+        s->lit_cap = want;
+    }
+    s->lit[s->lit_len++] = c;
+    return true;
+}
+
+static bool seg_push(parser *p, segs *s, pop3mock__seg seg)
+{
+    pop3mock__seg *nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+    if (nv == NULL) {
+        free(seg.text);
+        free(seg.name);
+        return fail(p, "out of memory");
+    }
+    s->v = nv;
+    s->v[s->n++] = seg;
+    return true;
+}
+
+static bool lit_flush(parser *p, segs *s)
+{
+    if (s->lit_len == 0) return true;
+    pop3mock__seg seg = {.kind = POP3MOCK__SEG_LITERAL, .len = s->lit_len};
+    seg.text = dup_mem(s->lit, s->lit_len);
+    s->lit_len = 0;
+    if (seg.text == NULL) return fail(p, "out of memory");
+    return seg_push(p, s, seg);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool valid_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static bool class_of(const char *s, size_t n, pop3mock__class *cls)
+{
+    if (n == 1 && s[0] == '*')
+        *cls = POP3MOCK__CLASS_ANY;
+    else if (n == 4 && memcmp(s, "word", 4) == 0)
+        *cls = POP3MOCK__CLASS_WORD;
+    else if (n == 6 && memcmp(s, "digits", 6) == 0)
+        *cls = POP3MOCK__CLASS_DIGITS;
+    else
+        return false;
+    return true;
+}
+
+#define BRACE_HELP "expected {name}, {*}, {word}, {digits} or {name:*|word|digits}"
+
+/* A "{...}" at text[i]; returns the index after "}". */
+static size_t brace(parser *p, segs *s, const char *t, size_t n, size_t i, bool client,
+                    pop3mock__seg_kind *kind_out)
+{
+    const char *close = memchr(t + i, '}', n - i);
+    if (close == NULL) return fail(p, "unclosed \"{\": " BRACE_HELP " (\\{ for a brace)"), 0;
+    const char *in = t + i + 1;
+    size_t len = (size_t)(close - in);
+    const char *colon = memchr(in, ':', len);
+    pop3mock__seg seg = {0};
+    pop3mock__class cls;
+    if (colon != NULL || class_of(in, len, &cls)) {
+        if (!client)
+            return fail(p, "{%.*s} matches client octets: only in C: lines; " BRACE_HELP, (int)len,
+                        in),
+                   0;
+        seg.kind = POP3MOCK__SEG_WILD;
+        if (colon != NULL) {
+            size_t nlen = (size_t)(colon - in);
+            if (!valid_name(in, nlen))
+                return fail(p,
+                            "bad capture name in {%.*s}: " BRACE_HELP
+                            " (names: letters, digits, _ and -)",
+                            (int)len, in),
+                       0;
+            if (!class_of(colon + 1, len - nlen - 1, &cls))
+                return fail(p, "unknown class in {%.*s}: expected *, word or digits", (int)len, in),
+                       0;
+            seg.name = dup_mem(in, nlen);
+            if (seg.name == NULL) return fail(p, "out of memory"), 0;
+            if (pop3mock__builtin(seg.name)) {
+                free(seg.name);
+                return fail(p, "{%.*s}: %.*s is a builtin and cannot be captured into", (int)len,
+                            in, (int)nlen, in),
+                       0;
+            }
+        }
+        seg.cls = cls;
+    } else {
+        if (!valid_name(in, len)) return fail(p, "bad {%.*s}: " BRACE_HELP, (int)len, in), 0;
+        seg.kind = POP3MOCK__SEG_REF;
+        seg.name = dup_mem(in, len);
+        if (seg.name == NULL) return fail(p, "out of memory"), 0;
+        if (pop3mock__builtin(seg.name)) {
+            bool needs_secret = strcmp(seg.name, "timestamp") != 0;
+            if (needs_secret && p->sc->secret == NULL) {
+                free(seg.name);
+                return fail(p, "{%.*s} needs a \"!secret USER SECRET\" line before it", (int)len,
+                            in),
+                       0;
+            }
+        } else if (!defined(p, seg.name)) {
+            free(seg.name);
+            return fail(p,
+                        "{%.*s} is not defined here: expected a capture {%.*s:...} in an "
+                        "earlier C: line or a \"!set %.*s ...\" before it",
+                        (int)len, in, (int)len, in, (int)len, in),
+                   0;
+        }
+    }
+    *kind_out = seg.kind;
+    if (!lit_flush(p, s) || !seg_push(p, s, seg)) return 0;
+    return (size_t)(close - t) + 1;
+}
+
+#define ESCAPE_HELP \
+    "expected \\r \\n \\t \\0 \\xNN \\\\ \\{ \\} \\s, or \\c at the end of an S: line"
+
+/* Escapes and braces of an S:, C: or !set text into segments. */
+static bool parse_text(parser *p, const char *t, size_t n, bool client, bool allow_c, segs *s,
+                       bool *crlf, char ***captures, size_t *ncaptures)
+{
+    if (crlf != NULL) *crlf = true;
+    for (size_t i = 0; i < n;) {
+        char c = t[i];
+        if (c == '{') {
+            pop3mock__seg_kind kind;
+            size_t next = brace(p, s, t, n, i, client, &kind);
+            if (next == 0) return false;
+            if (kind == POP3MOCK__SEG_WILD && s->v[s->n - 1].name != NULL && captures != NULL) {
+                char **nc = realloc(*captures, (*ncaptures + 1) * sizeof *nc);
+                if (nc == NULL) return fail(p, "out of memory");
+                *captures = nc;
+                nc[(*ncaptures)++] = s->v[s->n - 1].name;
+            }
+            i = next;
+            continue;
+        }
+        if (c != '\\') {
+            if (!lit_add(p, s, c)) return false;
+            i++;
+            continue;
+        }
+        if (i + 1 >= n) return fail(p, "a line cannot end with a lone \"\\\": " ESCAPE_HELP);
+        char e = t[i + 1];
+        char out;
+        size_t used = 2;
+        switch (e) {
+        case 'r': out = '\r'; break;
+        case 'n': out = '\n'; break;
+        case 't': out = '\t'; break;
+        case '0': out = '\0'; break;
+        case 's': out = ' '; break;
+        case '\\': out = '\\'; break;
+        case '{': out = '{'; break;
+        case '}': out = '}'; break;
+        case 'x': {
+            int hi = i + 2 < n ? hexval(t[i + 2]) : -1;
+            int lo = i + 3 < n ? hexval(t[i + 3]) : -1;
+            if (hi < 0 || lo < 0)
+                return fail(p, "bad escape \"\\x%.*s\": expected two hex digits after \\x",
+                            (int)(n - i - 2 < 2 ? n - i - 2 : 2), t + i + 2);
+            out = (char)(hi * 16 + lo);
+            used = 4;
+            break;
+        }
+        case 'c':
+            if (!allow_c || i + 2 != n)
+                return fail(p, "\\c (no CRLF) is only allowed at the very end of an S: line");
+            *crlf = false;
+            i += 2;
+            continue;
+        default: return fail(p, "bad escape \"\\%c\": " ESCAPE_HELP, e);
+        }
+        if (!lit_add(p, s, out)) return false;
+        i += used;
+    }
+    return lit_flush(p, s);
+}
+
+static void trim(const char **t, size_t *n)
+{
+    while (*n > 0 && (**t == ' ' || **t == '\t')) {
+        (*t)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*t)[*n - 1] == ' ' || (*t)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+static bool is_text(const char *t, size_t n, const char *what)
+{
+    return strlen(what) == n && memcmp(t, what, n) == 0;
+}
+
+static bool starts(const char *t, size_t n, const char *what)
+{
+    size_t w = strlen(what);
+    return n >= w && memcmp(t, what, w) == 0;
+}
+
+static bool server_line(parser *p, const char *src, size_t srclen, const char *t, size_t n)
+{
+    /* RFC 1939 section 10 pseudo-lines. */
+    if (starts(t, n, "<wait for next connection")) return new_session(p);
+    if (starts(t, n, "<wait for connection")) return true;
+    pop3mock__step *st = add_step(p, POP3MOCK__STEP_SEND, src, srclen);
+    if (st == NULL) return false;
+    segs s = {0};
+    bool ok = parse_text(p, t, n, false, true, &s, &st->crlf, NULL, NULL);
+    free(s.lit);
+    st->segs = s.v;
+    st->nsegs = s.n;
+    p->split_line = 0;
+    return ok;
+}
+
+static bool client_line(parser *p, const char *src, size_t srclen, char how, const char *t,
+                        size_t n)
+{
+    if (p->split_line != 0)
+        return fail(p,
+                    "the !split of line %u applies to the next S: line: expected an S: line "
+                    "before this C: line",
+                    p->split_line);
+    if (is_text(t, n, "<open connection>")) return true;
+    if (is_text(t, n, "<close connection>"))
+        return add_step(p, POP3MOCK__STEP_EXPECT_EOF, src, srclen) != NULL;
+    pop3mock__step *st = add_step(p, POP3MOCK__STEP_EXPECT, src, srclen);
+    if (st == NULL) return false;
+    st->match = how == '='   ? POP3MOCK__MATCH_EXACT
+                : how == '~' ? POP3MOCK__MATCH_NOCASE
+                             : POP3MOCK__MATCH_KEYWORD;
+    segs s = {0};
+    char **caps = NULL;
+    size_t ncaps = 0;
+    bool ok = parse_text(p, t, n, true, false, &s, NULL, &caps, &ncaps);
+    free(s.lit);
+    st->segs = s.v;
+    st->nsegs = s.n;
+    /* Captures become defined once the line has matched: usable from the next line. */
+    for (size_t i = 0; ok && i < ncaps; i++)
+        ok = define(p, caps[i]);
+    free(caps);
+    if (ok && st->nsegs > 0 && st->segs[0].kind == POP3MOCK__SEG_LITERAL) {
+        const char *sp = memchr(st->segs[0].text, ' ', st->segs[0].len);
+        st->keyword_len = sp != NULL ? (size_t)(sp - st->segs[0].text) : st->segs[0].len;
+    }
+    return ok;
+}
+
+static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 9) return false;
+    unsigned v = 0;
+    for (const char *q = s; *q != '\0'; q++) {
+        if (*q < '0' || *q > '9') return false;
+        v = v * 10 + (unsigned)(*q - '0');
+    }
+    if (v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+#define DIRECTIVES                                                                       \
+    "!session !delay !drip !split !flush !close !reset !half-close !close-after !stall " \
+    "!starttls !implicit-tls !tls-abort !secret !set"
+
+static bool directive(parser *p, const char *src, size_t srclen, const char *t, size_t n)
+{
+    /* Split into words (a copy, NUL-terminated). */
+    char *copy = dup_mem(t, n);
+    if (copy == NULL) return fail(p, "out of memory");
+    char *w[MAX_WORDS];
+    size_t nw = 0;
+    for (char *q = copy; *q != '\0' && nw < MAX_WORDS;) {
+        while (*q == ' ' || *q == '\t')
+            *q++ = '\0';
+        if (*q == '\0') break;
+        w[nw++] = q;
+        while (*q != '\0' && *q != ' ' && *q != '\t')
+            q++;
+    }
+    bool ok = true;
+    const char *d = nw > 0 ? w[0] : "!";
+    pop3mock__step *st = NULL;
+    unsigned a = 0, b = 0;
+    if (strcmp(d, "!session") == 0) {
+        ok = nw == 1 ? new_session(p) : fail(p, "!session takes no argument");
+    } else if (strcmp(d, "!delay") == 0) {
+        if (nw != 2 || !parse_uint(w[1], 0, MAX_MS, &a))
+            ok = fail(p, "!delay: expected a pause in milliseconds (0..%u)", MAX_MS);
+        else if ((st = add_step(p, POP3MOCK__STEP_DELAY, src, srclen)) != NULL)
+            st->ms = a;
+    } else if (strcmp(d, "!drip") == 0) {
+        if (nw == 2 && strcmp(w[1], "off") == 0) {
+            if ((st = add_step(p, POP3MOCK__STEP_DRIP, src, srclen)) != NULL) st->n = 0;
+        } else if (nw != 3 || !parse_uint(w[1], 1, 1u << 20, &a) ||
+                   !parse_uint(w[2], 0, MAX_MS, &b)) {
+            ok = fail(p, "!drip: expected octets per write (1..1048576) and a pause in "
+                         "milliseconds, or \"off\"");
+        } else if ((st = add_step(p, POP3MOCK__STEP_DRIP, src, srclen)) != NULL) {
+            st->n = a;
+            st->ms = b;
+        }
+    } else if (strcmp(d, "!split") == 0) {
+        size_t noff = nw - 1;
+        unsigned wait = 0;
+        if (nw >= 3 && strcmp(w[nw - 2], "wait") == 0) {
+            if (!parse_uint(w[nw - 1], 0, MAX_MS, &wait)) ok = false;
+            noff -= 2;
+        }
+        unsigned *offs = noff > 0 ? calloc(noff, sizeof *offs) : NULL;
+        unsigned prev = 0;
+        for (size_t i = 0; ok && i < noff; i++)
+            if (!parse_uint(w[1 + i], prev + 1, 1u << 30, &offs[i]))
+                ok = false;
+            else
+                prev = offs[i];
+        if (!ok || noff == 0 || offs == NULL) {
+            free(offs);
+            ok = fail(p, "!split: expected increasing octet offsets into the next S: line "
+                         "(\"!split 1 5\"), optionally \"wait MS\" between the pieces");
+        } else if ((st = add_step(p, POP3MOCK__STEP_SPLIT, src, srclen)) != NULL) {
+            st->offsets = offs;
+            st->noffsets = noff;
+            st->ms = wait;
+            p->split_line = p->line;
+        } else {
+            free(offs);
+        }
+    } else if (strcmp(d, "!flush") == 0 || strcmp(d, "!close") == 0 || strcmp(d, "!reset") == 0 ||
+               strcmp(d, "!half-close") == 0 || strcmp(d, "!stall") == 0 ||
+               strcmp(d, "!starttls") == 0 || strcmp(d, "!implicit-tls") == 0) {
+        pop3mock__step_kind k = strcmp(d, "!flush") == 0        ? POP3MOCK__STEP_FLUSH
+                                : strcmp(d, "!close") == 0      ? POP3MOCK__STEP_CLOSE
+                                : strcmp(d, "!reset") == 0      ? POP3MOCK__STEP_RESET
+                                : strcmp(d, "!half-close") == 0 ? POP3MOCK__STEP_HALF_CLOSE
+                                : strcmp(d, "!stall") == 0      ? POP3MOCK__STEP_STALL
+                                                                : POP3MOCK__STEP_STARTTLS;
+        if (nw != 1) {
+            ok = fail(p, "%s takes no argument", d);
+        } else if (strcmp(d, "!implicit-tls") == 0 && p->sc->nsessions > 0 &&
+                   current(p)->nsteps > 0) {
+            ok = fail(p, "!implicit-tls must come first in a session (the handshake precedes "
+                         "the greeting): expected it before any S: or C: line");
+        } else if (add_step(p, k, src, srclen) == NULL) {
+            ok = false;
+        } else if (k == POP3MOCK__STEP_CLOSE || k == POP3MOCK__STEP_RESET ||
+                   k == POP3MOCK__STEP_STALL) {
+            p->closed = true;
+            p->closed_line = p->line;
+        }
+    } else if (strcmp(d, "!close-after") == 0 || strcmp(d, "!tls-abort") == 0) {
+        bool close_after = strcmp(d, "!close-after") == 0;
+        if (nw != 2 || !parse_uint(w[1], close_after ? 0 : 1, 1u << 30, &a))
+            ok = fail(p, "%s: expected a number of octets", d);
+        else if ((st = add_step(p,
+                                close_after ? POP3MOCK__STEP_CLOSE_AFTER : POP3MOCK__STEP_TLS_ABORT,
+                                src, srclen)) != NULL)
+            st->n = a;
+        /* A truncated handshake ends the connection; close-after lets later S: lines
+         * provide the octets it cuts. */
+        if (ok && st != NULL && !close_after) {
+            p->closed = true;
+            p->closed_line = p->line;
+        }
+    } else if (strcmp(d, "!secret") == 0) {
+        if (nw < 3) {
+            ok = fail(p, "!secret: expected a user name and a secret (\"!secret mrose tanstaaf\")");
+        } else {
+            /* The secret is the rest of the line, spaces included, as a PASS argument. */
+            const char *rest = t + (w[2] - copy);
+            size_t rlen = n - (size_t)(w[2] - copy);
+            free(p->sc->user);
+            free(p->sc->secret);
+            p->sc->user = dup_mem(w[1], strlen(w[1]));
+            p->sc->secret = dup_mem(rest, rlen);
+            if (p->sc->user == NULL || p->sc->secret == NULL) ok = fail(p, "out of memory");
+        }
+    } else if (strcmp(d, "!set") == 0) {
+        if (nw < 2 || !valid_name(w[1], strlen(w[1])) || pop3mock__builtin(w[1])) {
+            ok = fail(p, "!set: expected a variable name (letters, digits, _ and -, not a "
+                         "builtin) and a value");
+        } else if ((st = add_step(p, POP3MOCK__STEP_SET, src, srclen)) != NULL) {
+            st->name = dup_mem(w[1], strlen(w[1]));
+            const char *rest = nw > 2 ? t + (w[2] - copy) : t + n;
+            size_t rlen = (size_t)(t + n - rest);
+            segs s = {0};
+            ok = st->name != NULL && parse_text(p, rest, rlen, false, false, &s, NULL, NULL, NULL);
+            free(s.lit);
+            st->segs = s.v;
+            st->nsegs = s.n;
+            if (ok) ok = define(p, st->name);
+        }
+    } else {
+        ok = fail(p, "unknown directive \"%s\": expected one of " DIRECTIVES, d);
+    }
+    free(copy);
+    return ok && !p->failed;
+}
+
+static bool parse_line(parser *p, const char *src, size_t n)
+{
+    const char *t = src;
+    size_t len = n;
+    trim(&t, &len);
+    if (len == 0 || t[0] == '#') return true;
+    if (len >= 2 && t[0] == 'S' && t[1] == ':') {
+        const char *rest = t + 2;
+        size_t rlen = len - 2;
+        trim(&rest, &rlen);
+        return server_line(p, t, len, rest, rlen);
+    }
+    if (len >= 2 && t[0] == 'C' && (t[1] == ':' || t[1] == '=' || t[1] == '~')) {
+        const char *rest = t + 2;
+        size_t rlen = len - 2;
+        trim(&rest, &rlen);
+        return client_line(p, t, len, t[1], rest, rlen);
+    }
+    if (t[0] == '!') return directive(p, t, len, t, len);
+    return fail(p,
+                "expected \"S:\", \"C:\", \"C=\", \"C~\", a !directive or a # comment, got "
+                "\"%.*s\"",
+                (int)(len > 40 ? 40 : len), t);
+}
+
+pop3mock_script *pop3mock_script_parse(const char *name, const char *text, size_t len, char *err,
+                                       size_t errlen)
+{
+    parser p = {.name = name, .err = err, .errlen = errlen};
+    p.sc = calloc(1, sizeof *p.sc);
+    if (p.sc == NULL || (p.sc->name = dup_mem(name, strlen(name))) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        pop3mock_script_free(p.sc);
+        return NULL;
+    }
+    size_t i = 0;
+    while (i < len && !p.failed) {
+        const char *lf = memchr(text + i, '\n', len - i);
+        size_t end = lf != NULL ? (size_t)(lf - text) : len;
+        size_t n = end - i;
+        if (n > 0 && text[i + n - 1] == '\r') n--;
+        p.line++;
+        parse_line(&p, text + i, n);
+        i = end + 1;
+    }
+    if (!p.failed && p.split_line != 0) {
+        p.line = p.split_line;
+        fail(&p, "!split applies to the next S: line: expected an S: line after it");
+    }
+    /* A trailing "<wait for next connection>" or !session leaves an empty session. */
+    if (!p.failed && p.sc->nsessions > 0 && p.sc->sessions[p.sc->nsessions - 1].nsteps == 0)
+        p.sc->nsessions--;
+    if (!p.failed && p.sc->nsessions == 0) {
+        p.line = p.line == 0 ? 1 : p.line;
+        fail(&p, "the script has no S: or C: line: expected a dialogue");
+    }
+    forget_defined(&p);
+    free(p.defined);
+    if (p.failed) {
+        pop3mock_script_free(p.sc);
+        return NULL;
+    }
+    return p.sc;
+}
+
+pop3mock_script *pop3mock_script_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= SCRIPT_MAX_OCTETS) {
+                snprintf(err, errlen, "%s: larger than %u octets", path, SCRIPT_MAX_OCTETS);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap = cap == 0 ? 65536 : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) break;
+    }
+    bool rerr = ferror(f) != 0;
+    fclose(f);
+    if (rerr) {
+        snprintf(err, errlen, "%s: read error", path);
+        free(buf);
+        return NULL;
+    }
+    pop3mock_script *sc = pop3mock_script_parse(path, buf, len, err, errlen);
+    free(buf);
+    return sc;
+}

@@ -1,0 +1,97 @@
+/*
+ * tls_server.c - the server side of TLS over non-blocking sockets.
+ *
+ * RFC 2595 section 4: after STLS +OK the handshake starts at once; RFC 8314 section 3.1:
+ * on an implicit-TLS port it starts before the greeting. RFC 8314 section 4.1: TLS 1.2 or
+ * later. Every call maps OpenSSL's SSL_ERROR_WANT_READ / WANT_WRITE to what the epoll
+ * loop must wait for, so no call ever blocks the other sessions.
+ */
+#include "tls_server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+const char *pop3mock__tls_error(char *buf, size_t len)
+{
+    unsigned long e = ERR_get_error();
+    if (e == 0)
+        snprintf(buf, len, "no OpenSSL error recorded");
+    else
+        ERR_error_string_n(e, buf, len);
+    ERR_clear_error();
+    return buf;
+}
+
+SSL_CTX *pop3mock__tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
+{
+    char why[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        snprintf(err, errlen, "TLS: %s", pop3mock__tls_error(why, sizeof why));
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* A partial SSL_write may be retried with a moved buffer: the session's output
+     * buffer can be compacted between two attempts. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        snprintf(err, errlen, "%s: %s", cert, pop3mock__tls_error(why, sizeof why));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errlen, "%s: %s", key, pop3mock__tls_error(why, sizeof why));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static int want_of(SSL *ssl, int rc)
+{
+    switch (SSL_get_error(ssl, rc)) {
+    case SSL_ERROR_WANT_READ: return POP3MOCK__TLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: return POP3MOCK__TLS_WANT_WRITE;
+    default: return -1;
+    }
+}
+
+int pop3mock__tls_handshake(SSL *ssl, int *want)
+{
+    *want = POP3MOCK__TLS_WANT_NONE;
+    int rc = SSL_accept(ssl);
+    if (rc == 1) return 1;
+    int w = want_of(ssl, rc);
+    if (w < 0) return -1;
+    *want = w;
+    return 0;
+}
+
+long pop3mock__tls_read(SSL *ssl, char *buf, size_t len, int *want)
+{
+    *want = POP3MOCK__TLS_WANT_NONE;
+    size_t n = 0;
+    int rc = SSL_read_ex(ssl, buf, len, &n);
+    if (rc == 1) return (long)n;
+    int e = SSL_get_error(ssl, rc);
+    if (e == SSL_ERROR_ZERO_RETURN) return 0; /* close_notify */
+    int w = want_of(ssl, rc);
+    if (w < 0) return -1;
+    *want = w;
+    return 0;
+}
+
+long pop3mock__tls_write(SSL *ssl, const char *buf, size_t len, int *want)
+{
+    *want = POP3MOCK__TLS_WANT_NONE;
+    size_t n = 0;
+    int rc = SSL_write_ex(ssl, buf, len, &n);
+    if (rc == 1) return (long)n;
+    int w = want_of(ssl, rc);
+    if (w < 0) return -1;
+    *want = w;
+    return 0;
+}

@@ -1,0 +1,316 @@
+/*
+ * test_mock_quirks.c - every quirk of pop3mock/quirks.h and every preset, one test each.
+ *
+ * Quirk numbers (Qn) refer to the quirk catalogue of the reference notes.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_support.h"
+#include "pop3mock/quirks.h"
+
+#define LOGIN "USER u\r\nPASS p\r\n"
+
+static pop3mock_maildrop md;
+
+static void setup(void)
+{
+    mock_maildrop(&md);
+}
+
+static void teardown(void)
+{
+    pop3mock_maildrop_free(&md);
+}
+
+TestSuite(mock_quirks, .init = setup, .fini = teardown);
+
+/* The output of `in` under one quirk. */
+static char *with(const char *quirk, const char *in, size_t *len)
+{
+    const char *q[] = {quirk, NULL};
+    pop3mock_session *s = mock_session(&md, q);
+    char *out = mock_run(s, in, len);
+    pop3mock_session_free(s);
+    return out;
+}
+
+#define HAS(out, text)   cr_expect(strstr(out, text) != NULL, "want %s in:\n%s", #text, out)
+#define LACKS(out, text) cr_expect(strstr(out, text) == NULL, "unwanted %s in:\n%s", #text, out)
+
+Test(mock_quirks, every_quirk_has_a_name_and_help)
+{
+    unsigned n = 0;
+    for (unsigned id = 0; pop3mock_quirk_name(id) != NULL; id++, n++)
+        cr_expect(pop3mock_quirk_help(id) != NULL && pop3mock_quirk_help(id)[0] != '\0');
+    cr_expect_eq(n, POP3MOCK_QUIRK_COUNT);
+    pop3mock_quirks q;
+    pop3mock_quirks_default(&q);
+    const char *why = NULL;
+    cr_expect_eq(pop3mock_quirk_enable(&q, "no-such-quirk", &why), -1);
+    cr_expect_str_eq(why, "unknown quirk (pop3-mock --help lists them)");
+    cr_expect_eq(pop3mock_quirk_enable(&q, "bare-lf=3", &why), -1);
+    cr_expect_str_eq(why, "this quirk takes no argument");
+    cr_expect_eq(pop3mock_quirk_enable(&q, "slow-drip=0:1", &why), -1);
+    cr_expect_eq(pop3mock_quirk_enable(&q, "slow-drip=4:2", &why), 0);
+    cr_expect(q.drip_bytes == 4 && q.drip_ms == 2);
+    cr_expect_eq(pop3mock_quirk_enable(&q, "top-ignores-lines=x", &why), -1);
+    cr_expect_eq(pop3mock_preset_apply(&q, "nope", &why), -1);
+}
+
+Test(mock_quirks, bare_lf)
+{
+    char *out = with("bare-lf", LOGIN "RETR 1\r\nRETR 2\r\nQUIT\r\n", NULL);
+    LACKS(out, "\r");
+    HAS(out, "+OK 60 octets\nFrom: a@example\nSubject: one\n\nline 1\n..dot line\nline 3\n.\n");
+    HAS(out, "Subject: two\n\nbody without final newline\n.\n");
+    free(out);
+}
+
+Test(mock_quirks, no_dot_stuffing)
+{
+    char *out = with("no-dot-stuffing", LOGIN "RETR 1\r\nQUIT\r\n", NULL);
+    HAS(out, "\r\nline 1\r\n.dot line\r\nline 3\r\n.\r\n");
+    free(out);
+}
+
+Test(mock_quirks, dot_no_crlf)
+{
+    /* Q1: only a message without a final newline is affected. */
+    char *out = with("dot-no-crlf", LOGIN "RETR 2\r\nRETR 1\r\nQUIT\r\n", NULL);
+    HAS(out, "body without final newline.\r\n+OK 60 octets");
+    HAS(out, "line 3\r\n.\r\n");
+    free(out);
+}
+
+Test(mock_quirks, dot_cr)
+{
+    size_t len;
+    char *out = with("dot-cr", LOGIN "RETR 1\r\nQUIT\r\n", &len);
+    const char *end = "line 3\r\n.\r";
+    cr_expect(len >= strlen(end) && memcmp(out + len - strlen(end), end, strlen(end)) == 0,
+              "ends with .\\r and nothing after: %s", out);
+    free(out);
+}
+
+Test(mock_quirks, top_ignores_lines)
+{
+    char *out = with("top-ignores-lines=1", LOGIN "TOP 1 0\r\nQUIT\r\n", NULL);
+    HAS(out,
+        "+OK top of message follows\r\nFrom: a@example\r\nSubject: one\r\n\r\nline 1\r\n.\r\n");
+    free(out);
+    out = with("top-ignores-lines", LOGIN "TOP 1 0\r\nQUIT\r\n", NULL);
+    HAS(out, "line 3\r\n.\r\n"); /* 10 lines: the whole short message */
+    free(out);
+}
+
+Test(mock_quirks, top_twice)
+{
+    char *out = with("top-twice", LOGIN "TOP 1 0\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK top of message follows\r\n+OK top of message follows\r\nFrom: a@example");
+    free(out);
+}
+
+Test(mock_quirks, deletes_on_disconnect)
+{
+    char *out = with("deletes-on-disconnect", LOGIN "DELE 2\r\n", NULL);
+    free(out);
+    cr_expect(md.msgs[1].removed, "Q21: removed without QUIT");
+    cr_expect(!md.msgs[0].removed);
+}
+
+Test(mock_quirks, sizes_lf)
+{
+    char *out = with("sizes-lf", LOGIN "STAT\r\nLIST\r\nRETR 1\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 2 110\r\n");
+    HAS(out, "1 54\r\n2 56\r\n.\r\n");
+    HAS(out, "+OK 54 octets\r\n");
+    free(out);
+}
+
+Test(mock_quirks, lying_sizes)
+{
+    char *out = with("lying-sizes", LOGIN "STAT\r\nLIST 1\r\nRETR 2\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 2 60\r\n");
+    HAS(out, "+OK 1 30\r\n");
+    HAS(out, "+OK 30 octets\r\nFrom: b@example");
+    free(out);
+}
+
+Test(mock_quirks, capa_after_login)
+{
+    char *out = with("capa-after-login", "CAPA\r\n" LOGIN "CAPA\r\nQUIT\r\n", NULL);
+    char *second = strstr(out, "maildrop has");
+    cr_assert(second != NULL);
+    *second = '\0';
+    LACKS(out, "TOP\r\n");
+    LACKS(out, "PIPELINING\r\n");
+    HAS(second + 1, "TOP\r\nUIDL\r\n");
+    HAS(second + 1, "PIPELINING\r\n");
+    free(out);
+}
+
+Test(mock_quirks, capa_err)
+{
+    char *out = with("capa-err", "CAPA\r\nQUIT\r\n", NULL);
+    HAS(out, MOCK_TS "\r\n-ERR unknown command\r\n+OK");
+    free(out);
+}
+
+Test(mock_quirks, banner)
+{
+    char *out = with("banner", "QUIT\r\n", NULL);
+    cr_expect(strncmp(out, "   ___", 6) == 0, "%s", out);
+    HAS(out, "banner before the greeting\r\n+OK POP3 server ready");
+    free(out);
+}
+
+Test(mock_quirks, plus_err)
+{
+    char *out = with("plus-err", "STAT\r\nQUIT\r\n", NULL);
+    HAS(out, "+ERR STAT is not valid");
+    LACKS(out, "-ERR");
+    free(out);
+}
+
+Test(mock_quirks, bogus_apop_timestamp)
+{
+    char *out =
+        with("bogus-apop-timestamp", "APOP u 0123456789abcdef0123456789abcdef\r\nQUIT\r\n", NULL);
+    cr_expect(strncmp(out, "+OK POP3 server ready <a.b.c>\r\n", 31) == 0, "%s", out);
+    HAS(out, "-ERR APOP is not available\r\n");
+    free(out);
+}
+
+Test(mock_quirks, apop_refused)
+{
+    char *out = with("apop-refused", "APOP u 0123456789abcdef0123456789abcdef\r\nQUIT\r\n", NULL);
+    HAS(out, MOCK_TS);
+    HAS(out, "-ERR APOP is not available\r\n");
+    free(out);
+}
+
+Test(mock_quirks, long_uids)
+{
+    char *out = with("long-uids", LOGIN "UIDL 1\r\nQUIT\r\n", NULL);
+    const char *uid = strstr(out, "+OK 1 ");
+    cr_assert(uid != NULL, "%s", out);
+    uid += 6;
+    cr_expect_eq(strcspn(uid, "\r"), 80);
+    free(out);
+}
+
+Test(mock_quirks, spaced_uids)
+{
+    char *out = with("spaced-uids", LOGIN "UIDL\r\nUIDL 1\r\nQUIT\r\n", NULL);
+    HAS(out, "\r\n1  1000.M 1.host\r\n");
+    HAS(out, "+OK 1  1000.M 1.host\r\n");
+    free(out);
+}
+
+Test(mock_quirks, msgno_zero)
+{
+    char *out = with("msgno-zero", LOGIN "LIST\r\nUIDL\r\nQUIT\r\n", NULL);
+    HAS(out, "(119 octets)\r\n0 0\r\n1 60\r\n");
+    HAS(out, "follows\r\n0 msgno-zero\r\n1 1000.M1.host\r\n");
+    free(out);
+}
+
+Test(mock_quirks, extra_blank_line)
+{
+    char *out = with("extra-blank-line", LOGIN "RETR 1\r\nRETR 2\r\nQUIT\r\n", NULL);
+    HAS(out, "line 3\r\n\r\n.\r\n");
+    HAS(out, "final newline\r\n\r\n.\r\n");
+    free(out);
+}
+
+Test(mock_quirks, nul_bytes)
+{
+    size_t len;
+    char *out = with("nul-bytes", "USER u\r\nQUIT\r\n", &len);
+    static const char want[] = "+OK send PASS\0\r\n";
+    cr_expect(memmem(out, len, want, sizeof want - 1) != NULL);
+    free(out);
+}
+
+Test(mock_quirks, slow_drip)
+{
+    const char *q[] = {"slow-drip=3:7", NULL};
+    pop3mock_session *s = mock_session(&md, q);
+    pop3mock_action a;
+    size_t sends = 0, waits = 0;
+    for (;;) {
+        pop3mock_session_next(s, &a);
+        if (a.kind == POP3MOCK_ACT_SEND) {
+            cr_expect_leq(a.data.len, 3);
+            sends++;
+        } else if (a.kind == POP3MOCK_ACT_WAIT) {
+            cr_expect_eq(a.ms, 7);
+            waits++;
+        } else {
+            break;
+        }
+        pop3mock_session_ack(s, &a, a.data.len);
+    }
+    cr_expect_eq(sends, (strlen("+OK POP3 server ready " MOCK_TS "\r\n") + 2) / 3);
+    cr_expect_eq(waits, sends);
+    pop3mock_session_free(s);
+}
+
+Test(mock_quirks, capa_lists_capa)
+{
+    char *out = with("capa-lists-capa", "CAPA\r\nQUIT\r\n", NULL);
+    HAS(out, "follows\r\nCAPA\r\nUSER\r\n");
+    free(out);
+}
+
+Test(mock_quirks, no_apop)
+{
+    char *out = with("no-apop", "QUIT\r\n", NULL);
+    cr_expect(strncmp(out, "+OK POP3 server ready\r\n", 23) == 0, "%s", out);
+    free(out);
+}
+
+static char *preset(const char *name, const char *in)
+{
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    const char *why;
+    cr_assert_eq(pop3mock_preset_apply(&opt.quirks, name, &why), 0);
+    pop3mock_session *s = pop3mock_maildrop_session_new(&md, &opt, MOCK_TS);
+    char *out = mock_run(s, in, NULL);
+    pop3mock_session_free(s);
+    return out;
+}
+
+Test(mock_quirks, preset_dovecot)
+{
+    char *out = preset("dovecot", "CAPA\r\nQUIT\r\n");
+    cr_expect(strncmp(out, "+OK Dovecot ready. " MOCK_TS "\r\n", 19) == 0, "%s", out);
+    HAS(out, "follows\r\nCAPA\r\n");
+    HAS(out, "IMPLEMENTATION Dovecot\r\n");
+    free(out);
+}
+
+Test(mock_quirks, preset_qmail)
+{
+    char *out = preset("qmail", "CAPA\r\n" LOGIN "LIST 1\r\nRETR 1\r\nQUIT\r\n");
+    cr_expect(strncmp(out, "+OK " MOCK_TS "\r\n", 4 + strlen(MOCK_TS) + 2) == 0, "%s", out);
+    HAS(out, "-ERR unknown command\r\n");
+    HAS(out, "+OK 1 54\r\n");
+    HAS(out, "line 3\r\n\r\n.\r\n");
+    free(out);
+}
+
+Test(mock_quirks, preset_exchange)
+{
+    char *out = preset("exchange", LOGIN "LIST 1\r\nRETR 2\r\nQUIT\r\n");
+    cr_expect(strstr(out, "<") == NULL, "no APOP timestamp: %s", out);
+    HAS(out, "Microsoft Exchange");
+    HAS(out, "+OK 1 30\r\n");
+    HAS(out, "final newline.\r\n");
+    free(out);
+}
