@@ -9,7 +9,8 @@
 #
 # After start, DIR/env holds shell assignments: DOVECOT_HOST, DOVECOT_PORT, DOVECOT_TLS_PORT,
 # DOVECOT_USER, DOVECOT_PASSWORD, DOVECOT_CA (the CA file that signed the certificate),
-# DOVECOT_MAILDIR. Ports default to free ones. Needs root (the mail user is a system user),
+# DOVECOT_MAILDIR. Ports default to free ones. DIR's parents must be searchable by every
+# user (Dovecot's login and auth processes run unprivileged and read files in DIR). Needs root (the mail user is a system user),
 # dovecot-core, dovecot-pop3d and openssl.
 set -euo pipefail
 
@@ -77,7 +78,11 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 pop3_uidl_format = %08Xu%08Xv
 pop3_logout_format = top=%t/%p retr=%r/%b del=%d/%m size=%s
+# High-performance mode (one long-lived login process per core rather than one per
+# connection), so that benchmarks measure Dovecot at its best.
 service pop3-login {
+  service_count = 0
+  process_min_avail = 2
   inet_listener pop3 {
     port = $plain
   }
@@ -85,6 +90,10 @@ service pop3-login {
     port = $tls
     ssl = yes
   }
+}
+service pop3 {
+  service_count = 0
+  process_min_avail = 2
 }
 service anvil {
   chroot =
