@@ -109,6 +109,8 @@ static const struct {
     {"no arguments", "STAT", {NULL}, 0, 0, "STAT\r\n"},
     {"three letters", "TOP", {"3"}, 1, 0, "TOP 3\r\n"},
     {"keyword case is kept", "uSeR", {"mrose"}, 1, 0, "uSeR mrose\r\n"},
+    /* RFC 6856 section 2: the one keyword with a digit. */
+    {"UTF8 keyword", "UTF8", {NULL}, 0, 0, "UTF8\r\n"},
     {"RFC5034-4.16 AUTH PLAIN with IR",
      "AUTH",
      {"PLAIN", "dGVzdAB0ZXN0AHRlc3Q="},
@@ -170,7 +172,8 @@ static const struct {
     {"keyword too short", "US", {"x"}, 1, POP3_EUSAGE},
     {"keyword too long", "USERS", {"x"}, 1, POP3_EUSAGE},
     {"keyword empty", "", {NULL}, 0, POP3_EUSAGE},
-    {"keyword with a digit", "U1ER", {"x"}, 1, POP3_EUSAGE},
+    {"keyword with a dot", "U.ER", {"x"}, 1, POP3_EUSAGE},
+    {"keyword with a dash", "UT-8", {NULL}, 0, POP3_EUSAGE},
     {"keyword with SP", "US R", {"x"}, 1, POP3_EUSAGE},
     {"keyword with CR", "US\rR", {"x"}, 1, POP3_EUSAGE},
     {"keyword with LF", "STA\n", {NULL}, 0, POP3_EUSAGE},

@@ -23,23 +23,23 @@ enum {
 
 typedef struct cli_options {
     const char *host;
-    unsigned port;        /* 0: 110, or 995 with --tls */
+    unsigned port; /* 0: 110, or 995 with --tls */
     const char *user;
-    char *password;       /* from POP3_PASSWORD or --password-file; never printed */
+    char *password; /* from POP3_PASSWORD or --password-file; never printed */
     const char *password_file;
     bool apop;
-    const char *auth;     /* SASL mechanism, or NULL to let the client choose */
-    bool tls;             /* implicit TLS */
-    bool starttls;        /* STLS required before login */
+    const char *auth; /* SASL mechanism, or NULL to let the client choose */
+    bool tls;         /* implicit TLS */
+    bool starttls;    /* STLS required before login */
     const char *cafile;
     bool insecure;
-    double timeout;       /* seconds; negative: the library's defaults */
+    double timeout; /* seconds; negative: the library's defaults */
     int verbose;
     /* fetch */
     bool delete_after;
     const char *uidl_state;
-    bool progress;        /* force the progress line even when stderr is no terminal */
-    bool no_fsync;        /* hidden: benchmarks of everything but the disk */
+    bool progress; /* force the progress line even when stderr is no terminal */
+    bool no_fsync; /* hidden: benchmarks of everything but the disk */
 } cli_options;
 
 /* The exit status for a pop3_error. */

@@ -25,6 +25,8 @@
 
 /* How often the state file is saved during a run (it is always saved at the end). */
 #define FETCH_SAVE_EVERY 256
+/* Messages made durable together when nothing waits for each one (see maildir.h). */
+#define FETCH_BATCH      64
 
 typedef struct fetch_run {
     const cli_options *o;
@@ -37,7 +39,7 @@ typedef struct fetch_run {
     progress bar;
     uint64_t fetched, octets, refused;
     unsigned since_save;
-    int error;       /* first local failure (disk), stops the run */
+    int error; /* first local failure (disk), stops the run */
     char err[512];
 } fetch_run;
 
@@ -85,31 +87,35 @@ static int on_done(void *ud, uint64_t msg, int status)
         }
         return status;
     }
-    uint64_t size = r->cur.size;
+    r->octets += r->cur.size;
     r->open = false;
-    if (maildir_commit(&r->md, &r->cur, r->err, sizeof r->err)) {
-        r->error = POP3_EIO;
-        return POP3_EIO;
+    uint64_t before = r->fetched;
+    if (maildir_commit(&r->md, &r->cur, msg, r->err, sizeof r->err) || r->error) {
+        if (!r->error) r->error = POP3_EIO;
+        return r->error;
     }
+    /* DELE only for a message that on_committed has seen: durably in new/. Batches
+     * (used without --delete) are only reported when flushed. */
+    return r->o->delete_after && r->fetched > before ? POP3_DELETE : POP3_KEEP;
+}
+
+/* A message is durably in new/: remember its UID, count it. */
+static void on_committed(void *ud, uint64_t msg)
+{
+    fetch_run *r = ud;
     r->fetched++;
-    r->octets += size;
     progress_add(&r->bar, 0, 1);
     const char *uid = uid_of(r, msg);
-    if (r->use_state && uid) {
-        if (uidl_state_add(&r->state, uid)) {
-            snprintf(r->err, sizeof r->err, "out of memory");
-            r->error = POP3_ENOMEM;
-            return POP3_ENOMEM;
-        }
-        if (++r->since_save >= FETCH_SAVE_EVERY) {
-            r->since_save = 0;
-            if (uidl_state_save(&r->state, r->err, sizeof r->err)) {
-                r->error = POP3_EIO;
-                return POP3_EIO;
-            }
-        }
+    if (!r->use_state || !uid || r->error) return;
+    if (uidl_state_add(&r->state, uid)) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        r->error = POP3_ENOMEM;
+        return;
     }
-    return r->o->delete_after ? POP3_DELETE : POP3_KEEP;
+    if (++r->since_save >= FETCH_SAVE_EVERY) {
+        r->since_save = 0;
+        if (uidl_state_save(&r->state, r->err, sizeof r->err)) r->error = POP3_EIO;
+    }
 }
 
 static void remember_uid(void *ud, const char *uid)
@@ -138,6 +144,11 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
         return EXIT_USAGE;
     }
     r.md.fsync = !o->no_fsync;
+    /* Without --delete nothing waits on a message's durability but the next run: sync
+     * in batches. With --delete each message must be durable before its DELE. */
+    r.md.batch_max = o->delete_after ? 1 : FETCH_BATCH;
+    r.md.committed = on_committed;
+    r.md.committed_ud = &r;
     int status = EXIT_OK;
     pop3_client *c = NULL;
     pop3_listing list, uids;
@@ -213,6 +224,7 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
     pop3_retrieve_handler h = {on_begin, on_data, on_done, NULL, &r};
     rc = pop3_retrieve(c, todo, ntodo, &h);
     if (r.open) maildir_abort(&r.cur);
+    if (maildir_flush(&r.md, r.err, sizeof r.err) && !r.error) r.error = POP3_EIO;
     progress_finish(&r.bar);
     if (r.use_state && uidl_state_save(&r.state, r.err, sizeof r.err)) {
         local_failure(&r, POP3_EIO);
@@ -236,8 +248,8 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
         goto out;
     }
     if (o->verbose)
-        fprintf(stderr, "pop3: fetched %llu messages, %llu octets\n",
-                (unsigned long long)r.fetched, (unsigned long long)r.octets);
+        fprintf(stderr, "pop3: fetched %llu messages, %llu octets\n", (unsigned long long)r.fetched,
+                (unsigned long long)r.octets);
     status = r.refused ? EXIT_SERVER : EXIT_OK;
     goto out;
 

@@ -5,7 +5,8 @@
  * POP3 unique-id is known. A MUA may later move the file to cur/ and append ":2,FLAGS";
  * the ",U=" part survives that, which is what lets the next `pop3 fetch` recognise it.
  */
-#define _POSIX_C_SOURCE 200809L
+/* syncfs(2), to make a batch of messages durable at once, is a GNU/Linux call. */
+#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <dirent.h>
@@ -22,6 +23,13 @@
 /* Longest UID recorded in a file name: 2 hex digits per octet must stay well inside the
  * 255-octet name limit. Longer (non-RFC, Q46) UIDs are only in the state file. */
 #define MAILDIR_UID_MAX 100
+
+/* A message closed in tmp/, waiting for its batch to be made durable. */
+struct maildir_pending {
+    char *tmp_path;
+    char *name;
+    uint64_t tag;
+};
 
 static int failf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -60,6 +68,7 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
     memset(m, 0, sizeof *m);
     m->new_fd = -1;
     m->fsync = true;
+    m->batch_max = 1;
     if (ensure_dir(dir, err, errlen)) return -1;
     static const char *const subs[] = {"tmp", "new", "cur"};
     for (size_t i = 0; i < 3; i++) {
@@ -88,6 +97,15 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
 
 void maildir_close(maildir *m)
 {
+    /* Messages still waiting were never flushed: they are not delivered. */
+    for (unsigned i = 0; i < m->npending; i++) {
+        unlink(m->pending[i].tmp_path);
+        free(m->pending[i].tmp_path);
+        free(m->pending[i].name);
+    }
+    free(m->pending);
+    m->pending = NULL;
+    m->npending = 0;
     if (m->new_fd >= 0) close(m->new_fd);
     free(m->path);
     m->path = NULL;
@@ -155,48 +173,108 @@ int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, siz
     return 0;
 }
 
-int maildir_commit(maildir *m, maildir_msg *msg, char *err, size_t errlen)
+static void free_msg(maildir_msg *msg)
 {
-    if (m->fsync && fsync(msg->fd) != 0) {
-        failf(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
-        maildir_abort(msg);
-        return -1;
-    }
-    if (close(msg->fd) != 0) {
-        msg->fd = -1;
-        failf(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
-        maildir_abort(msg);
-        return -1;
-    }
-    msg->fd = -1;
-    char *newdir = join(m->path, "new");
-    char *dest = newdir ? join(newdir, msg->name) : NULL;
-    free(newdir);
-    if (!dest) {
-        maildir_abort(msg);
-        return failf(err, errlen, "out of memory");
-    }
-    int rc = rename(msg->tmp_path, dest);
-    int e = errno;
-    free(dest);
-    if (rc != 0) {
-        failf(err, errlen, "rename into new/: %s", strerror(e));
-        maildir_abort(msg);
-        return -1;
-    }
-    /* The rename is durable only once the directory is. */
-    if (m->fsync && fsync(m->new_fd) != 0) {
-        failf(err, errlen, "fsync new/: %s", strerror(errno));
-        free(msg->tmp_path);
-        free(msg->name);
-        memset(msg, 0, sizeof *msg);
-        msg->fd = -1;
-        return -1;
-    }
     free(msg->tmp_path);
     free(msg->name);
     memset(msg, 0, sizeof *msg);
     msg->fd = -1;
+}
+
+/* rename tmp/NAME to new/NAME. 0 or -1 with `err`. */
+static int move_to_new(maildir *m, const char *tmp_path, const char *name, char *err, size_t errlen)
+{
+    char *newdir = join(m->path, "new");
+    char *dest = newdir ? join(newdir, name) : NULL;
+    free(newdir);
+    if (!dest) return failf(err, errlen, "out of memory");
+    int rc = rename(tmp_path, dest);
+    int e = errno;
+    free(dest);
+    if (rc != 0) return failf(err, errlen, "rename into new/: %s", strerror(e));
+    return 0;
+}
+
+static int sync_new(maildir *m, char *err, size_t errlen)
+{
+    /* A rename is durable only once the directory is. */
+    if (m->fsync && fsync(m->new_fd) != 0)
+        return failf(err, errlen, "fsync new/: %s", strerror(errno));
+    return 0;
+}
+
+int maildir_flush(maildir *m, char *err, size_t errlen)
+{
+    if (m->npending == 0) return 0;
+    int rc = 0;
+    if (m->fsync) {
+#ifdef __linux__
+        /* One sync for the whole batch: every file written since is on disk after it. */
+        if (syncfs(m->new_fd) != 0) rc = failf(err, errlen, "syncfs: %s", strerror(errno));
+#else
+        for (unsigned i = 0; i < m->npending && rc == 0; i++) {
+            int fd = open(m->pending[i].tmp_path, O_RDONLY);
+            if (fd < 0 || fsync(fd) != 0)
+                rc = failf(err, errlen, "fsync tmp/%s: %s", m->pending[i].name, strerror(errno));
+            if (fd >= 0) close(fd);
+        }
+#endif
+    }
+    unsigned moved = 0;
+    for (unsigned i = 0; i < m->npending && rc == 0; i++, moved++)
+        rc = move_to_new(m, m->pending[i].tmp_path, m->pending[i].name, err, errlen);
+    if (rc == 0) rc = sync_new(m, err, errlen);
+    for (unsigned i = 0; i < m->npending; i++) {
+        /* On failure, what was not moved is not delivered: remove its tmp/ file. Moved
+         * files stay in new/ (their octets are on disk) but are not reported, so their
+         * messages stay on the server and are fetched again: a duplicate, never a loss. */
+        if (rc == 0 && m->committed) m->committed(m->committed_ud, m->pending[i].tag);
+        if (rc != 0 && i >= moved) unlink(m->pending[i].tmp_path);
+        free(m->pending[i].tmp_path);
+        free(m->pending[i].name);
+    }
+    m->npending = 0;
+    return rc;
+}
+
+int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t errlen)
+{
+    bool batched = m->batch_max > 1;
+    if (!batched && m->fsync && fsync(msg->fd) != 0) {
+        failf(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
+        maildir_abort(msg);
+        return -1;
+    }
+    int rc = close(msg->fd);
+    msg->fd = -1;
+    if (rc != 0) {
+        failf(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
+        maildir_abort(msg);
+        return -1;
+    }
+    if (batched) {
+        if (!m->pending) {
+            m->pending = calloc(m->batch_max, sizeof *m->pending);
+            if (!m->pending) {
+                maildir_abort(msg);
+                return failf(err, errlen, "out of memory");
+            }
+        }
+        maildir_pending *p = &m->pending[m->npending++];
+        p->tmp_path = msg->tmp_path;
+        p->name = msg->name;
+        p->tag = tag;
+        memset(msg, 0, sizeof *msg);
+        msg->fd = -1;
+        return m->npending >= m->batch_max ? maildir_flush(m, err, errlen) : 0;
+    }
+    if (move_to_new(m, msg->tmp_path, msg->name, err, errlen)) {
+        maildir_abort(msg);
+        return -1;
+    }
+    free_msg(msg);
+    if (sync_new(m, err, errlen)) return -1;
+    if (m->committed) m->committed(m->committed_ud, tag);
     return 0;
 }
 

@@ -104,7 +104,8 @@ static char *read_secret(const char *path)
         line = strdup("");
         return line;
     }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
     return line;
 }
 
@@ -114,9 +115,9 @@ static const struct {
     const char *name;
     command_fn fn;
 } commands[] = {
-    {"capa", cli_capa}, {"stat", cli_stat}, {"list", cli_list}, {"uidl", cli_uidl},
-    {"retr", cli_retr}, {"top", cli_top},   {"dele", cli_dele}, {"noop", cli_noop},
-    {"fetch", cli_fetch},
+    {"capa", cli_capa}, {"stat", cli_stat}, {"list", cli_list},
+    {"uidl", cli_uidl}, {"retr", cli_retr}, {"top", cli_top},
+    {"dele", cli_dele}, {"noop", cli_noop}, {"fetch", cli_fetch},
 };
 
 int main(int argc, char **argv)
@@ -182,7 +183,8 @@ int main(int argc, char **argv)
     if (o.password) {
         /* Do not leave the secret lying in freed memory. */
         volatile char *p = o.password;
-        while (*p) *p++ = '\0';
+        while (*p)
+            *p++ = '\0';
         free(o.password);
     }
     return status;

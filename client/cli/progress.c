@@ -15,8 +15,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void progress_start(progress *p, FILE *out, bool force, uint64_t total_msgs,
-                    uint64_t total_octets)
+void progress_start(progress *p, FILE *out, bool force, uint64_t total_msgs, uint64_t total_octets)
 {
     memset(p, 0, sizeof *p);
     if (out && (force || isatty(fileno(out)))) p->out = out;
@@ -29,7 +28,8 @@ static void human(double v, char *buf, size_t cap)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
     size_t u = 0;
-    while (v >= 1000.0 && u < 4) v /= 1000.0, u++;
+    while (v >= 1000.0 && u < 4)
+        v /= 1000.0, u++;
     snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
@@ -44,10 +44,11 @@ void progress_format(const progress *p, double t, char *buf, size_t cap)
     if (pct > 100) pct = 100;
     char bar[21];
     int fill = pct / 5;
-    for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
     bar[20] = '\0';
-    snprintf(buf, cap, "[%s] %llu/%llu messages  %s/%s  %s/s", bar,
-             (unsigned long long)p->msgs, (unsigned long long)p->total_msgs, done, total, rate);
+    snprintf(buf, cap, "[%s] %llu/%llu messages  %s/%s  %s/s", bar, (unsigned long long)p->msgs,
+             (unsigned long long)p->total_msgs, done, total, rate);
 }
 
 static void draw(progress *p, double t)

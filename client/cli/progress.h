@@ -10,15 +10,14 @@
 #include <stdio.h>
 
 typedef struct progress {
-    FILE *out;       /* NULL: disabled */
+    FILE *out; /* NULL: disabled */
     uint64_t total_msgs, total_octets;
     uint64_t msgs, octets;
     double start, last_draw;
 } progress;
 
 /* Enabled only when `out` is a terminal (or `force`). */
-void progress_start(progress *p, FILE *out, bool force, uint64_t total_msgs,
-                    uint64_t total_octets);
+void progress_start(progress *p, FILE *out, bool force, uint64_t total_msgs, uint64_t total_octets);
 void progress_add(progress *p, uint64_t octets, uint64_t msgs);
 /* Draw the final state and end the line. */
 void progress_finish(progress *p);

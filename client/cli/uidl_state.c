@@ -33,7 +33,8 @@ static int failf(char *err, size_t errlen, const char *fmt, ...)
 static size_t hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return (size_t)h;
 }
 
@@ -45,7 +46,8 @@ static int grow(uidl_state *s)
     for (size_t i = 0; i < s->cap; i++) {
         if (!s->slots[i]) continue;
         size_t j = hash(s->slots[i]) & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
         slots[j] = s->slots[i];
     }
     free(s->slots);
@@ -70,7 +72,8 @@ int uidl_state_add(uidl_state *s, const char *uid)
     char *copy = strdup(uid);
     if (!copy) return -1;
     size_t j = hash(uid) & (s->cap - 1);
-    while (s->slots[j]) j = (j + 1) & (s->cap - 1);
+    while (s->slots[j])
+        j = (j + 1) & (s->cap - 1);
     s->slots[j] = copy;
     s->count++;
     s->dirty = true;
@@ -92,7 +95,8 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
     ssize_t n;
     int rc = 0;
     while ((n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
         if (n == 0) continue;
         if (uidl_state_add(s, line)) {
             rc = failf(err, errlen, "out of memory");
@@ -108,7 +112,8 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
 
 void uidl_state_free(uidl_state *s)
 {
-    for (size_t i = 0; i < s->cap; i++) free(s->slots[i]);
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slots[i]);
     free(s->slots);
     free(s->path);
     memset(s, 0, sizeof *s);

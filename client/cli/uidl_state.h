@@ -12,7 +12,7 @@
 
 typedef struct uidl_state {
     char *path;
-    char **slots;  /* open-addressing hash set of malloc'd UIDs */
+    char **slots; /* open-addressing hash set of malloc'd UIDs */
     size_t cap, count;
     bool dirty;
 } uidl_state;

@@ -80,10 +80,10 @@ int pop3_check_arg(const char *arg, size_t len, bool allow_space, const char **m
     return POP3_OK;
 }
 
-static bool is_letter(char ch)
+static bool is_keyword_char(char ch)
 {
     unsigned char c = (unsigned char)ch;
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 int pop3_encode_command(char *out, size_t cap, size_t *out_len, size_t max, const char *keyword,
@@ -91,13 +91,13 @@ int pop3_encode_command(char *out, size_t cap, size_t *out_len, size_t max, cons
 {
     if (keyword == NULL) return fail(message, "keyword is NULL", POP3_EUSAGE);
     size_t kw_len = strlen(keyword);
-    /* RFC 2449 allows 3*4VCHAR; every keyword in use is letters, and letters cannot be
-     * mistaken for an argument separator or a line end. */
+    /* RFC 2449 allows 3*4VCHAR; every keyword in use is letters and digits (RFC 6856's
+     * UTF8), which cannot be mistaken for an argument separator or a line end. */
     if (kw_len < 3 || kw_len > 4)
-        return fail(message, "keyword must be 3 or 4 letters", POP3_EUSAGE);
+        return fail(message, "keyword must be 3 or 4 letters or digits", POP3_EUSAGE);
     for (size_t i = 0; i < kw_len; i++)
-        if (!is_letter(keyword[i]))
-            return fail(message, "keyword must be 3 or 4 letters", POP3_EUSAGE);
+        if (!is_keyword_char(keyword[i]))
+            return fail(message, "keyword must be 3 or 4 letters or digits", POP3_EUSAGE);
     if (args == NULL && nargs > 0) return fail(message, "arguments are NULL", POP3_EUSAGE);
 
     /* Every argument is judged before any length, so that a hostile argument is named as

@@ -40,7 +40,7 @@ int pop3_check_arg(const char *arg, size_t len, bool allow_space, const char **m
 
 /*
  * pop3_encode_command - "KEYWORD arg1 arg2\r\n" into `out` (capacity `cap`).
- * `keyword` is 3 or 4 letters (RFC 2449 keyword = 3*4VCHAR; letters only here).
+ * `keyword` is 3 or 4 letters or digits (RFC 2449 keyword = 3*4VCHAR; RFC 6856 UTF8).
  * `args` holds `nargs` NUL-terminated strings; every argument but the last must be free
  * of spaces, the last may contain them (PASS). The whole line must fit in `max`
  * octets with its CRLF (POP3_COMMAND_MAX unless a larger capability limit applies; 0 means

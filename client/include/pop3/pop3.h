@@ -4,10 +4,12 @@
 #ifndef POP3_POP3_H
 #define POP3_POP3_H
 
+#include "pop3/client.h"
 #include "pop3/digest.h"
 #include "pop3/encode.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
+#include "pop3/transport.h"
 #include "pop3/wire.h"
 
 #endif
