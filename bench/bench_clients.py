@@ -70,22 +70,25 @@ def read_env(dovecot_dir):
 
 
 def timed(cmd, env=None):
-    """Run `cmd`; return (seconds, peak RSS in MiB, its stderr). GNU time measures the
+    """Run `cmd`; return (seconds, peak RSS in MiB, CPU seconds, its stderr). GNU time measures the
     peak: a child forked from this (large) Python process would count our pages too."""
     rss_file = tempfile.NamedTemporaryFile(delete=False)
     rss_file.close()
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + cmd, env=env,
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file.name] + cmd, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     secs = time.perf_counter() - t0
     with open(rss_file.name) as f:
         lines = f.read().split()
     os.unlink(rss_file.name)
-    rss = int(lines[-1]) / 1024.0 if lines and lines[-1].isdigit() else float("nan")
+    try:
+        rss, cpu = int(lines[-3]) / 1024.0, float(lines[-2]) + float(lines[-1])
+    except (IndexError, ValueError):
+        rss, cpu = float("nan"), float("nan")
     err = p.stderr.decode(errors="replace")
     if p.returncode != 0:
         err = f"exit status {p.returncode}: {err}"
-    return secs, rss, err
+    return secs, rss, cpu, err
 
 
 POPLIB = r"""
@@ -182,7 +185,7 @@ def main():
         workloads = [("(a) %d x 10 KB" % a.small, a.small, 10 * 1000),
                      ("(b) 1 x %d MB" % a.big_mb, 1, a.big_mb * 1000 * 1000)]
         print(f"{'workload':<20} {'mode':<5} {'client':<8} {'seconds':>8} {'MB/s':>8} "
-              f"{'peak MiB':>9} {'vs pop3kit':>10}")
+              f"{'cpu s':>8} {'peak MiB':>9} {'vs pop3kit':>10}")
         for title, count, size in workloads:
             total = fill(dv, count, size)
             # Dovecot indexes a new mailbox on first access: pay that before timing.
@@ -197,22 +200,26 @@ def main():
                         continue
                     if name != "pop3kit" and name != "poplib" and not shutil.which(name):
                         continue
-                    times, rss, err = [], [], ""
+                    times, rss, cpus, err = [], [], [], ""
                     for _ in range(a.runs):
                         cmd, cenv = make()
-                        secs, peak, err = timed(cmd, env=cenv)
+                        secs, peak, cpu, err = timed(cmd, env=cenv)
                         times.append(secs)
                         rss.append(peak)
-                    rows.append((name, statistics.median(times), max(rss), err))
+                        cpus.append(cpu)
+                    rows.append((name, statistics.median(times), max(rss),
+                                 statistics.median(cpus), err))
                 base = next((r[1] for r in rows if r[0] == "pop3kit"), None)
-                for name, secs, peak, err in rows:
+                for name, secs, peak, cpu, err in rows:
                     ratio = f"{secs / base:.2f}x" if base else "-"
                     mbs = total / secs / 1e6
                     print(f"{title:<20} {'tls' if tls else 'plain':<5} {name:<8} {secs:8.3f} "
-                          f"{mbs:8.1f} {peak:9.1f} {ratio:>10}")
+                          f"{mbs:8.1f} {cpu:8.3f} {peak:9.1f} {ratio:>10}")
                     if err.strip():
                         print(f"    {name} said: {err.strip().splitlines()[-1]}")
-        print("vs pop3kit: the client's time divided by pop3kit's (above 1: pop3kit is faster)")
+        print("vs pop3kit: the client's time divided by pop3kit's (above 1: pop3kit is faster);")
+        print("cpu s: the client's own user+system time. pop3 fetch syncs every message to disk")
+        print("(Maildir), mpop too; poplib and curl write files without syncing.")
     finally:
         subprocess.run(["bash", PEER, "stop", dv])
         shutil.rmtree(work, ignore_errors=True)
