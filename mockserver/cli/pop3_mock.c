@@ -39,6 +39,7 @@ static void usage(FILE *f)
           "  --tls-cert PEM          certificate chain: enables STLS\n"
           "  --tls-key PEM           private key (default: the --tls-cert file)\n"
           "  --implicit-tls          TLS handshake before the greeting (port 995 style)\n"
+          "  --tls-max VERSION       highest TLS version offered: 1.0, 1.1, 1.2 or 1.3\n"
           "  --max-command OCTETS    longest command line, CRLF included (255)\n"
           "  --max-sasl-line OCTETS  longest SASL response line (16384)\n"
           "  --max-input OCTETS      client octets buffered per session (65536)\n"
@@ -50,6 +51,8 @@ static void usage(FILE *f)
           "  --quirk NAME[=ARG]      misbehave in a named way (repeatable; --list-quirks)\n"
           "  --preset NAME           imitate a server: dovecot, qmail, exchange\n"
           "  --hostname NAME         host part of the APOP timestamp (pop3kit.mock)\n"
+          "  --utf8-strict           RETR/TOP of a message with 8-bit headers: -ERR [UTF8]\n"
+          "                          until the client sends UTF8 (RFC 6856 section 2.2)\n"
           "\n"
           "  --list-quirks  --help  --version\n",
           f);
@@ -78,6 +81,24 @@ static bool parse_size(const char *s, size_t lo, size_t *out)
         return false;
     *out = (size_t)v;
     return true;
+}
+
+static bool parse_tls_version(const char *s, unsigned *out)
+{
+    static const struct {
+        const char *name;
+        unsigned version;
+    } v[] = {{"1.0", POP3MOCK_TLS_1_0},
+             {"1.1", POP3MOCK_TLS_1_1},
+             {"1.2", POP3MOCK_TLS_1_2},
+             {"1.3", POP3MOCK_TLS_1_3}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (strcmp(s, v[i].name) == 0) {
+            *out = v[i].version;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Everything but the allocation of `scripts`, so that every return frees it. */
@@ -111,8 +132,9 @@ static int run(int argc, char **argv, const char **scripts)
         memcpy(name, a, nlen);
         name[nlen] = '\0';
         if (eq != NULL) val = eq + 1;
-        static const char *const flags[] = {"--once", "--implicit-tls", "--no-lock",    "--help",
-                                            "-h",     "--version",      "--list-quirks"};
+        static const char *const flags[] = {
+            "--once", "--implicit-tls", "--no-lock",     "--help",
+            "-h",     "--version",      "--list-quirks", "--utf8-strict"};
         bool is_flag = false;
         for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
             if (strcmp(name, flags[k]) == 0) is_flag = true;
@@ -138,6 +160,11 @@ static int run(int argc, char **argv, const char **scripts)
             mopt.implicit_tls = true;
         } else if (strcmp(name, "--no-lock") == 0) {
             no_lock = true;
+        } else if (strcmp(name, "--utf8-strict") == 0) {
+            mopt.utf8_strict = true;
+        } else if (strcmp(name, "--tls-max") == 0) {
+            if (!parse_tls_version(val, &cfg.tls_max_version))
+                return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
         } else if (strcmp(name, "--listen") == 0) {
             cfg.listen = val;
         } else if (strcmp(name, "--idle-timeout") == 0) {
@@ -195,7 +222,8 @@ static int run(int argc, char **argv, const char **scripts)
     if ((maildrop != NULL) == (nscripts > 0))
         return bad("%s", "give either SCRIPT files or --maildrop DIR");
     if (cfg.tls_key != NULL && cfg.tls_cert == NULL) return bad("%s", "--tls-key needs --tls-cert");
-    if (mopt.implicit_tls && cfg.tls_cert == NULL)
+    /* Scripts may name their own certificates (!tls-cert): script_mode.c checks. */
+    if (mopt.implicit_tls && cfg.tls_cert == NULL && maildrop != NULL)
         return bad("%s", "--implicit-tls needs --tls-cert");
     mopt.tls_available = cfg.tls_cert != NULL;
 
@@ -205,9 +233,10 @@ static int run(int argc, char **argv, const char **scripts)
             return bad("%s", "--maildrop needs --user and --password");
         rc = pop3mock__run_maildrop(&cfg, &mopt, maildrop, user, password, hostname, no_lock);
     } else {
-        if (mopt.quirks.flags != 0 || user != NULL || password != NULL || no_lock)
-            return bad("%s", "--quirk, --preset, --user, --password and --no-lock belong to "
-                             "--maildrop mode");
+        if (mopt.quirks.flags != 0 || user != NULL || password != NULL || no_lock ||
+            mopt.utf8_strict)
+            return bad("%s", "--quirk, --preset, --user, --password, --no-lock and "
+                             "--utf8-strict belong to --maildrop mode");
         rc = pop3mock__run_scripts(&cfg, &mopt, scripts, nscripts);
     }
     return rc;

@@ -4,8 +4,9 @@
  * Sessions are played in order (the sessions of the first file, then of the next), one
  * per incoming connection, so a script with two sessions serves an [IN-USE] dialogue
  * (RFC 2449 section 8.1.2) to two clients that connect one after the other. The server
- * stops when every session has ended. Scripts are all parsed before the server listens:
- * a script error is exit status 2 with no client ever connected.
+ * stops when every session has ended. Scripts are all parsed before the server listens,
+ * and every certificate they name (!tls-cert) is loaded once to check it: a script error
+ * or an unusable certificate is exit status 2 with no client ever connected.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -93,6 +94,24 @@ int pop3mock__run_scripts(const pop3mock_server_config *cfg, const pop3mock_mail
             goto out;
         }
         ctx.nslots += pop3mock_script_sessions(scripts[i]);
+    }
+    bool any_cert = cfg->tls_cert != NULL;
+    for (size_t i = 0; i < nfiles; i++) {
+        const char *cert, *key;
+        unsigned line;
+        for (size_t j = 0; pop3mock_script_tls_cert(scripts[i], j, &cert, &key, &line); j++) {
+            any_cert = true;
+            char why[768];
+            if (pop3mock_server_tls_check(cert, key, why, sizeof why) != 0) {
+                fprintf(stderr, "%s:%u: !tls-cert: %s\n", files[i], line, why);
+                goto out;
+            }
+        }
+    }
+    if (opt->implicit_tls && !any_cert) {
+        fprintf(stderr, "pop3-mock: --implicit-tls needs --tls-cert or a !tls-cert in a "
+                        "script (pop3-mock --help)\n");
+        goto out;
     }
     ctx.slots = calloc(ctx.nslots, sizeof *ctx.slots);
     if (ctx.slots == NULL) goto out;

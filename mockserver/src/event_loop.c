@@ -7,10 +7,15 @@
  * OpenSSL handshake (RFC 2595 section 4, RFC 8314 section 3.1), CLOSE, RESET (SO_LINGER
  * 0 gives an RST), HALF_CLOSE (shutdown SHUT_WR), STALL. A connection reads only while
  * its session has room, which pushes back on a client that pipelines faster than it
- * reads. RFC 1939 section 3 autologout: after idle_timeout seconds without activity the
- * connection is closed without a reply, and the session, freed without QUIT, applies
- * nothing. SIGTERM and SIGINT are only delivered inside epoll_pwait, so the loop stops
- * between two events, never in the middle of one.
+ * reads. A handshake can also fail on purpose (a script's TLS faults): the server reads
+ * the ClientHello and answers it with garbage or a fatal alert record (RFC 8446 section
+ * 6), or hangs up partway through, or sends only the first octets of its own flight
+ * (OpenSSL writes into a memory BIO and the loop forwards a prefix of it). Each
+ * handshake may take its own certificate (contexts are cached per certificate) and a
+ * capped TLS version. RFC 1939 section 3 autologout: after idle_timeout seconds without activity
+ * the connection is closed without a reply, and the session, freed without QUIT, applies nothing.
+ * SIGTERM and SIGINT are only delivered inside epoll_pwait, so the loop stops between two events,
+ * never in the middle of one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pop3mock/server.h"
@@ -47,9 +52,15 @@ typedef struct conn {
     pop3mock_session *s;
     SSL *ssl;
     bool handshaking;
-    int hs_want;         /* what the handshake waits for */
-    int io_want;         /* what a blocked SSL_write waits for */
-    size_t abort_read;   /* truncated handshake: client octets read so far */
+    int hs_want;            /* what the handshake waits for */
+    int io_want;            /* what a blocked SSL_write waits for */
+    pop3mock_tls_plan plan; /* how the handshake goes */
+    size_t hs_read;         /* faults: octets of the client's handshake read so far */
+    unsigned char rec[5];   /* faults: the header of the client's first record */
+    char *raw;              /* faults: octets sent outside TLS (garbage, alert, a prefix) */
+    size_t raw_len, raw_off, raw_cap;
+    size_t hs_sent;      /* TRUNCATE: octets of the server's flight queued so far */
+    bool cut;            /* the fault has queued all it sends: close (or stall) once sent */
     pop3mock_action act; /* the action being performed */
     bool have_act;
     bool waiting;    /* a WAIT action is running */
@@ -63,12 +74,20 @@ typedef struct conn {
     bool dead;
 } conn;
 
+/* A context per certificate a script names (!tls-cert), made at its first handshake. */
+typedef struct tls_ctx {
+    struct tls_ctx *next;
+    char *cert, *key;
+    SSL_CTX *ctx;
+} tls_ctx;
+
 typedef struct loop {
     const pop3mock_server_config *cfg;
     const pop3mock_factory *f;
     int ep;
     int lfd;
-    SSL_CTX *ctx;
+    SSL_CTX *ctx; /* --tls-cert */
+    tls_ctx *ctxs;
     pop3mock__log *log;
     conn *conns;
     size_t nconns;
@@ -153,6 +172,8 @@ static void end_conn(loop *l, conn *c, pop3mock_end why, bool reset)
         SSL_free(c->ssl);
         c->ssl = NULL;
     }
+    free(c->raw);
+    c->raw = NULL;
     epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
     if (reset) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -201,22 +222,220 @@ static long conn_read(conn *c, char *buf, size_t n, bool *eof)
     return -1;
 }
 
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The context for a certificate (NULL: --tls-cert's), or NULL with `err` filled. */
+static SSL_CTX *ctx_for(loop *l, const char *cert, const char *key, char *err, size_t errlen)
+{
+    if (cert == NULL) {
+        if (l->ctx == NULL) snprintf(err, errlen, "no TLS certificate configured");
+        return l->ctx;
+    }
+    for (tls_ctx *t = l->ctxs; t != NULL; t = t->next)
+        if (same(t->cert, cert) && same(t->key, key)) return t->ctx;
+    tls_ctx *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->cert = strdup(cert);
+    t->key = key != NULL ? strdup(key) : NULL;
+    if (t->cert == NULL || (key != NULL && t->key == NULL)) {
+        snprintf(err, errlen, "out of memory");
+    } else {
+        t->ctx = pop3mock__tls_ctx_new(cert, key != NULL ? key : cert, err, errlen);
+    }
+    if (t->ctx == NULL) {
+        free(t->cert);
+        free(t->key);
+        free(t);
+        return NULL;
+    }
+    t->next = l->ctxs;
+    l->ctxs = t;
+    return t->ctx;
+}
+
+/* Queue octets a fault sends outside TLS. False when out of memory. */
+static bool raw_push(conn *c, const void *p, size_t n)
+{
+    if (c->raw_len + n > c->raw_cap) {
+        size_t want = c->raw_cap == 0 ? 4096 : c->raw_cap;
+        while (want < c->raw_len + n)
+            want *= 2;
+        char *nb = realloc(c->raw, want);
+        if (nb == NULL) return false;
+        c->raw = nb;
+        c->raw_cap = want;
+    }
+    memcpy(c->raw + c->raw_len, p, n);
+    c->raw_len += n;
+    return true;
+}
+
+/* Send what raw_push queued: 1 all sent, 0 the socket is full, -1 the client is gone. */
+static int raw_flush(loop *l, conn *c)
+{
+    while (c->raw_off < c->raw_len) {
+        ssize_t w = send(c->fd, c->raw + c->raw_off, c->raw_len - c->raw_off, MSG_NOSIGNAL);
+        if (w > 0) {
+            pop3mock__log_data(l->log, c->id, 'S', false, c->raw + c->raw_off, (size_t)w);
+            c->raw_off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->hs_want = POP3MOCK__TLS_WANT_WRITE;
+            return 0;
+        }
+        return -1;
+    }
+    c->raw_off = c->raw_len = 0;
+    return 1;
+}
+
+/* Read the client's first TLS record (its ClientHello): 1 it is all in, or what arrived
+ * is not a TLS handshake record; 0 wait for more; -1 the client left. */
+static int read_hello(loop *l, conn *c)
+{
+    char buf[READ_CHUNK];
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+        if (r == 0) return -1;
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+            return -1;
+        }
+        pop3mock__log_data(l->log, c->id, 'C', false, buf, (size_t)r);
+        for (size_t i = 0; i < (size_t)r && c->hs_read + i < sizeof c->rec; i++)
+            c->rec[c->hs_read + i] = (unsigned char)buf[i];
+        c->hs_read += (size_t)r;
+        if (c->hs_read < sizeof c->rec) continue;
+        /* RFC 8446 section 5.1: type 22 is a handshake record; its length follows the
+         * type and the two octets of legacy version. */
+        if (c->rec[0] != 22) return 1;
+        size_t want = sizeof c->rec + ((size_t)c->rec[3] << 8 | c->rec[4]);
+        if (c->hs_read >= want) return 1;
+    }
+}
+
+/* The fault sent all it was to send: hang up, or stall with the connection open. */
+static void fault_done(loop *l, conn *c)
+{
+    if (c->plan.fault == POP3MOCK_TLS_TRUNCATE && c->plan.stall) {
+        /* No close_notify and no more TLS: the socket is now only read and dropped. */
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        c->handshaking = false;
+        c->stalled = true;
+        pop3mock__log_event(l->log, c->id, false, "stall");
+        return;
+    }
+    end_conn(l, c, POP3MOCK_END_SESSION, false);
+}
+
+/* TRUNCATE: run the handshake into the memory BIO, forward at most plan.n octets. */
+static void truncate_step(loop *l, conn *c)
+{
+    if (!c->cut) {
+        int rc = pop3mock__tls_handshake(c->ssl, &c->hs_want);
+        if (rc < 0) {
+            char why[256];
+            pop3mock__log_event(l->log, c->id, false, pop3mock__tls_error(why, sizeof why));
+        } else if (rc > 0) {
+            pop3mock__log_event(l->log, c->id, false, "handshake done before the cut");
+        }
+        char buf[READ_CHUNK];
+        int n;
+        bool flight = false;
+        while ((n = BIO_read(SSL_get_wbio(c->ssl), buf, (int)sizeof buf)) > 0) {
+            flight = true;
+            size_t take = (size_t)n;
+            if (take > c->plan.n - c->hs_sent) take = c->plan.n - c->hs_sent;
+            if (take > 0 && !raw_push(c, buf, take)) {
+                end_conn(l, c, POP3MOCK_END_SESSION, true);
+                return;
+            }
+            c->hs_sent += take;
+        }
+        /* Cut once n octets are queued (n = 0: once the ClientHello was answered), or
+         * when OpenSSL has nothing more to say. */
+        if ((flight && c->hs_sent >= c->plan.n) || rc != 0) {
+            c->cut = true;
+            pop3mock__log_event(l->log, c->id, false, "handshake cut");
+        }
+    }
+    int f = raw_flush(l, c);
+    if (f < 0) {
+        end_conn(l, c, POP3MOCK_END_CLIENT, false);
+        return;
+    }
+    if (f > 0 && c->cut) {
+        fault_done(l, c);
+        return;
+    }
+    /* A memory BIO never blocks a write: the handshake waits for the client. */
+    if (f > 0) c->hs_want = POP3MOCK__TLS_WANT_READ;
+}
+
+/* GARBAGE, ALERT: wait for the ClientHello, answer it, hang up. */
+static void answer_hello(loop *l, conn *c)
+{
+    if (!c->cut) {
+        int r = read_hello(l, c);
+        if (r < 0) {
+            end_conn(l, c, POP3MOCK_END_CLIENT, false);
+            return;
+        }
+        c->hs_want = POP3MOCK__TLS_WANT_READ;
+        if (r == 0) return;
+        bool ok;
+        if (c->plan.fault == POP3MOCK_TLS_ALERT) {
+            /* RFC 8446 sections 5.1 and 6: an alert record, legacy version 3.3, two
+             * octets: level fatal (2) and the description. */
+            unsigned char alert[7] = {21, 3, 3, 0, 2, 2, (unsigned char)c->plan.n};
+            ok = raw_push(c, alert, sizeof alert);
+        } else {
+            ok = raw_push(c, c->plan.garbage.ptr, c->plan.garbage.len);
+        }
+        if (!ok) {
+            end_conn(l, c, POP3MOCK_END_SESSION, true);
+            return;
+        }
+        c->cut = true;
+    }
+    int f = raw_flush(l, c);
+    if (f < 0)
+        end_conn(l, c, POP3MOCK_END_CLIENT, false);
+    else if (f > 0)
+        fault_done(l, c);
+}
+
 /* One step of the handshake; true when it completed. */
 static bool handshake(loop *l, conn *c)
 {
-    if (c->act.abort_after > 0) {
+    switch (c->plan.fault) {
+    case POP3MOCK_TLS_ABORT: {
         /* A truncated handshake: read part of the ClientHello, then hang up. */
         char buf[READ_CHUNK];
         ssize_t r = recv(c->fd, buf, sizeof buf, 0);
         if (r > 0) {
             pop3mock__log_data(l->log, c->id, 'C', false, buf, (size_t)r);
-            c->abort_read += (size_t)r;
+            c->hs_read += (size_t)r;
         }
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-            c->abort_read >= c->act.abort_after)
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) || c->hs_read >= c->plan.n)
             end_conn(l, c, POP3MOCK_END_SESSION, false);
         c->hs_want = POP3MOCK__TLS_WANT_READ;
         return false;
+    }
+    case POP3MOCK_TLS_GARBAGE:
+    case POP3MOCK_TLS_ALERT: answer_hello(l, c); return false;
+    case POP3MOCK_TLS_TRUNCATE: truncate_step(l, c); return false;
+    case POP3MOCK_TLS_HANDSHAKE: break;
     }
     int rc = pop3mock__tls_handshake(c->ssl, &c->hs_want);
     if (rc == 0) return false;
@@ -234,13 +453,63 @@ static bool handshake(loop *l, conn *c)
     return true;
 }
 
+static const char *fault_name(pop3mock_tls_fault f)
+{
+    switch (f) {
+    case POP3MOCK_TLS_HANDSHAKE: return "tls-start";
+    case POP3MOCK_TLS_ABORT: return "tls-start (fault: abort)";
+    case POP3MOCK_TLS_GARBAGE: return "tls-start (fault: garbage)";
+    case POP3MOCK_TLS_ALERT: return "tls-start (fault: alert)";
+    case POP3MOCK_TLS_TRUNCATE: return "tls-start (fault: truncate)";
+    }
+    return "tls-start";
+}
+
 static void start_tls(loop *l, conn *c)
 {
-    pop3mock__log_event(l->log, c->id, false, "tls-start");
+    if (c->act.tls != NULL) {
+        c->plan = *c->act.tls;
+    } else {
+        /* A driver of the older kind: abort_after alone says "abort". */
+        memset(&c->plan, 0, sizeof c->plan);
+        c->plan.fault = c->act.abort_after > 0 ? POP3MOCK_TLS_ABORT : POP3MOCK_TLS_HANDSHAKE;
+        c->plan.n = c->act.abort_after;
+    }
+    pop3mock__log_event(l->log, c->id, false, fault_name(c->plan.fault));
     c->handshaking = true;
-    if (c->act.abort_after > 0) return;
-    if (l->ctx == NULL || (c->ssl = SSL_new(l->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
-        pop3mock__log_event(l->log, c->id, false, "no TLS certificate configured");
+    c->hs_want = POP3MOCK__TLS_WANT_READ;
+    c->hs_read = c->hs_sent = 0;
+    c->raw_len = c->raw_off = 0;
+    c->cut = false;
+    if (c->plan.fault != POP3MOCK_TLS_HANDSHAKE && c->plan.fault != POP3MOCK_TLS_TRUNCATE)
+        return; /* these never reach OpenSSL */
+    char err[512];
+    SSL_CTX *ctx = ctx_for(l, c->plan.cert, c->plan.key, err, sizeof err);
+    if (ctx == NULL || (c->ssl = SSL_new(ctx)) == NULL) {
+        pop3mock__log_event(l->log, c->id, false, ctx == NULL ? err : "SSL_new failed");
+        end_conn(l, c, POP3MOCK_END_TLS, false);
+        return;
+    }
+    unsigned max = c->plan.max_version != 0 ? c->plan.max_version : l->cfg->tls_max_version;
+    bool ok = pop3mock__tls_cap(c->ssl, max) == 0;
+    if (ok && c->plan.fault == POP3MOCK_TLS_TRUNCATE) {
+        /* Reads come from the socket; writes go to memory, so that only a prefix of the
+         * server's flight reaches the client. */
+        BIO *rb = BIO_new_socket(c->fd, BIO_NOCLOSE);
+        BIO *wb = BIO_new(BIO_s_mem());
+        if (rb != NULL && wb != NULL) {
+            SSL_set_bio(c->ssl, rb, wb);
+        } else {
+            BIO_free(rb);
+            BIO_free(wb);
+            ok = false;
+        }
+    } else if (ok) {
+        ok = SSL_set_fd(c->ssl, c->fd) == 1;
+    }
+    if (!ok) {
+        char why[256];
+        pop3mock__log_event(l->log, c->id, false, pop3mock__tls_error(why, sizeof why));
         end_conn(l, c, POP3MOCK_END_TLS, false);
         return;
     }
@@ -613,5 +882,21 @@ out:
     if (l.lfd >= 0) close(l.lfd);
     pop3mock__log_close(l.log);
     if (l.ctx != NULL) SSL_CTX_free(l.ctx);
+    while (l.ctxs != NULL) {
+        tls_ctx *t = l.ctxs;
+        l.ctxs = t->next;
+        SSL_CTX_free(t->ctx);
+        free(t->cert);
+        free(t->key);
+        free(t);
+    }
     return status;
+}
+
+int pop3mock_server_tls_check(const char *cert, const char *key, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = pop3mock__tls_ctx_new(cert, key != NULL ? key : cert, err, errlen);
+    if (ctx == NULL) return -1;
+    SSL_CTX_free(ctx);
+    return 0;
 }

@@ -6,7 +6,8 @@
  * RFC 1939 section 7: a unique-id is 1 to 70 octets in 0x21..0x7E and must not change
  * between sessions. The Maildir unique part of a file name (before ":2,", so flags may
  * change) is used as it is when it qualifies; otherwise the MD5 of the file name in hex.
- * Either way the same file gives the same unique-id in every process.
+ * Either way the same file gives the same unique-id in every process. RFC 6856 section
+ * 2.2: whether the header holds 8-bit octets is noted at load too (for --utf8-strict).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pop3mock/maildrop.h"
@@ -103,11 +104,30 @@ typedef struct measure {
     uint64_t octets, size, lines;
     bool saw_cr;
     char last;
+    bool in_body;   /* the empty line that ends the header was seen */
+    bool line_text; /* the current line holds an octet other than CR */
+    bool header_8bit;
 } measure;
+
+/* RFC 5322 section 2.1: the header ends at the first empty line (CRLF or bare LF). */
+static void measure_header(measure *m, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n && !m->in_body; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\n') {
+            if (!m->line_text) m->in_body = true;
+            m->line_text = false;
+        } else if (c != '\r') {
+            m->line_text = true;
+            if (c >= 0x80) m->header_8bit = true;
+        }
+    }
+}
 
 static void measure_chunk(measure *m, const char *p, size_t n)
 {
     if (n == 0) return;
+    measure_header(m, p, n);
     m->octets += n;
     m->size += pop3_wire_size(p, n, &m->saw_cr);
     for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
@@ -132,6 +152,7 @@ static void finish(pop3mock_message *msg, const measure *m)
     msg->size = m->size;
     msg->lines = m->lines;
     msg->final_lf = m->octets == 0 || m->last == '\n';
+    msg->header_8bit = m->header_8bit;
     make_uid(msg->name, msg->uid);
 }
 

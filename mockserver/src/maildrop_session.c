@@ -8,8 +8,13 @@
  * RFC 2449: CAPA (section 5), response codes [IN-USE] (8.1.2) and [AUTH] (RFC 3206),
  * PIPELINING (commands answered in order: session.c hands lines over one at a time).
  * RFC 2595 section 4: STLS in AUTHORIZATION only, -ERR once TLS is active, STLS no
- * longer listed by CAPA under TLS. RFC 5034: AUTH PLAIN with or without an initial
- * response, "+ " empty challenge, "*" cancels. RFC 6856 section 2: UTF8.
+ * longer listed by CAPA under TLS. RFC 5034: AUTH with or without an initial
+ * response, "*" cancels, "=" is an empty initial response; mechanisms PLAIN (RFC 4616:
+ * "+ " empty challenge), LOGIN (draft-murchison-sasl-login: "Username:" then
+ * "Password:", base64) and CRAM-MD5 (RFC 2195: the challenge is the session's
+ * "<pid.counter.time@host>" timestamp, base64; the answer is base64 of "user SP
+ * hmac-md5-hex"). RFC 6856 section 2: UTF8; with utf8_strict, sections 2.2 and 5:
+ * RETR and TOP of a message with 8-bit headers answer -ERR [UTF8] until UTF8 is on.
  *
  * Each quirk of pop3mock/quirks.h is a small, named departure from this path.
  */
@@ -30,6 +35,8 @@
 
 enum { ST_AUTH = 1, ST_TRANS = 2, ST_DONE = 4 };
 enum { PROD_NONE, PROD_BODY, PROD_LIST, PROD_UIDL };
+/* The SASL response line the session waits for (RFC 5034 section 4). */
+enum { SASL_NONE, SASL_PLAIN, SASL_LOGIN_USER, SASL_LOGIN_PASS, SASL_CRAM_MD5 };
 
 /* Longest user name kept for USER / APOP (a command line is 255 octets anyway). */
 #define USER_MAX 256
@@ -48,7 +55,9 @@ typedef struct md_state {
     bool *marked; /* DELE marks of this session */
     size_t n;
     bool locked;
-    bool sasl_wait; /* AUTH PLAIN sent "+ " and waits for the response line */
+    int sasl;       /* AUTH sent a challenge and waits for this response line */
+    unsigned bad;   /* max-bad-commands: bad commands in a row before login */
+    bool login_ok;  /* AUTH LOGIN: the user name given is the account's */
     bool stls_wait; /* STLS answered: nothing more until TLS is up */
     bool utf8;
     int prod;
@@ -116,6 +125,22 @@ PRINTF_LIKE(3, 4) static void err(pop3mock_session *s, const char *code, const c
     va_start(ap, fmt);
     status(s, POP3_STATUS_ERR, code, fmt, ap);
     va_end(ap);
+}
+
+/* "+ TEXT": a SASL challenge (RFC 5034 section 4), bent by bare-lf like any line. */
+static void challenge(pop3mock_session *s, const char *text)
+{
+    md_state *st = s->state;
+    char line[1024];
+    size_t len = 0;
+    if (pop3_encode_status(line, sizeof line, &len, POP3_STATUS_CONTINUE, NULL, text, strlen(text),
+                           NULL) != POP3_OK) {
+        err(s, "SYS/PERM", "challenge too long");
+        st->sasl = SASL_NONE;
+        return;
+    }
+    if (quirk(st, POP3MOCK_QUIRK(BARE_LF))) line[--len - 1] = '\n';
+    pop3mock__output_append(&s->out, line, len);
 }
 
 static void line_out(pop3mock_session *s, const char *text)
@@ -284,9 +309,16 @@ static bool is_user(const md_state *st, const char *p, size_t len)
     return strlen(st->md->user) == len && memcmp(st->md->user, p, len) == 0;
 }
 
+static bool plaintext_refused(const pop3mock_session *s);
+static void refuse_plaintext(pop3mock_session *s);
+
 static void cmd_user(pop3mock_session *s, const char *a, size_t alen)
 {
     md_state *st = s->state;
+    if (plaintext_refused(s)) {
+        refuse_plaintext(s);
+        return;
+    }
     if (alen == 0) {
         err(s, NULL, "USER needs a mailbox name");
         return;
@@ -301,6 +333,10 @@ static void cmd_user(pop3mock_session *s, const char *a, size_t alen)
 static void cmd_pass(pop3mock_session *s, const char *a, size_t alen)
 {
     md_state *st = s->state;
+    if (plaintext_refused(s)) {
+        refuse_plaintext(s);
+        return;
+    }
     if (!st->have_user) {
         err(s, NULL, "PASS must follow a successful USER");
         return;
@@ -343,27 +379,45 @@ static void cmd_apop(pop3mock_session *s, const char *a, size_t alen)
     login(s);
 }
 
+/* Decode a SASL response (RFC 5034 section 4): "*" cancels, "=" is an empty initial
+ * response (section 4, for AUTH's argument only, but harmless on a line), otherwise
+ * strict base64. Returns the octets (NUL-terminated, caller frees) in `*out`, or NULL
+ * after answering -ERR. */
+static char *sasl_decode(pop3mock_session *s, const char *b64, size_t len, size_t *out)
+{
+    if (len == 1 && b64[0] == '*') {
+        err(s, NULL, "authentication cancelled");
+        return NULL;
+    }
+    if (len == 1 && b64[0] == '=') len = 0; /* RFC5034-4.1 */
+    size_t cap = len / 4 * 3 + 3;
+    char *raw = malloc(cap + 1);
+    if (raw == NULL) {
+        err(s, "SYS/TEMP", "out of memory");
+        return NULL;
+    }
+    if (pop3_base64_decode(b64, len, raw, cap, out) != POP3_OK) {
+        free(raw);
+        err(s, NULL, "invalid base64 in the SASL response");
+        return NULL;
+    }
+    raw[*out] = '\0';
+    return raw;
+}
+
+static bool is_password(const md_state *st, const char *p, size_t len)
+{
+    const char *want = st->md->password;
+    return strlen(want) == len && memcmp(want, p, len) == 0;
+}
+
 /* RFC 4616 message: [authzid] NUL authcid NUL passwd, base64 (RFC 5034 section 4). */
 static void plain_response(pop3mock_session *s, const char *b64, size_t len)
 {
     md_state *st = s->state;
-    if (len == 1 && b64[0] == '*') {
-        err(s, NULL, "authentication cancelled");
-        return;
-    }
-    if (len == 1 && b64[0] == '=') len = 0; /* RFC5034-4.1: "=" is an empty response */
-    size_t cap = len / 4 * 3 + 3;
-    char *raw = malloc(cap);
     size_t rlen = 0;
-    if (raw == NULL) {
-        err(s, "SYS/TEMP", "out of memory");
-        return;
-    }
-    if (pop3_base64_decode(b64, len, raw, cap, &rlen) != POP3_OK) {
-        free(raw);
-        err(s, NULL, "invalid base64 in the SASL response");
-        return;
-    }
+    char *raw = sasl_decode(s, b64, len, &rlen);
+    if (raw == NULL) return;
     const char *nul1 = memchr(raw, '\0', rlen);
     const char *nul2 =
         nul1 != NULL ? memchr(nul1 + 1, '\0', rlen - (size_t)(nul1 + 1 - raw)) : NULL;
@@ -374,10 +428,9 @@ static void plain_response(pop3mock_session *s, const char *b64, size_t len)
         size_t clen = (size_t)(nul2 - cid);
         const char *pw = nul2 + 1;
         size_t plen = rlen - (size_t)(pw - raw);
-        const char *want = st->md->password;
         good = is_user(st, cid, clen) &&
                (zlen == 0 || (zlen == clen && memcmp(raw, cid, clen) == 0)) &&
-               strlen(want) == plen && memcmp(want, pw, plen) == 0;
+               is_password(st, pw, plen);
         if (good) set_user(st, cid, clen);
     }
     free(raw);
@@ -386,6 +439,97 @@ static void plain_response(pop3mock_session *s, const char *b64, size_t len)
         return;
     }
     login(s);
+}
+
+/* LOGIN: the user name (initial response or first answer), then "Password:". The
+ * challenges are base64 of "Username:" and "Password:", as every LOGIN server sends. */
+static void login_user(pop3mock_session *s, const char *b64, size_t len)
+{
+    md_state *st = s->state;
+    size_t rlen = 0;
+    char *raw = sasl_decode(s, b64, len, &rlen);
+    if (raw == NULL) return;
+    /* Compared whole here: `user` keeps only a prefix of a very long name. */
+    st->login_ok = is_user(st, raw, rlen);
+    set_user(st, raw, rlen);
+    free(raw);
+    st->sasl = SASL_LOGIN_PASS;
+    challenge(s, "UGFzc3dvcmQ6");
+}
+
+static void login_pass(pop3mock_session *s, const char *b64, size_t len)
+{
+    md_state *st = s->state;
+    size_t rlen = 0;
+    char *raw = sasl_decode(s, b64, len, &rlen);
+    if (raw == NULL) return;
+    bool good = st->login_ok && is_password(st, raw, rlen);
+    st->login_ok = false;
+    free(raw);
+    if (!good) {
+        err(s, "AUTH", "authentication failed");
+        return;
+    }
+    login(s);
+}
+
+/* The CRAM-MD5 challenge: the session's timestamp, unique per greeting (RFC 2195
+ * section 2 wants a fresh msg-id-like string), so no clock is needed here. */
+static const char *cram_challenge(const md_state *st)
+{
+    return st->timestamp[0] != '\0' ? st->timestamp : "<0.0@pop3kit.mock>";
+}
+
+/* RFC 2195 section 2: base64 of "user SP digest", the digest 32 lower-case hex digits
+ * of HMAC-MD5 keyed with the secret over the challenge. */
+static void cram_response(pop3mock_session *s, const char *b64, size_t len)
+{
+    md_state *st = s->state;
+    size_t rlen = 0;
+    char *raw = sasl_decode(s, b64, len, &rlen);
+    if (raw == NULL) return;
+    /* The user name may hold spaces; the digest is after the last one. */
+    const char *sp = NULL;
+    for (size_t i = rlen; i > 0 && sp == NULL; i--)
+        if (raw[i - 1] == ' ') sp = raw + i - 1;
+    bool good = false;
+    if (sp != NULL && (size_t)(raw + rlen - sp - 1) == 32) {
+        char want[POP3_MD5_HEX_SIZE];
+        const char *ch = cram_challenge(st);
+        const char *pw = st->md->password;
+        if (pop3_cram_md5_digest(ch, strlen(ch), pw, strlen(pw), want) != POP3_OK) {
+            free(raw);
+            err(s, "SYS/PERM", "MD5 is not available");
+            return;
+        }
+        size_t ulen = (size_t)(sp - raw);
+        good = is_user(st, raw, ulen) && strncasecmp(want, sp + 1, 32) == 0;
+        if (good) set_user(st, raw, ulen);
+    }
+    free(raw);
+    if (!good) {
+        err(s, "AUTH", "authentication failed");
+        return;
+    }
+    login(s);
+}
+
+/* Dovecot's disable_plaintext_auth (plaintext-needs-tls): no password in clear while
+ * TLS is available but not active. */
+static bool plaintext_refused(const pop3mock_session *s)
+{
+    const md_state *st = s->state;
+    return quirk(st, POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS)) && st->opt.tls_available && !s->tls;
+}
+
+static void refuse_plaintext(pop3mock_session *s)
+{
+    err(s, "AUTH", "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.");
+}
+
+static bool mech_is(const char *w, size_t wl, const char *name)
+{
+    return strlen(name) == wl && strncasecmp(w, name, wl) == 0;
 }
 
 static void cmd_auth(pop3mock_session *s, const char *a, size_t alen)
@@ -399,8 +543,40 @@ static void cmd_auth(pop3mock_session *s, const char *a, size_t alen)
         err(s, NULL, "AUTH needs a mechanism and at most an initial response");
         return;
     }
-    if (wl[0] != 5 || strncasecmp(w[0], "PLAIN", 5) != 0) {
+    bool plain = mech_is(w[0], wl[0], "PLAIN"), login_mech = mech_is(w[0], wl[0], "LOGIN");
+    bool cram = mech_is(w[0], wl[0], "CRAM-MD5");
+    if (!plain && !login_mech && !cram) {
         err(s, NULL, "unsupported authentication mechanism");
+        return;
+    }
+    if ((plain || login_mech) && plaintext_refused(s)) {
+        refuse_plaintext(s);
+        return;
+    }
+    if (cram) {
+        /* RFC 2195: the server speaks first, so there is no initial response. */
+        if (n == 2) {
+            err(s, NULL, "CRAM-MD5 takes no initial response");
+            return;
+        }
+        const char *ch = cram_challenge(st);
+        char b64[700];
+        size_t blen = 0;
+        if (pop3_base64_encode(ch, strlen(ch), b64, sizeof b64, &blen) != POP3_OK) {
+            err(s, "SYS/PERM", "challenge too long");
+            return;
+        }
+        st->sasl = SASL_CRAM_MD5;
+        challenge(s, b64);
+        return;
+    }
+    if (login_mech) {
+        if (n == 2) {
+            login_user(s, w[1], wl[1]);
+            return;
+        }
+        st->sasl = SASL_LOGIN_USER;
+        challenge(s, "VXNlcm5hbWU6");
         return;
     }
     if (n == 2) {
@@ -408,12 +584,8 @@ static void cmd_auth(pop3mock_session *s, const char *a, size_t alen)
         return;
     }
     /* RFC5034-4.6: no initial response, so an empty challenge "+ ". */
-    char line[8];
-    size_t len = 0;
-    pop3_encode_status(line, sizeof line, &len, POP3_STATUS_CONTINUE, NULL, "", 0, NULL);
-    if (quirk(st, POP3MOCK_QUIRK(BARE_LF))) line[--len - 1] = '\n';
-    pop3mock__output_append(&s->out, line, len);
-    st->sasl_wait = true;
+    st->sasl = SASL_PLAIN;
+    challenge(s, "");
 }
 
 static void cmd_stls(pop3mock_session *s, const char *a, size_t alen)
@@ -447,14 +619,17 @@ static void cmd_capa(pop3mock_session *s, const char *a, size_t alen)
     bool late = st->state == ST_AUTH && quirk(st, POP3MOCK_QUIRK(CAPA_AFTER_LOGIN));
     ok(s, "Capability list follows");
     if (quirk(st, POP3MOCK_QUIRK(CAPA_LISTS_CAPA))) line_out(s, "CAPA");
-    line_out(s, "USER");
+    bool no_plain = plaintext_refused(s);
+    if (!no_plain) line_out(s, "USER");
     if (!late) line_out(s, "TOP");
     if (!late) line_out(s, "UIDL");
     line_out(s, "RESP-CODES");
     line_out(s, "AUTH-RESP-CODE");
     if (!late) line_out(s, "PIPELINING");
     line_out(s, "UTF8");
-    line_out(s, "SASL PLAIN");
+    /* RFC 5034 section 3: PLAIN first, as DESIGN.md's contract names it; a server that
+     * refuses plaintext before TLS lists only what is not plaintext (Dovecot). */
+    line_out(s, no_plain ? "SASL CRAM-MD5" : "SASL PLAIN LOGIN CRAM-MD5");
     /* RFC 2595 section 4: STLS is listed only where it may be used. */
     if (st->opt.tls_available && !s->tls && st->state == ST_AUTH) line_out(s, "STLS");
     char impl[TEXT_MAX];
@@ -571,6 +746,16 @@ static pop3mock__body_style body_style(const md_state *st)
     return b;
 }
 
+/* RFC 6856 sections 2.2 and 5: outside UTF-8 mode a message whose header is not ASCII
+ * is not sent raw; -ERR [UTF8] tells the client that UTF8 would get it. */
+static bool utf8_allows(pop3mock_session *s, size_t k)
+{
+    md_state *st = s->state;
+    if (!st->opt.utf8_strict || st->utf8 || !msg_at(st, k)->header_8bit) return true;
+    err(s, "UTF8", "message %zu has a non-ASCII header: enable UTF8 first", k + 1);
+    return false;
+}
+
 static bool start_body(pop3mock_session *s, size_t k, bool top, uint64_t lines)
 {
     md_state *st = s->state;
@@ -592,7 +777,7 @@ static void cmd_retr(pop3mock_session *s, const char *a, size_t alen)
         err(s, NULL, "RETR needs one message number");
         return;
     }
-    if (!msg_arg(s, w[0], wl[0], &k)) return;
+    if (!msg_arg(s, w[0], wl[0], &k) || !utf8_allows(s, k)) return;
     if (!start_body(s, k, false, 0)) return;
     ok(s, "%llu octets", reported_size(st, msg_at(st, k)));
     st->prod = PROD_BODY;
@@ -614,6 +799,7 @@ static void cmd_top(pop3mock_session *s, const char *a, size_t alen)
         err(s, NULL, "invalid line count");
         return;
     }
+    if (!utf8_allows(s, k)) return;
     if (quirk(st, POP3MOCK_QUIRK(TOP_IGNORES_LINES))) lines = st->opt.quirks.top_lines;
     if (!start_body(s, k, true, lines)) return;
     ok(s, "top of message follows");
@@ -687,13 +873,33 @@ static const command commands[] = {
     {"UIDL", ST_TRANS, cmd_uidl},
 };
 
+/* max-bad-commands: Dovecot's pop3-login counts commands it does not know (which,
+ * before login, includes the TRANSACTION ones) and drops the client at the third in a
+ * row, after answering it. */
+static void bad_command(pop3mock_session *s)
+{
+    md_state *st = s->state;
+    if (!quirk(st, POP3MOCK_QUIRK(MAX_BAD_COMMANDS)) || st->state != ST_AUTH) return;
+    if (++st->bad < st->opt.quirks.max_bad) return;
+    err(s, NULL, "Too many invalid bad commands.");
+    unlock(st);
+    st->state = ST_DONE;
+    pop3mock__output_mark(&s->out, POP3MOCK__MARK_CLOSE, 0, 0);
+}
+
 static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf)
 {
     md_state *st = s->state;
     (void)crlf; /* a bare LF is tolerated from clients (Q6 seen from the other side) */
-    if (st->sasl_wait) {
-        st->sasl_wait = false;
-        plain_response(s, line, len);
+    if (st->sasl != SASL_NONE) {
+        int step = st->sasl;
+        st->sasl = SASL_NONE;
+        switch (step) {
+        case SASL_PLAIN: plain_response(s, line, len); break;
+        case SASL_LOGIN_USER: login_user(s, line, len); break;
+        case SASL_LOGIN_PASS: login_pass(s, line, len); break;
+        default: cram_response(s, line, len); break;
+        }
         return;
     }
     size_t kw = 0;
@@ -710,8 +916,10 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
             err(s, NULL, "%s is not valid in the %s state", c->name,
                 st->state == ST_AUTH ? "AUTHORIZATION" : "TRANSACTION"); /* RFC1939-3.6 */
             st->have_user = false;
+            bad_command(s);
             return;
         }
+        st->bad = 0;
         c->run(s, args, alen);
         /* PASS is valid only right after USER (RFC 1939 section 7). */
         if (was_user && c->run != cmd_user && c->run != cmd_pass) st->have_user = false;
@@ -719,12 +927,13 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
     }
     st->have_user = false;
     err(s, NULL, "unknown command"); /* RFC1939-3.5 */
+    bad_command(s);
 }
 
 static void on_too_long(pop3mock_session *s)
 {
     md_state *st = s->state;
-    st->sasl_wait = false;
+    st->sasl = SASL_NONE;
     st->have_user = false;
     err(s, NULL, "line too long");
 }
@@ -732,7 +941,7 @@ static void on_too_long(pop3mock_session *s)
 static size_t max_line(const pop3mock_session *s)
 {
     const md_state *st = s->state;
-    return st->sasl_wait ? s->lim.max_sasl_line : s->lim.max_command;
+    return st->sasl != SASL_NONE ? s->lim.max_sasl_line : s->lim.max_command;
 }
 
 static bool blocked(const pop3mock_session *s)
@@ -816,7 +1025,7 @@ static void tls_started(pop3mock_session *s)
 {
     md_state *st = s->state;
     st->stls_wait = false;
-    st->sasl_wait = false;
+    st->sasl = SASL_NONE;
 }
 
 static void destroy(pop3mock_session *s)

@@ -73,10 +73,11 @@ void pop3mock__output_str(pop3mock__output *o, const char *s)
     pop3mock__output_append(o, s, strlen(s));
 }
 
-void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_kind kind,
-                              unsigned n, unsigned ms)
+/* Insert a mark; returns it (valid until the next mark is added), or NULL on OOM. */
+static pop3mock__mark *insert_mark(pop3mock__output *o, uint64_t at, pop3mock__mark_kind kind,
+                                   unsigned n, unsigned ms)
 {
-    if (o->failed) return;
+    if (o->failed) return NULL;
     if (at < o->base) at = o->base;
     if (o->mhead > 0 && o->mhead + o->mlen == o->mcap) {
         memmove(o->marks, o->marks + o->mhead, o->mlen * sizeof *o->marks);
@@ -87,7 +88,7 @@ void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_k
         pop3mock__mark *nm = realloc(o->marks, want * sizeof *nm);
         if (nm == NULL) {
             o->failed = true;
-            return;
+            return NULL;
         }
         o->marks = nm;
         o->mcap = want;
@@ -100,13 +101,27 @@ void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_k
         m[i] = m[i - 1];
         i--;
     }
-    m[i] = (pop3mock__mark){.at = at, .kind = kind, .n = n, .ms = ms};
+    m[i] = (pop3mock__mark){.at = at, .kind = kind, .n = n, .ms = ms, .tls = NULL};
     o->mlen++;
+    return &m[i];
+}
+
+void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_kind kind,
+                              unsigned n, unsigned ms)
+{
+    insert_mark(o, at, kind, n, ms);
 }
 
 void pop3mock__output_mark(pop3mock__output *o, pop3mock__mark_kind kind, unsigned n, unsigned ms)
 {
     pop3mock__output_mark_at(o, pop3mock__output_end(o), kind, n, ms);
+}
+
+void pop3mock__output_mark_tls(pop3mock__output *o, const pop3mock_tls_plan *plan)
+{
+    unsigned n = plan != NULL && plan->fault == POP3MOCK_TLS_ABORT ? plan->n : 0;
+    pop3mock__mark *m = insert_mark(o, pop3mock__output_end(o), POP3MOCK__MARK_START_TLS, n, 0);
+    if (m != NULL) m->tls = plan;
 }
 
 static void pop_mark(pop3mock__output *o)
@@ -147,6 +162,7 @@ void pop3mock__output_next(pop3mock__output *o, pop3mock_action *a)
         case POP3MOCK__MARK_START_TLS:
             a->kind = POP3MOCK_ACT_START_TLS;
             a->abort_after = m->n;
+            a->tls = m->tls;
             return;
         case POP3MOCK__MARK_STALL: a->kind = POP3MOCK_ACT_STALL; return;
         }

@@ -33,6 +33,7 @@ typedef struct pop3mock__mark {
     pop3mock__mark_kind kind;
     unsigned n;
     unsigned ms;
+    const pop3mock_tls_plan *tls; /* START_TLS: how the handshake goes (NULL: for real) */
 } pop3mock__mark;
 
 typedef struct pop3mock__output {
@@ -63,6 +64,10 @@ uint64_t pop3mock__output_end(const pop3mock__output *o);
 void pop3mock__output_mark_at(pop3mock__output *o, uint64_t at, pop3mock__mark_kind kind,
                               unsigned n, unsigned ms);
 void pop3mock__output_mark(pop3mock__output *o, pop3mock__mark_kind kind, unsigned n, unsigned ms);
+
+/* A START_TLS mark at the end of the queue; `plan` (may be NULL) must outlive the
+ * session. */
+void pop3mock__output_mark_tls(pop3mock__output *o, const pop3mock_tls_plan *plan);
 
 /* Octets queued and not yet sent. */
 size_t pop3mock__output_pending(const pop3mock__output *o);

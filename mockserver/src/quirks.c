@@ -29,6 +29,7 @@ void pop3mock_quirks_default(pop3mock_quirks *q)
     q->top_lines = 10;
     q->drip_bytes = 1;
     q->drip_ms = 1;
+    q->max_bad = 3;
     q->greeting = "POP3 server ready";
     q->implementation = "pop3kit-mock";
 }
@@ -79,6 +80,11 @@ int pop3mock_quirk_enable(pop3mock_quirks *q, const char *spec, const char **mes
                            "milliseconds (0..60000)";
                 return -1;
             }
+        } else if (id == POP3MOCK_QUIRK_ID_MAX_BAD_COMMANDS && arg != NULL) {
+            if (!parse_uint(arg, strlen(arg), 1, 1000000, &q->max_bad)) {
+                *message = "max-bad-commands=N wants a count of 1 or more";
+                return -1;
+            }
         } else if (arg != NULL) {
             *message = "this quirk takes no argument";
             return -1;
@@ -93,10 +99,14 @@ int pop3mock_quirk_enable(pop3mock_quirks *q, const char *spec, const char **mes
 int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **message)
 {
     if (strcmp(name, "dovecot") == 0) {
-        /* Dovecot 2.3: "+OK Dovecot ready. <...>", CAPA lists CAPA (reference B.6). */
+        /* Dovecot 2.3: "+OK Dovecot ready. <...>", CAPA lists CAPA (reference B.6);
+         * pop3-login drops a client after 3 bad commands in a row
+         * (CLIENT_MAX_BAD_COMMANDS), and its default disable_plaintext_auth = yes hides
+         * and refuses USER and plaintext SASL on a connection without TLS. */
         q->greeting = "Dovecot ready.";
         q->implementation = "Dovecot";
-        q->flags |= POP3MOCK_QUIRK(CAPA_LISTS_CAPA);
+        q->flags |= POP3MOCK_QUIRK(CAPA_LISTS_CAPA) | POP3MOCK_QUIRK(MAX_BAD_COMMANDS) |
+                    POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS);
     } else if (strcmp(name, "qmail") == 0) {
         /* qmail-pop3d: greeting is only the timestamp, no CAPA, an extra blank line at
          * the end of every message (Q7), sizes counted with LF (Q11). */

@@ -45,7 +45,7 @@ typedef enum pop3mock__step_kind {
     POP3MOCK__STEP_CLOSE_AFTER, /* !close-after N */
     POP3MOCK__STEP_STALL,       /* !stall */
     POP3MOCK__STEP_STARTTLS,    /* !starttls, !implicit-tls */
-    POP3MOCK__STEP_TLS_ABORT,   /* !tls-abort N */
+    POP3MOCK__STEP_TLS_FAULT,   /* !tls-abort N, !tls-garbage, !tls-alert, !tls-truncate */
     POP3MOCK__STEP_SET,         /* !set NAME VALUE */
 } pop3mock__step_kind;
 
@@ -65,17 +65,31 @@ typedef struct pop3mock__step {
     bool crlf; /* SEND: CRLF is appended (no trailing \c) */
     pop3mock__match match;
     size_t keyword_len; /* MATCH_KEYWORD: octets of the leading keyword */
-    unsigned n, ms;     /* DELAY ms; DRIP n ms; CLOSE_AFTER n; TLS_ABORT n; SPLIT wait */
+    unsigned n, ms;     /* DELAY ms; DRIP n ms; CLOSE_AFTER n; SPLIT wait */
     unsigned *offsets;  /* SPLIT */
     size_t noffsets;
     char *name; /* SET */
+    /* STARTTLS, TLS_FAULT: how the handshake goes, with the !tls-cert and !tls-max in
+     * force at this line; `garbage` points into `octets`. */
+    pop3mock_tls_plan tls;
+    char *octets;
 } pop3mock__step;
 
 typedef struct pop3mock__script_session {
     pop3mock__step *steps;
     size_t nsteps;
     unsigned line; /* where the session starts */
+    /* The handshake --implicit-tls puts before the session: the !tls-cert and !tls-max
+     * in force at its first step. */
+    pop3mock_tls_plan implicit;
 } pop3mock__script_session;
+
+/* A certificate named by !tls-cert, resolved against the script's folder. */
+typedef struct pop3mock__script_cert {
+    char *cert;
+    char *key; /* NULL: the key is in the cert file */
+    unsigned line;
+} pop3mock__script_cert;
 
 struct pop3mock_script {
     char *name;
@@ -83,6 +97,8 @@ struct pop3mock_script {
     size_t nsessions;
     char *user; /* !secret USER SECRET: for {apop}, {cram-md5}, {user} */
     char *secret;
+    pop3mock__script_cert *certs; /* every !tls-cert, in order; plans point into these */
+    size_t ncerts;
 };
 
 /* Variables of one running session. */

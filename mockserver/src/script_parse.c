@@ -8,6 +8,14 @@
  * Everything is checked here, before any client connects: escapes, directive
  * arguments, and that every {name} refers to something defined before it. Each error
  * is "NAME:LINE: what is wrong: expected what".
+ *
+ * TLS (RFC 2595 section 4, RFC 8314 section 3): !starttls and !implicit-tls are real
+ * handshakes; !tls-abort, !tls-garbage, !tls-alert and !tls-truncate are handshakes
+ * that fail on purpose (RFC 8446 section 6 for the alerts). !tls-cert and !tls-max are
+ * settings, not steps: each handshake takes the ones in force at its line, so a
+ * certificate named at the top of a file serves the whole script. Certificate files are
+ * named relative to the script's folder, so a script and its certificate travel
+ * together.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -38,6 +46,10 @@ typedef struct parser {
     unsigned split_line; /* a !split waiting for its S: line, or 0 */
     bool closed;         /* the current session ended with !close, !reset or !stall */
     unsigned closed_line;
+    /* TLS settings in force: the last !tls-cert (strings owned by sc->certs) and the
+     * last !tls-max. */
+    const char *cert, *key;
+    unsigned tls_max;
 } parser;
 
 static bool fail(parser *p, const char *fmt, ...)
@@ -82,10 +94,16 @@ void pop3mock_script_free(pop3mock_script *sc)
             free_segs(st->segs, st->nsegs);
             free(st->offsets);
             free(st->name);
+            free(st->octets);
         }
         free(ss->steps);
     }
     free(sc->sessions);
+    for (size_t i = 0; i < sc->ncerts; i++) {
+        free(sc->certs[i].cert);
+        free(sc->certs[i].key);
+    }
+    free(sc->certs);
     free(sc->name);
     free(sc->user);
     free(sc->secret);
@@ -100,6 +118,26 @@ size_t pop3mock_script_sessions(const pop3mock_script *sc)
 const char *pop3mock_script_name(const pop3mock_script *sc)
 {
     return sc->name;
+}
+
+bool pop3mock_script_tls_cert(const pop3mock_script *sc, size_t i, const char **cert,
+                              const char **key, unsigned *line)
+{
+    if (i >= sc->ncerts) return false;
+    *cert = sc->certs[i].cert;
+    *key = sc->certs[i].key;
+    *line = sc->certs[i].line;
+    return true;
+}
+
+/* A real handshake with the settings in force. */
+static pop3mock_tls_plan tls_plan(const parser *p)
+{
+    pop3mock_tls_plan plan = {.fault = POP3MOCK_TLS_HANDSHAKE};
+    plan.cert = p->cert;
+    plan.key = p->key;
+    plan.max_version = p->tls_max;
+    return plan;
 }
 
 bool pop3mock__builtin(const char *name)
@@ -161,7 +199,10 @@ static pop3mock__step *add_step(parser *p, pop3mock__step_kind kind, const char 
                NULL;
     pop3mock__script_session *ss = current(p);
     if (ss == NULL) return NULL;
-    if (ss->nsteps == 0) ss->line = p->line;
+    if (ss->nsteps == 0) {
+        ss->line = p->line;
+        ss->implicit = tls_plan(p);
+    }
     pop3mock__step *ns = realloc(ss->steps, (ss->nsteps + 1) * sizeof *ns);
     if (ns == NULL) return fail(p, "out of memory"), NULL;
     ss->steps = ns;
@@ -481,9 +522,170 @@ static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
     return true;
 }
 
-#define DIRECTIVES                                                                       \
-    "!session !delay !drip !split !flush !close !reset !half-close !close-after !stall " \
-    "!starttls !implicit-tls !tls-abort !secret !set"
+#define DIRECTIVES                                                                        \
+    "!session !delay !drip !split !flush !close !reset !half-close !close-after !stall "  \
+    "!starttls !implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate !tls-cert " \
+    "!tls-max !secret !set"
+
+/* RFC 8446 section 6 (and RFC 5246 section 7.2) alert descriptions a script may name. */
+static const struct {
+    const char *name;
+    unsigned value;
+} alerts[] = {
+    {"unexpected_message", 10},    {"bad_record_mac", 20},
+    {"handshake_failure", 40},     {"bad_certificate", 42},
+    {"certificate_expired", 45},   {"certificate_unknown", 46},
+    {"illegal_parameter", 47},     {"unknown_ca", 48},
+    {"access_denied", 49},         {"decode_error", 50},
+    {"decrypt_error", 51},         {"protocol_version", 70},
+    {"insufficient_security", 71}, {"internal_error", 80},
+    {"unrecognized_name", 112},    {"no_application_protocol", 120},
+};
+
+/* What !tls-garbage sends when no text is given: plain text where a ServerHello
+ * belongs, as a server that does not speak TLS on this port would answer. */
+#define DEFAULT_GARBAGE "-ERR this is not TLS\r\n"
+
+/* "FILE" relative to the folder of the script `p->name` (absolute names stay as they
+ * are). Caller frees. */
+static char *resolve(parser *p, const char *file)
+{
+    const char *slash = strrchr(p->name, '/');
+    size_t dlen = file[0] == '/' || slash == NULL ? 0 : (size_t)(slash - p->name) + 1;
+    size_t flen = strlen(file);
+    char *path = malloc(dlen + flen + 1);
+    if (path == NULL) return NULL;
+    memcpy(path, p->name, dlen);
+    memcpy(path + dlen, file, flen + 1);
+    return path;
+}
+
+/* !tls-cert CERT [KEY]: the certificate of every handshake from here on. */
+static bool tls_cert(parser *p, char **w, size_t nw)
+{
+    if (nw != 2 && nw != 3)
+        return fail(p, "!tls-cert: expected a PEM certificate file and optionally its key file, "
+                       "relative to the script's folder (\"!tls-cert server.pem server.key\")");
+    pop3mock__script_cert *nc = realloc(p->sc->certs, (p->sc->ncerts + 1) * sizeof *nc);
+    if (nc == NULL) return fail(p, "out of memory");
+    p->sc->certs = nc;
+    pop3mock__script_cert *c = &nc[p->sc->ncerts];
+    c->line = p->line;
+    c->cert = resolve(p, w[1]);
+    c->key = nw == 3 ? resolve(p, w[2]) : NULL;
+    if (c->cert == NULL || (nw == 3 && c->key == NULL)) {
+        free(c->cert);
+        free(c->key);
+        return fail(p, "out of memory");
+    }
+    p->sc->ncerts++;
+    p->cert = c->cert;
+    p->key = c->key;
+    return true;
+}
+
+/* !tls-max VERSION: the highest TLS version of every handshake from here on. */
+static bool tls_max(parser *p, char **w, size_t nw)
+{
+    static const struct {
+        const char *name;
+        unsigned version;
+    } versions[] = {{"1.0", POP3MOCK_TLS_1_0},
+                    {"1.1", POP3MOCK_TLS_1_1},
+                    {"1.2", POP3MOCK_TLS_1_2},
+                    {"1.3", POP3MOCK_TLS_1_3},
+                    {"off", 0}};
+    for (size_t i = 0; nw == 2 && i < sizeof versions / sizeof versions[0]; i++) {
+        if (strcmp(w[1], versions[i].name) == 0) {
+            p->tls_max = versions[i].version;
+            return true;
+        }
+    }
+    return fail(p, "!tls-max: expected 1.0, 1.1, 1.2, 1.3, or off for the server's own setting");
+}
+
+/* !tls-garbage [TEXT]: the octets of TEXT (escapes decoded) instead of a ServerHello. */
+static bool tls_garbage(parser *p, pop3mock__step *st, const char *text, size_t len)
+{
+    if (len == 0) {
+        text = DEFAULT_GARBAGE;
+        len = strlen(DEFAULT_GARBAGE);
+    }
+    segs sg = {0};
+    bool ok = parse_text(p, text, len, false, false, &sg, NULL, NULL, NULL);
+    free(sg.lit);
+    size_t total = 0;
+    for (size_t i = 0; ok && i < sg.n; i++) {
+        if (sg.v[i].kind != POP3MOCK__SEG_LITERAL)
+            ok = fail(p, "!tls-garbage: {%s} cannot be used here: expected octets and escapes",
+                      sg.v[i].name);
+        else
+            total += sg.v[i].len;
+    }
+    if (ok && (st->octets = malloc(total > 0 ? total : 1)) == NULL) ok = fail(p, "out of memory");
+    for (size_t i = 0, k = 0; ok && i < sg.n; k += sg.v[i].len, i++)
+        memcpy(st->octets + k, sg.v[i].text, sg.v[i].len);
+    free_segs(sg.v, sg.n);
+    if (ok) {
+        st->tls.garbage.ptr = st->octets;
+        st->tls.garbage.len = total;
+    }
+    return ok;
+}
+
+/* The TLS directives; `copy` holds `t` split into the words `w`. */
+static bool tls_directive(parser *p, const char *src, size_t srclen, const char *t, size_t n,
+                          const char *copy, char **w, size_t nw)
+{
+    const char *d = w[0];
+    if (strcmp(d, "!tls-cert") == 0) return tls_cert(p, w, nw);
+    if (strcmp(d, "!tls-max") == 0) return tls_max(p, w, nw);
+    pop3mock_tls_plan plan = tls_plan(p);
+    unsigned a = 0;
+    if (strcmp(d, "!tls-abort") == 0) {
+        if (nw != 2 || !parse_uint(w[1], 1, 1u << 30, &a))
+            return fail(p, "!tls-abort: expected a number of octets");
+        plan.fault = POP3MOCK_TLS_ABORT;
+        plan.n = a;
+    } else if (strcmp(d, "!tls-alert") == 0) {
+        bool found = nw == 1;
+        a = 40; /* handshake_failure: what a server with nothing in common answers */
+        for (size_t i = 0; nw == 2 && !found && i < sizeof alerts / sizeof alerts[0]; i++)
+            if (strcmp(w[1], alerts[i].name) == 0) {
+                a = alerts[i].value;
+                found = true;
+            }
+        if (nw > 2 || (!found && !parse_uint(w[1], 0, 255, &a)))
+            return fail(p, "!tls-alert: expected an alert description: a number (0..255) or a "
+                           "name such as handshake_failure, protocol_version, internal_error");
+        plan.fault = POP3MOCK_TLS_ALERT;
+        plan.n = a;
+    } else if (strcmp(d, "!tls-truncate") == 0) {
+        if (nw < 2 || nw > 3 || !parse_uint(w[1], 0, 1u << 30, &a) ||
+            (nw == 3 && strcmp(w[2], "stall") != 0))
+            return fail(p, "!tls-truncate: expected the octets of the server's handshake to "
+                           "send, then optionally \"stall\" (\"!tls-truncate 100 stall\")");
+        plan.fault = POP3MOCK_TLS_TRUNCATE;
+        plan.n = a;
+        plan.stall = nw == 3;
+    } else if (strcmp(d, "!tls-garbage") == 0) {
+        plan.fault = POP3MOCK_TLS_GARBAGE;
+    } else {
+        return fail(p, "unknown directive \"%s\": expected one of " DIRECTIVES, d);
+    }
+    pop3mock__step *st = add_step(p, POP3MOCK__STEP_TLS_FAULT, src, srclen);
+    if (st == NULL) return false;
+    st->tls = plan;
+    if (plan.fault == POP3MOCK_TLS_GARBAGE) {
+        /* The text is the rest of the line after the directive, spaces included. */
+        const char *rest = nw > 1 ? t + (w[1] - copy) : t + n;
+        if (!tls_garbage(p, st, rest, (size_t)(t + n - rest))) return false;
+    }
+    /* A handshake that fails ends the connection. */
+    p->closed = true;
+    p->closed_line = p->line;
+    return true;
+}
 
 static bool directive(parser *p, const char *src, size_t srclen, const char *t, size_t n)
 {
@@ -563,27 +765,23 @@ static bool directive(parser *p, const char *src, size_t srclen, const char *t, 
                    current(p)->nsteps > 0) {
             ok = fail(p, "!implicit-tls must come first in a session (the handshake precedes "
                          "the greeting): expected it before any S: or C: line");
-        } else if (add_step(p, k, src, srclen) == NULL) {
+        } else if ((st = add_step(p, k, src, srclen)) == NULL) {
             ok = false;
         } else if (k == POP3MOCK__STEP_CLOSE || k == POP3MOCK__STEP_RESET ||
                    k == POP3MOCK__STEP_STALL) {
             p->closed = true;
             p->closed_line = p->line;
+        } else if (k == POP3MOCK__STEP_STARTTLS) {
+            st->tls = tls_plan(p);
         }
-    } else if (strcmp(d, "!close-after") == 0 || strcmp(d, "!tls-abort") == 0) {
-        bool close_after = strcmp(d, "!close-after") == 0;
-        if (nw != 2 || !parse_uint(w[1], close_after ? 0 : 1, 1u << 30, &a))
+    } else if (strcmp(d, "!close-after") == 0) {
+        /* close-after lets later S: lines provide the octets it cuts. */
+        if (nw != 2 || !parse_uint(w[1], 0, 1u << 30, &a))
             ok = fail(p, "%s: expected a number of octets", d);
-        else if ((st = add_step(p,
-                                close_after ? POP3MOCK__STEP_CLOSE_AFTER : POP3MOCK__STEP_TLS_ABORT,
-                                src, srclen)) != NULL)
+        else if ((st = add_step(p, POP3MOCK__STEP_CLOSE_AFTER, src, srclen)) != NULL)
             st->n = a;
-        /* A truncated handshake ends the connection; close-after lets later S: lines
-         * provide the octets it cuts. */
-        if (ok && st != NULL && !close_after) {
-            p->closed = true;
-            p->closed_line = p->line;
-        }
+    } else if (strncmp(d, "!tls-", 5) == 0) {
+        ok = tls_directive(p, src, srclen, t, n, copy, w, nw);
     } else if (strcmp(d, "!secret") == 0) {
         if (nw < 3) {
             ok = fail(p, "!secret: expected a user name and a secret (\"!secret mrose tanstaaf\")");

@@ -8,7 +8,10 @@
  * "-ERR" and a close so that it does not wait forever. RFC 1939 section 7 APOP and
  * RFC 2195 CRAM-MD5 answers are computed from what this session sent (the last msg-id
  * timestamp, the last "+ " challenge) and the script's !secret, so a script checks a
- * client's digest without hard-coding it.
+ * client's digest without hard-coding it. A TLS step (RFC 2595 section 4, RFC 8314
+ * section 3) hands the driver a plan: the certificate and version cap in force at its
+ * line, and for the faults how the handshake is to fail; the session itself never
+ * sees a TLS octet.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -326,17 +329,23 @@ static void run(pop3mock_session *s)
             st->stalled = true;
             break;
         case POP3MOCK__STEP_STARTTLS:
-            pop3mock__output_mark(o, POP3MOCK__MARK_START_TLS, 0, 0);
+            pop3mock__output_mark_tls(o, &step->tls);
             log_add(st, "--", "TLS handshake", 13);
             st->tls_wait = true;
             break;
-        case POP3MOCK__STEP_TLS_ABORT:
-            /* The loop hangs up after `n` client octets; the close is for drivers
-             * without a network, which acknowledge the handshake at once. */
-            pop3mock__output_mark(o, POP3MOCK__MARK_START_TLS, step->n, 0);
-            pop3mock__output_mark(o, POP3MOCK__MARK_CLOSE, 0, 0);
-            log_add(st, "--", "TLS handshake, cut short", 24);
-            st->closing = true;
+        case POP3MOCK__STEP_TLS_FAULT:
+            /* The loop makes the handshake fail and ends the connection itself; the close
+             * (or stall) is for drivers without a network, which acknowledge the
+             * handshake at once. */
+            pop3mock__output_mark_tls(o, &step->tls);
+            log_add(st, "--", "TLS handshake, failing on purpose", 33);
+            if (step->tls.fault == POP3MOCK_TLS_TRUNCATE && step->tls.stall) {
+                pop3mock__output_mark(o, POP3MOCK__MARK_STALL, 0, 0);
+                st->stalled = true;
+            } else {
+                pop3mock__output_mark(o, POP3MOCK__MARK_CLOSE, 0, 0);
+                st->closing = true;
+            }
             break;
         case POP3MOCK__STEP_SET: {
             size_t n = 0;
@@ -428,8 +437,11 @@ static bool blocked(const pop3mock_session *s)
 static void start(pop3mock_session *s)
 {
     sc_state *st = s->state;
-    if (st->implicit_tls) {
-        pop3mock__output_mark(&s->out, POP3MOCK__MARK_START_TLS, 0, 0);
+    /* A session that begins with a handshake of its own (!implicit-tls, a TLS fault)
+     * already is implicit TLS: one handshake, not two. */
+    pop3mock__step_kind first = st->ss->nsteps > 0 ? st->ss->steps[0].kind : POP3MOCK__STEP_SEND;
+    if (st->implicit_tls && first != POP3MOCK__STEP_STARTTLS && first != POP3MOCK__STEP_TLS_FAULT) {
+        pop3mock__output_mark_tls(&s->out, &st->ss->implicit);
         log_add(st, "--", "TLS handshake", 13);
         st->tls_wait = true;
         return;

@@ -3,8 +3,9 @@
  *
  * RFC 2595 section 4: after STLS +OK the handshake starts at once; RFC 8314 section 3.1:
  * on an implicit-TLS port it starts before the greeting. RFC 8314 section 4.1: TLS 1.2 or
- * later. Every call maps OpenSSL's SSL_ERROR_WANT_READ / WANT_WRITE to what the epoll
- * loop must wait for, so no call ever blocks the other sessions.
+ * later, unless a test caps the version below it on purpose (--tls-max, !tls-max) to
+ * check that clients refuse. Every call maps OpenSSL's SSL_ERROR_WANT_READ / WANT_WRITE
+ * to what the epoll loop must wait for, so no call ever blocks the other sessions.
  */
 #include "tls_server.h"
 
@@ -48,6 +49,22 @@ SSL_CTX *pop3mock__tls_ctx_new(const char *cert, const char *key, char *err, siz
         return NULL;
     }
     return ctx;
+}
+
+int pop3mock__tls_cap(SSL *ssl, unsigned max_version)
+{
+    if (max_version == 0) return 0;
+    if (SSL_set_max_proto_version(ssl, (int)max_version) != 1) return -1;
+    if (max_version < TLS1_2_VERSION) {
+        /* A server stuck below RFC 8314's TLS 1.2 is what the cap imitates. OpenSSL 3
+         * signs TLS 1.0 and 1.1 handshakes with MD5-SHA1 and SHA-1, which it allows at
+         * security level 0 only: without this it would refuse every client instead of
+         * offering the old version. */
+        if (SSL_set_min_proto_version(ssl, TLS1_VERSION) != 1) return -1;
+        SSL_set_security_level(ssl, 0);
+        if (SSL_set_cipher_list(ssl, "DEFAULT:@SECLEVEL=0") != 1) return -1;
+    }
+    return 0;
 }
 
 static int want_of(SSL *ssl, int rc)

@@ -14,6 +14,10 @@ enum { POP3MOCK__TLS_WANT_NONE = 0, POP3MOCK__TLS_WANT_READ, POP3MOCK__TLS_WANT_
 /* A context for `cert` (PEM chain) and `key`; NULL with `err` filled on failure. */
 SSL_CTX *pop3mock__tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen);
 
+/* Cap the TLS version of one connection at `max_version` (TLS1_x_VERSION; 0 leaves
+ * the context's range). Returns 0 or -1. */
+int pop3mock__tls_cap(SSL *ssl, unsigned max_version);
+
 /* One step of the handshake: 1 done, 0 in progress (`*want` set), -1 failed. */
 int pop3mock__tls_handshake(SSL *ssl, int *want);
 

@@ -58,6 +58,10 @@ Test(mock_quirks, every_quirk_has_a_name_and_help)
     cr_expect_eq(pop3mock_quirk_enable(&q, "slow-drip=4:2", &why), 0);
     cr_expect(q.drip_bytes == 4 && q.drip_ms == 2);
     cr_expect_eq(pop3mock_quirk_enable(&q, "top-ignores-lines=x", &why), -1);
+    cr_expect_eq(pop3mock_quirk_enable(&q, "max-bad-commands=0", &why), -1);
+    cr_expect_str_eq(why, "max-bad-commands=N wants a count of 1 or more");
+    cr_expect_eq(pop3mock_quirk_enable(&q, "max-bad-commands=5", &why), 0);
+    cr_expect_eq(q.max_bad, 5);
     cr_expect_eq(pop3mock_preset_apply(&q, "nope", &why), -1);
 }
 
@@ -274,6 +278,99 @@ Test(mock_quirks, no_apop)
     free(out);
 }
 
+Test(mock_quirks, max_bad_commands)
+{
+    /* Two bad commands, a good one (the count starts again), then three in a row: the
+     * third is answered, then "Too many invalid bad commands." and the close; what the
+     * client pipelined after it is never answered. */
+    char *out = with("max-bad-commands",
+                     "XYZZY\r\nSTAT\r\nCAPA\r\nFOO\r\nRETR 1\r\nBAR\r\n"
+                     "QUIT\r\n",
+                     NULL);
+    cr_expect(strstr(out, "-ERR unknown command\r\n-ERR STAT is not valid in the "
+                          "AUTHORIZATION state\r\n+OK Capability list follows") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, ".\r\n-ERR unknown command\r\n-ERR RETR is not valid in the "
+                          "AUTHORIZATION state\r\n-ERR unknown command\r\n"
+                          "-ERR Too many invalid bad commands.\r\n") != NULL,
+              "%s", out);
+    const char *last = "Too many invalid bad commands.\r\n";
+    cr_expect(strstr(out, last) + strlen(last) == out + strlen(out),
+              "nothing after the last line: %s", out);
+    LACKS(out, "signing off");
+    free(out);
+    /* =N, and only before login: Dovecot's pop3-login counts, not its pop3 process. */
+    out = with("max-bad-commands=1", LOGIN "FOO\r\nBAR\r\nQUIT\r\n", NULL);
+    HAS(out, "-ERR unknown command\r\n-ERR unknown command\r\n+OK pop3kit-mock");
+    free(out);
+    out = with("max-bad-commands=1", "FOO\r\nQUIT\r\n", NULL);
+    HAS(out, "-ERR unknown command\r\n-ERR Too many invalid bad commands.\r\n");
+    LACKS(out, "signing off");
+    free(out);
+}
+
+/* A session with a certificate configured (STLS offered), under the given quirk. */
+static pop3mock_session *tls_session(const char *quirk)
+{
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    opt.tls_available = true;
+    const char *why;
+    if (quirk != NULL) cr_assert_eq(pop3mock_quirk_enable(&opt.quirks, quirk, &why), 0);
+    return pop3mock_maildrop_session_new(&md, &opt, MOCK_TS);
+}
+
+/* Feed `in` and collect the output up to the next action that is not a SEND. */
+static char *until_action(pop3mock_session *s, const char *in, pop3mock_action *a)
+{
+    if (in != NULL) pop3mock_session_feed(s, in, strlen(in));
+    char *out = calloc(1, 65536);
+    size_t n = 0;
+    for (;;) {
+        pop3mock_session_next(s, a);
+        if (a->kind != POP3MOCK_ACT_SEND) break;
+        memcpy(out + n, a->data.ptr, a->data.len);
+        n += a->data.len;
+        pop3mock_session_ack(s, a, a->data.len);
+    }
+    return out;
+}
+
+Test(mock_quirks, plaintext_needs_tls)
+{
+    /* Before TLS: no USER, SASL without PLAIN and LOGIN; USER, PASS, AUTH PLAIN and
+     * AUTH LOGIN refused with [AUTH]; CRAM-MD5 and APOP still allowed. */
+    pop3mock_session *s = tls_session("plaintext-needs-tls");
+    pop3mock_action a;
+    char *out = until_action(s,
+                             "CAPA\r\nUSER u\r\nPASS p\r\nAUTH PLAIN AHUAcA==\r\n"
+                             "AUTH LOGIN\r\nAUTH CRAM-MD5\r\n*\r\nSTLS\r\n",
+                             &a);
+    const char *refused = "-ERR [AUTH] Plaintext authentication disallowed on non-secure "
+                          "(SSL/TLS) connections.\r\n";
+    LACKS(out, "USER\r\n");
+    HAS(out, "UTF8\r\nSASL CRAM-MD5\r\nSTLS\r\n");
+    char want[1024];
+    snprintf(want, sizeof want, ".\r\n%s%s%s%s+ ", refused, refused, refused, refused);
+    HAS(out, want);
+    HAS(out, "-ERR authentication cancelled\r\n+OK Begin TLS negotiation\r\n");
+    free(out);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
+    pop3mock_session_ack(s, &a, 0);
+    /* Under TLS all is as usual. */
+    out = mock_run(s, "CAPA\r\n" LOGIN "QUIT\r\n", NULL);
+    HAS(out, "follows\r\nUSER\r\n");
+    HAS(out, "SASL PLAIN LOGIN CRAM-MD5\r\n");
+    HAS(out, "+OK u's maildrop has 2 messages");
+    free(out);
+    pop3mock_session_free(s);
+    /* Without a certificate there is no TLS to wait for: nothing is hidden. */
+    out = with("plaintext-needs-tls", "CAPA\r\n" LOGIN "QUIT\r\n", NULL);
+    HAS(out, "follows\r\nUSER\r\n");
+    HAS(out, "+OK u's maildrop has 2 messages");
+    free(out);
+}
+
 static char *preset(const char *name, const char *in)
 {
     pop3mock_maildrop_options opt;
@@ -293,6 +390,30 @@ Test(mock_quirks, preset_dovecot)
     HAS(out, "follows\r\nCAPA\r\n");
     HAS(out, "IMPLEMENTATION Dovecot\r\n");
     free(out);
+    /* pop3-login's three bad commands. */
+    out = preset("dovecot", "A\r\nB\r\nC\r\nQUIT\r\n");
+    HAS(out, "-ERR unknown command\r\n-ERR Too many invalid bad commands.\r\n");
+    LACKS(out, "Logging out");
+    LACKS(out, "signing off");
+    free(out);
+    /* disable_plaintext_auth: with a certificate, USER is hidden until TLS. */
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    const char *why;
+    cr_assert_eq(pop3mock_preset_apply(&opt.quirks, "dovecot", &why), 0);
+    opt.tls_available = true;
+    pop3mock_session *s = pop3mock_maildrop_session_new(&md, &opt, MOCK_TS);
+    pop3mock_action a;
+    out = until_action(s, "CAPA\r\nSTLS\r\n", &a);
+    HAS(out, "follows\r\nCAPA\r\nTOP\r\n");
+    LACKS(out, "USER");
+    free(out);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
+    pop3mock_session_ack(s, &a, 0);
+    out = mock_run(s, "CAPA\r\nQUIT\r\n", NULL);
+    HAS(out, "follows\r\nCAPA\r\nUSER\r\n");
+    free(out);
+    pop3mock_session_free(s);
 }
 
 Test(mock_quirks, preset_qmail)

@@ -55,7 +55,12 @@ static const struct {
      "\"!set u ...\" before it"},
     {"!bogus\n", "t.pop3:1: unknown directive \"!bogus\": expected one of !session !delay !drip "
                  "!split !flush !close !reset !half-close !close-after !stall !starttls "
-                 "!implicit-tls !tls-abort !secret !set"},
+                 "!implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate !tls-cert "
+                 "!tls-max !secret !set"},
+    {"!tls-bogus\n", "t.pop3:1: unknown directive \"!tls-bogus\": expected one of !session "
+                     "!delay !drip !split !flush !close !reset !half-close !close-after !stall "
+                     "!starttls !implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate "
+                     "!tls-cert !tls-max !secret !set"},
     {"!delay\n", "t.pop3:1: !delay: expected a pause in milliseconds (0..3600000)"},
     {"!delay 5000000\n", "t.pop3:1: !delay: expected a pause in milliseconds (0..3600000)"},
     {"!drip 0 5\n", "t.pop3:1: !drip: expected octets per write (1..1048576) and a pause in "
@@ -77,6 +82,37 @@ static const struct {
                               "C: line"},
     {"!close-after x\n", "t.pop3:1: !close-after: expected a number of octets"},
     {"!tls-abort 0\n", "t.pop3:1: !tls-abort: expected a number of octets"},
+    {"!tls-cert\n", "t.pop3:1: !tls-cert: expected a PEM certificate file and optionally its key "
+                    "file, relative to the script's folder (\"!tls-cert server.pem server.key\")"},
+    {"!tls-cert a b c\n", "t.pop3:1: !tls-cert: expected a PEM certificate file and optionally "
+                          "its key file, relative to the script's folder (\"!tls-cert server.pem "
+                          "server.key\")"},
+    {"!tls-max 2.0\n", "t.pop3:1: !tls-max: expected 1.0, 1.1, 1.2, 1.3, or off for the "
+                       "server's own setting"},
+    {"!tls-max\n", "t.pop3:1: !tls-max: expected 1.0, 1.1, 1.2, 1.3, or off for the server's "
+                   "own setting"},
+    {"!tls-alert nope\n", "t.pop3:1: !tls-alert: expected an alert description: a number "
+                          "(0..255) or a name such as handshake_failure, protocol_version, "
+                          "internal_error"},
+    {"!tls-alert 256\n", "t.pop3:1: !tls-alert: expected an alert description: a number "
+                         "(0..255) or a name such as handshake_failure, protocol_version, "
+                         "internal_error"},
+    {"!tls-alert 40 41\n", "t.pop3:1: !tls-alert: expected an alert description: a number "
+                           "(0..255) or a name such as handshake_failure, protocol_version, "
+                           "internal_error"},
+    {"!tls-truncate\n", "t.pop3:1: !tls-truncate: expected the octets of the server's handshake "
+                        "to send, then optionally \"stall\" (\"!tls-truncate 100 stall\")"},
+    {"!tls-truncate 5 forever\n", "t.pop3:1: !tls-truncate: expected the octets of the server's "
+                                  "handshake to send, then optionally \"stall\" "
+                                  "(\"!tls-truncate 100 stall\")"},
+    {"!tls-garbage {timestamp}\n", "t.pop3:1: !tls-garbage: {timestamp} cannot be used here: "
+                                   "expected octets and escapes"},
+    {"!tls-garbage x\\q\n", "t.pop3:1: bad escape \"\\q\": expected \\r \\n \\t \\0 "
+                            "\\xNN \\\\ \\{ \\} \\s, or \\c at the end of an S: line"},
+    {"S: x\n!tls-alert\nS: y\n", "t.pop3:3: nothing can follow line 2 (the connection ends "
+                                 "there): expected !session"},
+    {"S: x\n!tls-truncate 9 stall\nC: QUIT\n", "t.pop3:3: nothing can follow line 2 (the "
+                                               "connection ends there): expected !session"},
     {"!secret onlyuser\n", "t.pop3:1: !secret: expected a user name and a secret (\"!secret "
                            "mrose tanstaaf\")"},
     {"!set apop 1\n", "t.pop3:1: !set: expected a variable name (letters, digits, _ and -, not a "
@@ -327,6 +363,10 @@ Test(mock_script, faults_become_actions)
         {"S: +OK\n!starttls\nS: +OK tls\n", "[+OK\r\n]tls0 [+OK tls\r\n]close"},
         {"!implicit-tls\nS: +OK\n", "tls0 [+OK\r\n]close"},
         {"S: +OK\n!tls-abort 10\n", "[+OK\r\n]tls10 close"},
+        {"S: +OK\n!tls-alert\n", "[+OK\r\n]tls0 close"},
+        {"S: +OK\n!tls-garbage\n", "[+OK\r\n]tls0 close"},
+        {"S: +OK\n!tls-truncate 50\n", "[+OK\r\n]tls0 close"},
+        {"S: +OK\n!tls-truncate 50 stall\n", "[+OK\r\n]tls0 stall"},
         {"S: +OK\nC: QUIT\n", "[+OK\r\n]idle"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -334,6 +374,147 @@ Test(mock_script, faults_become_actions)
         actions(rows[i].script, desc, sizeof desc);
         cr_expect_str_eq(desc, rows[i].want, "row %zu: %s", i, rows[i].script);
     }
+}
+
+/* The plan of the next START_TLS of `s`, acknowledging every SEND before it. */
+static const pop3mock_tls_plan *next_tls(pop3mock_session *s, pop3mock_action *a)
+{
+    bool fed = false;
+    for (int i = 0; i < 64; i++) {
+        pop3mock_session_next(s, a);
+        if (a->kind == POP3MOCK_ACT_START_TLS) return a->tls;
+        if (a->kind == POP3MOCK_ACT_IDLE && !fed) {
+            pop3mock_session_feed(s, "STLS\r\n", 6); /* what session 1 waits for */
+            fed = true;
+            continue;
+        }
+        if (a->kind != POP3MOCK_ACT_SEND && a->kind != POP3MOCK_ACT_WAIT) break;
+        pop3mock_session_ack(s, a, a->data.len);
+    }
+    cr_assert_fail("no START_TLS");
+    return NULL;
+}
+
+static const char tls_script[] = "!tls-cert certs/a.pem\n"
+                                 "S: +OK\n"
+                                 "C: STLS\n"
+                                 "S: +OK go\n"
+                                 "!starttls\n"
+                                 "C: QUIT\n"
+                                 "!session\n"
+                                 "!tls-max 1.1\n"
+                                 "!tls-cert /abs/b.pem /abs/b.key\n"
+                                 "S: +OK two\n"
+                                 "!tls-alert protocol_version\n"
+                                 "!session\n"
+                                 "!tls-max off\n"
+                                 "!tls-garbage \\x00abc\\s\n"
+                                 "!session\n"
+                                 "!tls-truncate 120 stall\n"
+                                 "!session\n"
+                                 "!tls-abort 7\n"
+                                 "!session\n"
+                                 "!tls-garbage\n"
+                                 "!session\n"
+                                 "!tls-alert 0\n";
+
+Test(mock_script, tls_plans)
+{
+    char err[512] = "";
+    pop3mock_script *sc =
+        pop3mock_script_parse("dir/t.pop3", tls_script, strlen(tls_script), err, sizeof err);
+    cr_assert(sc != NULL, "%s", err);
+    cr_assert_eq(pop3mock_script_sessions(sc), 7);
+    /* Certificates are named relative to the script's folder; absolute names stay. */
+    const char *cert, *key;
+    unsigned line;
+    cr_assert(pop3mock_script_tls_cert(sc, 0, &cert, &key, &line));
+    cr_expect_str_eq(cert, "dir/certs/a.pem");
+    cr_expect(key == NULL && line == 1);
+    cr_assert(pop3mock_script_tls_cert(sc, 1, &cert, &key, &line));
+    cr_expect_str_eq(cert, "/abs/b.pem");
+    cr_expect_str_eq(key, "/abs/b.key");
+    cr_expect_eq(line, 9);
+    cr_expect(!pop3mock_script_tls_cert(sc, 2, &cert, &key, &line));
+
+    static const struct {
+        pop3mock_tls_fault fault;
+        unsigned n;
+        bool stall;
+        const char *cert;
+        unsigned max;
+        const char *garbage;
+        size_t glen;
+    } want[] = {
+        {POP3MOCK_TLS_HANDSHAKE, 0, false, "dir/certs/a.pem", 0, NULL, 0},
+        {POP3MOCK_TLS_ALERT, 70, false, "/abs/b.pem", POP3MOCK_TLS_1_1, NULL, 0},
+        {POP3MOCK_TLS_GARBAGE, 0, false, "/abs/b.pem", 0, "\0abc ", 5},
+        {POP3MOCK_TLS_TRUNCATE, 120, true, "/abs/b.pem", 0, NULL, 0},
+        {POP3MOCK_TLS_ABORT, 7, false, "/abs/b.pem", 0, NULL, 0},
+        {POP3MOCK_TLS_GARBAGE, 0, false, "/abs/b.pem", 0, "-ERR this is not TLS\r\n", 22},
+        {POP3MOCK_TLS_ALERT, 0, false, "/abs/b.pem", 0, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        pop3mock_session *s = pop3mock_script_session_new(sc, i, NULL, "<a@b>", false);
+        pop3mock_action a;
+        const pop3mock_tls_plan *p = next_tls(s, &a);
+        cr_assert(p != NULL, "session %zu", i);
+        cr_expect_eq(p->fault, want[i].fault, "session %zu", i);
+        cr_expect_eq(p->n, want[i].n, "session %zu", i);
+        cr_expect_eq(p->stall, want[i].stall, "session %zu", i);
+        cr_expect_str_eq(p->cert, want[i].cert, "session %zu", i);
+        cr_expect_eq(p->max_version, want[i].max, "session %zu", i);
+        cr_expect_eq(a.abort_after, p->fault == POP3MOCK_TLS_ABORT ? p->n : 0u);
+        if (want[i].garbage != NULL) {
+            cr_expect_eq(p->garbage.len, want[i].glen, "session %zu", i);
+            cr_expect(memcmp(p->garbage.ptr, want[i].garbage, want[i].glen) == 0);
+        }
+        pop3mock_session_free(s);
+    }
+    pop3mock_script_free(sc);
+}
+
+Test(mock_script, implicit_tls_takes_the_sessions_settings)
+{
+    char err[512] = "";
+    pop3mock_script *sc =
+        pop3mock_script_parse("t.pop3", tls_script, strlen(tls_script), err, sizeof err);
+    cr_assert(sc != NULL, "%s", err);
+    /* Session 2 begins with S: the handshake of --implicit-tls comes first, with the
+     * certificate and version cap in force at that line. */
+    pop3mock_session *s = pop3mock_script_session_new(sc, 1, NULL, "<a@b>", true);
+    pop3mock_action a;
+    pop3mock_session_next(s, &a);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
+    cr_assert(a.tls != NULL);
+    cr_expect_eq(a.tls->fault, POP3MOCK_TLS_HANDSHAKE);
+    cr_expect_str_eq(a.tls->cert, "/abs/b.pem");
+    cr_expect_eq(a.tls->max_version, POP3MOCK_TLS_1_1);
+    pop3mock_session_ack(s, &a, 0);
+    pop3mock_session_next(s, &a);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_SEND);
+    cr_expect(a.data.len == 9 && memcmp(a.data.ptr, "+OK two\r\n", 9) == 0);
+    pop3mock_session_free(s);
+    /* Session 3 begins with a handshake of its own: there is only that one. */
+    s = pop3mock_script_session_new(sc, 2, NULL, "<a@b>", true);
+    pop3mock_session_next(s, &a);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
+    cr_expect_eq(a.tls->fault, POP3MOCK_TLS_GARBAGE);
+    pop3mock_session_ack(s, &a, 0);
+    pop3mock_session_next(s, &a);
+    cr_expect_eq(a.kind, POP3MOCK_ACT_CLOSE);
+    pop3mock_session_free(s);
+    /* The same for !implicit-tls. */
+    pop3mock_script *one = parse("!implicit-tls\nS: +OK\n");
+    s = pop3mock_script_session_new(one, 0, NULL, "<a@b>", true);
+    pop3mock_session_next(s, &a);
+    cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
+    pop3mock_session_ack(s, &a, 0);
+    pop3mock_session_next(s, &a);
+    cr_expect_eq(a.kind, POP3MOCK_ACT_SEND, "one handshake, then the greeting");
+    pop3mock_session_free(s);
+    pop3mock_script_free(one);
+    pop3mock_script_free(sc);
 }
 
 Test(mock_script, several_sessions)

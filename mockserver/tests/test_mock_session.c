@@ -4,7 +4,8 @@
  * RFC 1939 sections 3 to 7 and 11 (state machine, -ERR in the wrong state, sizes with
  * CRLF counted as two, byte-stuffing, TOP, UIDL, DELE only at QUIT), RFC 2449 (CAPA,
  * [IN-USE], PIPELINING order, 255-octet commands), RFC 2595 (STLS), RFC 5034 (AUTH
- * PLAIN), RFC 6856 (UTF8). Every limit is tested at the limit and past it.
+ * PLAIN, LOGIN; RFC 2195 CRAM-MD5), RFC 6856 (UTF8; sections 2.2 and 5, [UTF8] under
+ * utf8_strict). Every limit is tested at the limit and past it.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "mock_support.h"
 #include "pop3/digest.h"
+#include "pop3/error.h"
 #include "pop3mock/maildrop.h"
 
 #define GREETING  "+OK POP3 server ready " MOCK_TS "\r\n"
@@ -225,7 +227,7 @@ Test(mock_session, apop)
 Test(mock_session, auth_plain)
 {
     /* RFC 5034 section 4; "dQB1AHA=" is "u\0u\0p", "AHUAcA==" is "\0u\0p". */
-    expect_dialogue("AUTH PLAIN AHUAeA==\r\nAUTH PLAIN\r\n*\r\nAUTH CRAM-MD5\r\nAUTH PLAIN\r\n"
+    expect_dialogue("AUTH PLAIN AHUAeA==\r\nAUTH PLAIN\r\n*\r\nAUTH GSSAPI\r\nAUTH PLAIN\r\n"
                     "!!!!\r\nAUTH PLAIN\r\nAHUAcA==\r\nAUTH PLAIN AHUAcA==\r\nQUIT\r\n",
                     GREETING "-ERR [AUTH] authentication failed\r\n"
                              "+ \r\n-ERR authentication cancelled\r\n"
@@ -240,11 +242,184 @@ Test(mock_session, auth_plain)
     pop3mock_session_free(s);
 }
 
+Test(mock_session, auth_login)
+{
+    /* "dQ==" u, "cA==" p, "eA==" x; the challenges are "Username:" and "Password:". */
+    expect_dialogue("AUTH LOGIN\r\n*\r\nAUTH LOGIN\r\ndQ==\r\n*\r\nAUTH LOGIN eA==\r\ncA==\r\n"
+                    "AUTH LOGIN dQ==\r\neA==\r\nAUTH LOGIN\r\n!!\r\nauth login\r\ndQ==\r\n"
+                    "cA==\r\nQUIT\r\n",
+                    GREETING "+ VXNlcm5hbWU6\r\n-ERR authentication cancelled\r\n"
+                             "+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n-ERR authentication cancelled\r\n"
+                             "+ UGFzc3dvcmQ6\r\n-ERR [AUTH] authentication failed\r\n"
+                             "+ UGFzc3dvcmQ6\r\n-ERR [AUTH] authentication failed\r\n"
+                             "+ VXNlcm5hbWU6\r\n-ERR invalid base64 in the SASL response\r\n"
+                             "+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n"
+                             "+OK u's maildrop has 2 messages (119 octets)\r\n" BYE);
+    /* With an initial response: only "Password:" is asked. */
+    expect_dialogue("AUTH LOGIN dQ==\r\ncA==\r\nQUIT\r\n", GREETING
+                    "+ UGFzc3dvcmQ6\r\n+OK u's maildrop has 2 messages (119 octets)\r\n" BYE);
+    /* A response line may be longer than a command line (max_sasl_line), not longer. */
+    pop3mock_session *s = mock_session(&md, NULL);
+    char in[20000];
+    snprintf(in, sizeof in, "AUTH LOGIN\r\n%s\r\nQUIT\r\n", "");
+    size_t k = strlen("AUTH LOGIN\r\n");
+    memset(in + k, 'A', 16400);
+    strcpy(in + k + 16400, "\r\nQUIT\r\n");
+    char *out = mock_run(s, in, NULL);
+    cr_expect_str_eq(out, GREETING "+ VXNlcm5hbWU6\r\n-ERR line too long\r\n"
+                                   "+OK pop3kit-mock POP3 server signing off\r\n");
+    free(out);
+    pop3mock_session_free(s);
+}
+
+Test(mock_session, auth_login_long_user_name)
+{
+    /* The account name is 255 octets; a name of 300 that starts with it is not it. */
+    char name[301], b64[512], in[1200];
+    memset(name, 'a', 300);
+    name[300] = '\0';
+    pop3mock_maildrop m;
+    name[255] = '\0';
+    pop3mock_maildrop_init(&m, name, "p");
+    name[255] = 'a';
+    size_t n = 0;
+    cr_assert_eq(pop3_base64_encode(name, 300, b64, sizeof b64, &n), POP3_OK);
+    snprintf(in, sizeof in, "AUTH LOGIN\r\n%s\r\ncA==\r\nQUIT\r\n", b64);
+    pop3mock_session *s = pop3mock_maildrop_session_new(&m, NULL, MOCK_TS);
+    char *out = mock_run(s, in, NULL);
+    cr_expect(strstr(out, "+ UGFzc3dvcmQ6\r\n-ERR [AUTH] authentication failed\r\n") != NULL, "%s",
+              out);
+    free(out);
+    pop3mock_session_free(s);
+    cr_assert_eq(pop3_base64_encode(name, 255, b64, sizeof b64, &n), POP3_OK);
+    snprintf(in, sizeof in, "AUTH LOGIN\r\n%s\r\ncA==\r\nQUIT\r\n", b64);
+    s = pop3mock_maildrop_session_new(&m, NULL, MOCK_TS);
+    out = mock_run(s, in, NULL);
+    cr_expect(strstr(out, "maildrop has 0 messages") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    pop3mock_maildrop_free(&m);
+}
+
+/* base64("USER SP hmac-md5-hex") for the challenge MOCK_TS, as RFC 2195 section 2. */
+static void cram_answer(const char *user, const char *secret, char *out, size_t cap)
+{
+    char hex[POP3_MD5_HEX_SIZE], plain[128];
+    cr_assert_eq(pop3_cram_md5_digest(MOCK_TS, strlen(MOCK_TS), secret, strlen(secret), hex),
+                 POP3_OK);
+    snprintf(plain, sizeof plain, "%s %s", user, hex);
+    size_t n = 0;
+    cr_assert_eq(pop3_base64_encode(plain, strlen(plain), out, cap, &n), POP3_OK);
+}
+
+Test(mock_session, auth_cram_md5)
+{
+    /* RFC 2195 section 2: the challenge is the greeting's timestamp, base64-encoded. */
+    char b64ts[128];
+    size_t n = 0;
+    cr_assert_eq(pop3_base64_encode(MOCK_TS, strlen(MOCK_TS), b64ts, sizeof b64ts, &n), POP3_OK);
+    char good[128], wrong_secret[128], wrong_user[128];
+    cram_answer("u", "p", good, sizeof good);
+    cram_answer("u", "q", wrong_secret, sizeof wrong_secret);
+    cram_answer("v", "p", wrong_user, sizeof wrong_user);
+    char in[1024], want[2048];
+    snprintf(in, sizeof in,
+             "AUTH CRAM-MD5 dQ==\r\nAUTH CRAM-MD5\r\n*\r\nAUTH CRAM-MD5\r\n%s\r\n"
+             "AUTH CRAM-MD5\r\n%s\r\nAUTH CRAM-MD5\r\ndSBw\r\nAUTH cram-md5\r\n%s\r\nQUIT\r\n",
+             wrong_secret, wrong_user, good);
+    snprintf(want, sizeof want,
+             GREETING "-ERR CRAM-MD5 takes no initial response\r\n"
+                      "+ %s\r\n-ERR authentication cancelled\r\n"
+                      "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
+                      "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
+                      "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
+                      "+ %s\r\n+OK u's maildrop has 2 messages (119 octets)\r\n" BYE,
+             b64ts, b64ts, b64ts, b64ts, b64ts);
+    expect_dialogue(in, want);
+    /* The digest may come in upper-case hex. */
+    char hex[POP3_MD5_HEX_SIZE], plain[64], b64[128];
+    pop3_cram_md5_digest(MOCK_TS, strlen(MOCK_TS), "p", 1, hex);
+    for (char *c = hex; *c != '\0'; c++)
+        if (*c >= 'a' && *c <= 'f') *c = (char)(*c - 'a' + 'A');
+    snprintf(plain, sizeof plain, "u %s", hex);
+    pop3_base64_encode(plain, strlen(plain), b64, sizeof b64, &n);
+    snprintf(in, sizeof in, "AUTH CRAM-MD5\r\n%s\r\nQUIT\r\n", b64);
+    pop3mock_session *s = mock_session(&md, NULL);
+    char *out = mock_run(s, in, NULL);
+    cr_expect(strstr(out, "+OK u's maildrop has 2") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+}
+
+/* A maildrop whose first message has a non-ASCII header, its second one a non-ASCII body
+ * only, its third a non-ASCII octet right after the header's empty line. */
+static void utf8_maildrop(pop3mock_maildrop *m)
+{
+    static const char h8[] = "From: a@example\r\nSubject: caf\xc3\xa9\r\n\r\nplain\r\n";
+    static const char b8[] = "From: b@example\nSubject: ascii\n\ncaf\xc3\xa9\n";
+    static const char edge[] = "Subject: x\n\r\n\xe9 first body octet\n";
+    pop3mock_maildrop_init(m, "u", "p");
+    pop3mock_maildrop_add(m, "1", h8, strlen(h8));
+    pop3mock_maildrop_add(m, "2", b8, strlen(b8));
+    pop3mock_maildrop_add(m, "3", edge, strlen(edge));
+}
+
+Test(mock_session, utf8_header_detection)
+{
+    pop3mock_maildrop m;
+    utf8_maildrop(&m);
+    cr_expect(m.msgs[0].header_8bit);
+    cr_expect(!m.msgs[1].header_8bit);
+    cr_expect(!m.msgs[2].header_8bit);
+    pop3mock_maildrop_free(&m);
+    /* A header that is all of the message (no empty line) is header throughout. */
+    pop3mock_maildrop_init(&m, "u", "p");
+    pop3mock_maildrop_add(&m, "h", "Subject: \xff", 10);
+    cr_expect(m.msgs[0].header_8bit);
+    pop3mock_maildrop_free(&m);
+}
+
+Test(mock_session, utf8_strict)
+{
+    pop3mock_maildrop m;
+    utf8_maildrop(&m);
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    /* Without utf8_strict everything is served, as before. */
+    pop3mock_session *s = pop3mock_maildrop_session_new(&m, &opt, MOCK_TS);
+    char *out = mock_run(s, LOGIN "RETR 1\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "Subject: caf\xc3\xa9\r\n") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    /* RFC 6856 sections 2.2 and 5: -ERR [UTF8] for RETR and TOP of message 1 only. */
+    opt.utf8_strict = true;
+    s = pop3mock_maildrop_session_new(&m, &opt, MOCK_TS);
+    out = mock_run(s, LOGIN "RETR 1\r\nTOP 1 0\r\nLIST 1\r\nRETR 2\r\nTOP 3 1\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "-ERR [UTF8] message 1 has a non-ASCII header: enable UTF8 first\r\n"
+                          "-ERR [UTF8] message 1 has a non-ASCII header: enable UTF8 first\r\n"
+                          "+OK 1 ") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "caf\xc3\xa9\r\n.\r\n") != NULL, "message 2 served: %s", out);
+    cr_expect(strstr(out, "\xe9 first body octet\r\n.\r\n") != NULL, "message 3: %s", out);
+    free(out);
+    pop3mock_session_free(s);
+    /* After UTF8 (AUTHORIZATION state) they are served. */
+    s = pop3mock_maildrop_session_new(&m, &opt, MOCK_TS);
+    out = mock_run(s, "UTF8\r\n" LOGIN "RETR 1\r\nTOP 1 0\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "[UTF8]") == NULL, "%s", out);
+    cr_expect(strstr(out, "+OK top of message follows\r\nFrom: a@example\r\nSubject: "
+                          "caf\xc3\xa9\r\n\r\n.\r\n") != NULL,
+              "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    pop3mock_maildrop_free(&m);
+}
+
 Test(mock_session, capa_and_utf8)
 {
     expect_dialogue("CAPA\r\nUTF8\r\nQUIT\r\n",
                     GREETING "+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n"
-                             "AUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\nSASL PLAIN\r\n"
+                             "AUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\nSASL PLAIN LOGIN CRAM-MD5\r\n"
                              "IMPLEMENTATION pop3kit-mock\r\n.\r\n+OK UTF8 enabled\r\n"
                              "+OK pop3kit-mock POP3 server signing off\r\n");
 }
@@ -273,7 +448,8 @@ Test(mock_session, stls)
         pop3mock_session_ack(s, &a, a.data.len);
     }
     out[n] = '\0';
-    cr_expect(strstr(out, "SASL PLAIN\r\nSTLS\r\nIMPLEMENTATION") != NULL, "%s", out);
+    cr_expect(strstr(out, "SASL PLAIN LOGIN CRAM-MD5\r\nSTLS\r\nIMPLEMENTATION") != NULL, "%s",
+              out);
     cr_expect(strstr(out, "+OK Begin TLS negotiation\r\n") != NULL, "%s", out);
     cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
     cr_expect(!pop3mock_session_tls(s));

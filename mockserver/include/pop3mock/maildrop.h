@@ -26,15 +26,16 @@ extern "C" {
 #endif
 
 typedef struct pop3mock_message {
-    char *name;      /* file name (the Maildir unique part keeps its flags) */
-    char *path;      /* file to read, or NULL for an in-memory message */
-    char *data;      /* in-memory content, or NULL */
-    uint64_t octets; /* octets as stored */
-    uint64_t size;   /* RFC 1939 section 11 size: bare LF counted as CRLF */
-    uint64_t lines;  /* line ends (LF) in the message */
-    bool final_lf;   /* the last octet is LF (or the message is empty) */
-    char uid[71];    /* RFC 1939 section 7 unique-id */
-    bool removed;    /* deleted by a QUIT earlier in this process */
+    char *name;       /* file name (the Maildir unique part keeps its flags) */
+    char *path;       /* file to read, or NULL for an in-memory message */
+    char *data;       /* in-memory content, or NULL */
+    uint64_t octets;  /* octets as stored */
+    uint64_t size;    /* RFC 1939 section 11 size: bare LF counted as CRLF */
+    uint64_t lines;   /* line ends (LF) in the message */
+    bool final_lf;    /* the last octet is LF (or the message is empty) */
+    bool header_8bit; /* an octet over 0x7F before the first empty line (RFC 6856 2.2) */
+    char uid[71];     /* RFC 1939 section 7 unique-id */
+    bool removed;     /* deleted by a QUIT earlier in this process */
 } pop3mock_message;
 
 typedef struct pop3mock_maildrop {
@@ -88,6 +89,11 @@ typedef struct pop3mock_maildrop_options {
     pop3mock_quirks quirks;
     bool tls_available; /* a certificate is configured: STLS is offered (RFC 2595) */
     bool implicit_tls;  /* sessions start with the TLS handshake (RFC 8314, port 995) */
+    /* RFC 6856 sections 2.2 and 5: RETR and TOP of a message with 8-bit headers answer
+     * -ERR [UTF8] until the client has issued UTF8 (--utf8-strict). Off by default:
+     * curl and most clients never send UTF8, and real maildrops are full of raw 8-bit
+     * headers that clients retrieve every day. */
+    bool utf8_strict;
 } pop3mock_maildrop_options;
 
 /* Defaults: pop3mock_limits_default, no quirk, no TLS. */

@@ -47,7 +47,13 @@ extern "C" {
     X(SLOW_DRIP, "slow-drip",                                                                     \
       "every reply is written N octets at a time with a pause (=N:MS, default 1:1)")              \
     X(CAPA_LISTS_CAPA, "capa-lists-capa", "CAPA lists \"CAPA\" itself, as Dovecot does")          \
-    X(NO_APOP, "no-apop", "the greeting has no APOP timestamp and APOP is refused")
+    X(NO_APOP, "no-apop", "the greeting has no APOP timestamp and APOP is refused")               \
+    X(MAX_BAD_COMMANDS, "max-bad-commands",                                                       \
+      "after N unknown or misplaced commands in a row before login the server answers "           \
+      "\"-ERR Too many invalid bad commands.\" and closes, as Dovecot (=N, default 3)")           \
+    X(PLAINTEXT_NEEDS_TLS, "plaintext-needs-tls",                                                 \
+      "with a certificate and before TLS, USER and SASL PLAIN and LOGIN are hidden and "          \
+      "refused with -ERR [AUTH], as Dovecot's disable_plaintext_auth")
 
 typedef enum pop3mock_quirk_id {
 #define POP3MOCK__QUIRK_ENUM(id, name, help) POP3MOCK_QUIRK_ID_##id,
@@ -63,6 +69,7 @@ typedef struct pop3mock_quirks {
     unsigned top_lines;         /* top-ignores-lines: body lines TOP sends (10) */
     unsigned drip_bytes;        /* slow-drip: octets per write (1) */
     unsigned drip_ms;           /* slow-drip: pause after each write (1) */
+    unsigned max_bad;           /* max-bad-commands: bad commands in a row that close (3) */
     const char *greeting;       /* greeting text before the timestamp ("POP3 server ready") */
     const char *implementation; /* IMPLEMENTATION capability ("pop3kit-mock") */
 } pop3mock_quirks;

@@ -41,11 +41,22 @@ size_t pop3mock_script_sessions(const pop3mock_script *sc);
 const char *pop3mock_script_name(const pop3mock_script *sc);
 
 /*
+ * pop3mock_script_tls_cert - certificate `i` (0-based) the script names with !tls-cert:
+ * the PEM certificate file and key file (NULL when the key is in the certificate file),
+ * resolved against the folder of the script's name, and the script line. Returns false
+ * past the last one. For checking them before the server listens
+ * (pop3mock_server_tls_check); the strings are owned by the script.
+ */
+bool pop3mock_script_tls_cert(const pop3mock_script *sc, size_t i, const char **cert,
+                              const char **key, unsigned *line);
+
+/*
  * pop3mock_script_session_new - a session that plays session `index` (0-based) of `sc`,
  * which must outlive it. `timestamp` is what {timestamp} expands to (an APOP timestamp
  * with its angle brackets, unique per greeting: the caller has the clock). With
  * `implicit_tls` the session starts with a TLS handshake, as if the script began with
- * !implicit-tls. NULL when out of memory or `index` is out of range.
+ * !implicit-tls (unless the session begins with a handshake of its own: !implicit-tls or
+ * a TLS fault). NULL when out of memory or `index` is out of range.
  */
 pop3mock_session *pop3mock_script_session_new(const pop3mock_script *sc, size_t index,
                                               const pop3mock_limits *lim, const char *timestamp,

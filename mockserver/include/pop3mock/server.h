@@ -47,9 +47,12 @@ typedef struct pop3mock_server_config {
     size_t max_sessions;   /* connections at once (4096); more are closed at once */
     const char *tls_cert;  /* PEM certificate chain, or NULL */
     const char *tls_key;   /* PEM private key, or NULL */
-    const char *log_path;  /* transcript file, or NULL */
-    bool log_json;         /* JSON lines instead of text */
-    FILE *ready;           /* where the ready line goes (stdout) */
+    /* Highest TLS version offered, POP3MOCK_TLS_1_x (pop3mock/session.h); 0 = OpenSSL's
+     * highest. A script's !tls-max overrides it for its handshakes. */
+    unsigned tls_max_version;
+    const char *log_path; /* transcript file, or NULL */
+    bool log_json;        /* JSON lines instead of text */
+    FILE *ready;          /* where the ready line goes (stdout) */
 } pop3mock_server_config;
 
 void pop3mock_server_config_default(pop3mock_server_config *cfg);
@@ -63,6 +66,13 @@ void pop3mock_server_config_default(pop3mock_server_config *cfg);
  */
 int pop3mock_server_run(const pop3mock_server_config *cfg, const pop3mock_factory *f, char *err,
                         size_t errlen);
+
+/*
+ * pop3mock_server_tls_check - can the server use this certificate chain and key (PEM;
+ * `key` NULL: in the `cert` file)? For certificates a script names, checked before the
+ * server listens. Returns 0, or -1 with "FILE: OpenSSL's reason" in `err`.
+ */
+int pop3mock_server_tls_check(const char *cert, const char *key, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -64,13 +64,50 @@ typedef enum pop3mock_action_kind {
     POP3MOCK_ACT_STALL,      /* send nothing ever again; keep the connection open */
 } pop3mock_action_kind;
 
+/* How a START_TLS handshake goes: a real one, or one of the handshake faults of a
+ * dialogue script (mockserver/README.md, "TLS"). Each fault leaves the client with a
+ * TLS failure: RFC 8446 section 6 (alerts), RFC 2595 section 4, RFC 8314 section 3. */
+typedef enum pop3mock_tls_fault {
+    POP3MOCK_TLS_HANDSHAKE = 0, /* a real handshake */
+    POP3MOCK_TLS_ABORT,         /* read `n` octets of the client's handshake, then close */
+    POP3MOCK_TLS_GARBAGE,       /* answer the ClientHello with `garbage` (not TLS), then close */
+    POP3MOCK_TLS_ALERT,         /* answer the ClientHello with fatal alert `n`, then close */
+    POP3MOCK_TLS_TRUNCATE,      /* send the first `n` octets of the server's handshake
+                                 * flight, then close (or stall, with `stall`) */
+} pop3mock_tls_fault;
+
+/* Highest TLS versions a handshake may be capped at (the TLS wire versions, which are
+ * also OpenSSL's TLS1_x_VERSION values). */
+#define POP3MOCK_TLS_1_0 0x0301u
+#define POP3MOCK_TLS_1_1 0x0302u
+#define POP3MOCK_TLS_1_2 0x0303u
+#define POP3MOCK_TLS_1_3 0x0304u
+
+typedef struct pop3mock_tls_plan {
+    pop3mock_tls_fault fault;
+    unsigned n;        /* ABORT, TRUNCATE: octets; ALERT: the alert description */
+    bool stall;        /* TRUNCATE: stall instead of closing */
+    pop3_view garbage; /* GARBAGE: the octets sent */
+    const char *cert;  /* PEM chain for this handshake; NULL: the server's (--tls-cert) */
+    const char *key;   /* its PEM key; NULL: in the `cert` file */
+    /* Highest version offered, POP3MOCK_TLS_1_x; 0: the server's setting (--tls-max).
+     * Below 1.2 the server also accepts 1.0 and drops to OpenSSL security level 0, the
+     * only level at which OpenSSL 3 still speaks those versions. */
+    unsigned max_version;
+} pop3mock_tls_plan;
+
 typedef struct pop3mock_action {
     pop3mock_action_kind kind;
     pop3_view data; /* SEND: valid until the next call on the session */
     unsigned ms;    /* WAIT */
     /* START_TLS only: the handshake is to be aborted after `abort_after` octets have
-     * been read from the client (a truncated handshake); 0 for a real handshake. */
+     * been read from the client (a truncated handshake); 0 for a real handshake. The
+     * same as tls->n when tls->fault is POP3MOCK_TLS_ABORT, kept for older drivers. */
     unsigned abort_after;
+    /* START_TLS only: how the handshake goes, or NULL for a real handshake with the
+     * server's certificate and settings. Owned by the session's script or options; valid
+     * for the life of the session. */
+    const pop3mock_tls_plan *tls;
 } pop3mock_action;
 
 typedef struct pop3mock_session pop3mock_session;
