@@ -31,7 +31,12 @@ int cli_fail(pop3_client *c, int error, const char *what)
 {
     const char *msg = c ? pop3_errmsg(c) : "";
     if (!msg || !*msg) msg = pop3_strerror(error);
-    fprintf(stderr, "pop3: %s: %s\n", what, msg);
+    /* The client's message often names the command already ("STLS: ..."). */
+    size_t n = strlen(what);
+    if (strncmp(msg, what, n) == 0 && msg[n] == ':')
+        fprintf(stderr, "pop3: %s\n", msg);
+    else
+        fprintf(stderr, "pop3: %s: %s\n", what, msg);
     return cli_exit_status(error);
 }
 

@@ -143,6 +143,9 @@ static int ssl_failure(pop3__socket *s, int ret, const char *what, short *want)
 #endif
     /* OpenSSL 1.1 reports the same truncation as a syscall error with errno 0. */
     if (err == SSL_ERROR_SYSCALL && first == 0 && (ret == 0 || saved_errno == 0)) eof = true;
+    if (eof && strcmp(what, "handshake") == 0)
+        return pop3__sock_error(s, POP3_ETLS, "TLS handshake with %s:%u: connection closed",
+                                s->host, s->port);
     if (eof)
         return pop3__sock_error(s, POP3_ETLS,
                                 "TLS stream from %s:%u ended without close_notify (truncated, "
