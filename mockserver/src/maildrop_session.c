@@ -627,9 +627,12 @@ static void cmd_capa(pop3mock_session *s, const char *a, size_t alen)
     line_out(s, "AUTH-RESP-CODE");
     if (!late) line_out(s, "PIPELINING");
     line_out(s, "UTF8");
-    /* RFC 5034 section 3: PLAIN first, as DESIGN.md's contract names it; a server that
-     * refuses plaintext before TLS lists only what is not plaintext (Dovecot). */
-    line_out(s, no_plain ? "SASL CRAM-MD5" : "SASL PLAIN LOGIN CRAM-MD5");
+    /* RFC 5034 section 3. The command-line contract names "SASL PLAIN"; the other
+     * mechanisms are listed on request. A server that refuses plaintext before TLS
+     * lists only what is not plaintext (Dovecot). */
+    line_out(s, no_plain           ? "SASL CRAM-MD5"
+                : st->opt.sasl_all ? "SASL PLAIN LOGIN CRAM-MD5"
+                                   : "SASL PLAIN");
     /* RFC 2595 section 4: STLS is listed only where it may be used. */
     if (st->opt.tls_available && !s->tls && st->state == ST_AUTH) line_out(s, "STLS");
     char impl[TEXT_MAX];

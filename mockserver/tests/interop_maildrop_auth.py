@@ -93,7 +93,8 @@ def test(binary):
         ca, cert, key = make_ca(tmp)
         base = ["--maildrop", md, "--user", "alice", "--password", "s3cret"]
         log = os.path.join(tmp, "sasl.log")
-        with Mock(binary, base + ["--log", log]) as m:
+        # --sasl-all: CAPA lists LOGIN and CRAM-MD5 beside the contract's PLAIN.
+        with Mock(binary, base + ["--sasl-all", "--log", log]) as m:
             sasl_by_hand(m.port)
             url = "pop3://alice:s3cret@127.0.0.1:%d/1" % m.port
             # curl: its default (the strongest offered: CRAM-MD5), then each mechanism.
@@ -177,7 +178,7 @@ def test(binary):
             p.quit()
         # With a certificate: USER and plaintext SASL hidden and refused before STLS
         # (disable_plaintext_auth), back under TLS.
-        with Mock(binary, base + ["--preset", "dovecot", "--tls-cert", cert, "--tls-key",
+        with Mock(binary, base + ["--sasl-all", "--preset", "dovecot", "--tls-cert", cert, "--tls-key",
                                   key]) as m:
             p = poplib.POP3("127.0.0.1", m.port, timeout=10)
             caps = p.capa()

@@ -94,6 +94,10 @@ typedef struct pop3mock_maildrop_options {
      * curl and most clients never send UTF8, and real maildrops are full of raw 8-bit
      * headers that clients retrieve every day. */
     bool utf8_strict;
+    /* CAPA lists "SASL PLAIN LOGIN CRAM-MD5" rather than the contract's "SASL PLAIN"
+     * (--sasl-all). LOGIN and CRAM-MD5 are accepted either way (RFC 5034 lets a client
+     * try a mechanism that is not listed). */
+    bool sasl_all;
 } pop3mock_maildrop_options;
 
 /* Defaults: pop3mock_limits_default, no quirk, no TLS. */
