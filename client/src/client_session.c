@@ -22,7 +22,7 @@ void pop3_options_default(pop3_options *opt)
     opt->connect_timeout_ms = 30000;
     opt->timeout_ms = 60000;
     opt->max_line = 2048;
-    opt->max_sasl_line = 65536;
+    opt->max_sasl_line = 1048576;
     opt->max_listing = 1000000;
     opt->max_capa = 256;
     opt->max_buffered = (size_t)64 << 20;

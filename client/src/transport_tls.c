@@ -171,7 +171,9 @@ static int ssl_failure(pop3__socket *s, int ret, const char *what, short *want)
  * copies its address text into `ip`. */
 static bool ip_literal(const char *host, char *ip, size_t cap)
 {
-    snprintf(ip, cap, "%s", host);
+    size_t n = strlen(host);
+    if (n >= cap) return false; /* longer than any address text */
+    memcpy(ip, host, n + 1);
     char *pct = strchr(ip, '%');
     if (pct) *pct = '\0';
     unsigned char bin[sizeof(struct in6_addr)];
@@ -244,11 +246,19 @@ int pop3__tls_start(pop3__socket *s, const pop3_tls_options *tls, int timeout_ms
     s->ssl = ssl;
     s->tls_dead = false;
 
-    const char *name = tls->server_name ? tls->server_name : s->host;
+    const char *given = tls->server_name ? tls->server_name : s->host;
+    /* RFC 6125 section 6.4.1: a fully qualified name's trailing dot is not part of the
+     * identity, and RFC 6066 section 3 sends SNI without it. */
+    char name[256];
+    size_t nlen = strlen(given);
+    int setup = nlen < sizeof name; /* a DNS name is at most 253 octets */
+    if (!setup) nlen = sizeof name - 1;
+    memcpy(name, given, nlen);
+    name[nlen] = '\0';
+    if (nlen > 1 && name[nlen - 1] == '.') name[nlen - 1] = '\0';
     char ip[64];
     bool literal = ip_literal(name, ip, sizeof ip);
-    int setup = 1;
-    if (!literal) setup = SSL_set_tlsext_host_name(ssl, name) == 1;
+    if (!literal) setup = setup && SSL_set_tlsext_host_name(ssl, name) == 1;
 
     /* A caller's context decides whether peers are verified; ours always does. */
     bool verify = !tls->insecure && (own_ctx || (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER));

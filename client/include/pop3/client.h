@@ -81,8 +81,9 @@ typedef struct pop3_options {
     /* Longest status or listing line with its line end (2048, poplib's _MAXLINE).
      * Body lines of RETR and TOP stream at any length. */
     size_t max_line;
-    /* Longest SASL challenge line (65536). RFC5034-4.10 wants challenges of any length;
-     * this bound keeps a hostile server from growing our buffer without end. */
+    /* Longest SASL challenge line (1048576, allocated on the first AUTH). RFC5034-4.10 wants
+     * challenges of any length; this bound keeps a hostile server from growing our buffer without
+     * end. */
     size_t max_sasl_line;
     /* Most entries in a LIST or UIDL listing (1000000, as mpop; Q47). */
     size_t max_listing;

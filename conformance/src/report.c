@@ -1,0 +1,197 @@
+/*
+ * report.c - what a run prints: one line per case (its id, the RFC section it exercises,
+ * the verdict and time of each client, side by side), the details of each failure (the
+ * expected and received results, the mock's report of where the client departed from the
+ * dialogue, the transcript), a summary by RFC and by quirk, and the closing line
+ * "N passed, N failed" that CI reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conform.h"
+
+static const char *vname(verdict v)
+{
+    return v == V_PASS ? "PASS" : v == V_FAIL ? "FAIL" : "n/a";
+}
+
+void report_case_line(const conform_report *r, size_t i)
+{
+    const conform_case *c = r->cases[i];
+    const case_outcome *o = &r->outcomes[i * r->nclients];
+    if (r->nclients == 1) {
+        fprintf(r->out, "%-4s  %-44s  %-20s  %6lld ms\n", vname(o->v), c->id, c->section,
+                (long long)o->ms);
+    } else {
+        fprintf(r->out, "%-44s  %-20s", c->id, c->section);
+        for (size_t k = 0; k < r->nclients; k++)
+            fprintf(r->out, "  %s %-4s %5lld ms", r->clients[k].name, vname(o[k].v),
+                    (long long)o[k].ms);
+        fputc('\n', r->out);
+    }
+    for (size_t k = 0; k < r->nclients; k++) {
+        /* Details of the reference client's failures always; of other clients' failures
+         * only when asked for (-v): peers fail many cases, that is what the table shows. */
+        bool show = o[k].v == V_FAIL && (r->clients[k].command == NULL || r->verbose);
+        if (r->verbose && o[k].detail.len > 0) show = true;
+        if (!show) continue;
+        fprintf(r->out, "  --- %s: %s (%s)\n", r->clients[k].name, c->id, c->title);
+        fputs(o[k].detail.ptr != NULL ? o[k].detail.ptr : "", r->out);
+    }
+    fflush(r->out);
+}
+
+const char *cover_group(const char *id, char *buf, size_t len)
+{
+    if (strncmp(id, "EX-", 3) == 0) id += 3;
+    if (strncmp(id, "RFC", 3) == 0) {
+        size_t n = 3;
+        while (id[n] >= '0' && id[n] <= '9')
+            n++;
+        snprintf(buf, len, "RFC %.*s", (int)(n - 3), id + 3);
+        return buf;
+    }
+    if (id[0] == 'Q' && id[1] >= '1' && id[1] <= '9') {
+        snprintf(buf, len, "%s", id);
+        return buf;
+    }
+    if (strncmp(id, "poplib:", 7) == 0) return "poplib test_poplib";
+    if (strncmp(id, "curl:", 5) == 0) return "curl tests";
+    return "other";
+}
+
+typedef struct row {
+    char name[64];
+    size_t cases;
+    size_t *pass, *fail, *na; /* per client */
+} row;
+
+static row *find_row(row **rows, size_t *n, const char *name, size_t nclients)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*rows)[i].name, name) == 0) return &(*rows)[i];
+    *rows = xrealloc(*rows, (*n + 1) * sizeof **rows);
+    row *r = &(*rows)[(*n)++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->pass = xcalloc(nclients, sizeof *r->pass);
+    r->fail = xcalloc(nclients, sizeof *r->fail);
+    r->na = xcalloc(nclients, sizeof *r->na);
+    return r;
+}
+
+/* RFC rows by number, quirk rows by number, then the rest by name. */
+static long row_key(const char *name, int *cls)
+{
+    if (strncmp(name, "RFC ", 4) == 0) {
+        *cls = 0;
+        return strtol(name + 4, NULL, 10);
+    }
+    if (name[0] == 'Q') {
+        *cls = 1;
+        return strtol(name + 1, NULL, 10);
+    }
+    *cls = 2;
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    int cx, cy;
+    long kx = row_key(x->name, &cx), ky = row_key(y->name, &cy);
+    if (cx != cy) return cx - cy;
+    if (kx != ky) return kx < ky ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void print_rows(const conform_report *r, const char *title, row *rows, size_t n, int cls)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        int c;
+        row_key(rows[i].name, &c);
+        if (c != cls) continue;
+        if (!any) {
+            fprintf(r->out, "%-22s %5s", title, "cases");
+            for (size_t k = 0; k < r->nclients; k++)
+                fprintf(r->out, "  %16s", r->clients[k].name);
+            fputc('\n', r->out);
+            any = true;
+        }
+        fprintf(r->out, "%-22s %5zu", rows[i].name, rows[i].cases);
+        for (size_t k = 0; k < r->nclients; k++) {
+            char cell[64];
+            if (rows[i].na[k] > 0)
+                snprintf(cell, sizeof cell, "%zu/%zu (%zu n/a)", rows[i].pass[k],
+                         rows[i].cases - rows[i].na[k], rows[i].na[k]);
+            else
+                snprintf(cell, sizeof cell, "%zu/%zu", rows[i].pass[k], rows[i].cases);
+            fprintf(r->out, "  %16s", cell);
+        }
+        fputc('\n', r->out);
+    }
+    if (any) fputc('\n', r->out);
+}
+
+void report_summary(const conform_report *r, size_t *passed, size_t *failed)
+{
+    row *rows = NULL;
+    size_t nrows = 0;
+    *passed = *failed = 0;
+    size_t *tp = xcalloc(r->nclients, sizeof *tp), *tf = xcalloc(r->nclients, sizeof *tf),
+           *tn = xcalloc(r->nclients, sizeof *tn);
+    for (size_t i = 0; i < r->ncases; i++) {
+        const conform_case *c = r->cases[i];
+        const case_outcome *o = &r->outcomes[i * r->nclients];
+        /* A case counts once per group even when it covers several ids of that group. */
+        strlist seen = {0};
+        for (size_t j = 0; j < c->covers.n; j++) {
+            char buf[64];
+            const char *g = cover_group(c->covers.v[j], buf, sizeof buf);
+            bool dup = false;
+            for (size_t s = 0; s < seen.n && !dup; s++)
+                dup = strcmp(seen.v[s], g) == 0;
+            if (dup) continue;
+            strlist_add(&seen, g);
+            row *rw = find_row(&rows, &nrows, g, r->nclients);
+            rw->cases++;
+            for (size_t k = 0; k < r->nclients; k++) {
+                if (o[k].v == V_PASS) rw->pass[k]++;
+                if (o[k].v == V_FAIL) rw->fail[k]++;
+                if (o[k].v == V_NA) rw->na[k]++;
+            }
+        }
+        strlist_free(&seen);
+        for (size_t k = 0; k < r->nclients; k++) {
+            if (o[k].v == V_PASS) tp[k]++, (*passed)++;
+            if (o[k].v == V_FAIL) tf[k]++, (*failed)++;
+            if (o[k].v == V_NA) tn[k]++;
+        }
+    }
+    if (nrows > 0) qsort(rows, nrows, sizeof *rows, row_cmp);
+    fputs("\nsummary (cases passed / cases run, per client)\n\n", r->out);
+    print_rows(r, "by RFC", rows, nrows, 0);
+    print_rows(r, "by quirk", rows, nrows, 1);
+    print_rows(r, "by peer test suite", rows, nrows, 2);
+    fprintf(r->out, "%-22s %5zu", "all cases", r->ncases);
+    for (size_t k = 0; k < r->nclients; k++) {
+        char cell[64];
+        if (tn[k] > 0)
+            snprintf(cell, sizeof cell, "%zu/%zu (%zu n/a)", tp[k], tp[k] + tf[k], tn[k]);
+        else
+            snprintf(cell, sizeof cell, "%zu/%zu", tp[k], tp[k] + tf[k]);
+        fprintf(r->out, "  %16s", cell);
+    }
+    fputs("\n\n", r->out);
+    for (size_t i = 0; i < nrows; i++) {
+        free(rows[i].pass);
+        free(rows[i].fail);
+        free(rows[i].na);
+    }
+    free(rows);
+    free(tp);
+    free(tf);
+    free(tn);
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# probe_dovecot.sh - pop3-conform --probe against a real server: Debian's Dovecot, run on
+# loopback from a config of our own (conformance/peers/dovecot.sh), in clear, over STLS and
+# over implicit TLS, and once with --destructive. The probe must complete, log in, and find
+# what is known of Dovecot 2.3 (it lists CAPA in CAPA: quirk capa-lists-capa; it hangs up
+# after three bad commands before login: max-bad-commands) and no other named quirk.
+#
+# usage: probe_dovecot.sh POP3_CONFORM   (exit 77 = skipped: no Dovecot, or not root)
+set -euo pipefail
+conform=$1
+here=$(cd "$(dirname "$0")" && pwd)
+peer=$here/../peers/dovecot.sh
+command -v dovecot >/dev/null || { echo "dovecot not installed: skipped"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "needs root to run Dovecot's mail user: skipped"; exit 77; }
+
+work=$(mktemp -d /tmp/pop3kit-probe-dovecot-XXXXXX)
+chmod 755 "$work" # Dovecot's unprivileged processes read the config below
+cleanup() { "$peer" stop "$work/dovecot" || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+mkdir -p "$work/msgs"
+printf 'From: a@example.org\r\nSubject: dots\r\n\r\n.hidden\r\n..two\r\nline\r\n' > "$work/msgs/1"
+printf 'From: b@example.org\r\nSubject: plain\r\n\r\none\r\ntwo\r\nthree\r\nfour\r\n' > "$work/msgs/2"
+"$peer" start "$work/dovecot" >/dev/null
+for f in "$work"/msgs/*; do "$peer" add "$work/dovecot" "$f"; sleep 0.01; done
+# shellcheck disable=SC1091
+. "$work/dovecot/env"
+export POP3_PASSWORD=$DOVECOT_PASSWORD
+
+failures=0
+run() { # run NAME PROBE-ARGS...
+  local name=$1; shift
+  local out rc=0
+  out=$("$conform" --probe "$@" --user "$DOVECOT_USER" --timeout 5 2>&1) || rc=$?
+  printf '%s\n' "$out" | sed 's/^/#   /'
+  local named
+  named=$(printf '%s\n' "$out" | grep -o 'quirk=[a-z0-9-]*' | sort -u | tr '\n' ' ')
+  if [ "$rc" -gt 1 ]; then
+    echo "not ok - $name: the probe did not complete (exit $rc)"; failures=$((failures + 1))
+  elif ! printf '%s\n' "$out" | grep -q '^pass  RFC1939-7.6   logged in'; then
+    echo "not ok - $name: no login"; failures=$((failures + 1))
+  elif [ -n "$(printf '%s' "$named" | sed 's/quirk=capa-lists-capa//; s/quirk=max-bad-commands//; s/ //g')" ]; then
+    echo "not ok - $name: unexpected quirks: $named"; failures=$((failures + 1))
+  else
+    echo "ok - $name (exit $rc, quirks: ${named:-none})"
+  fi
+}
+run "plain" "$DOVECOT_HOST:$DOVECOT_PORT"
+run "STLS" "$DOVECOT_HOST:$DOVECOT_PORT" --starttls --cafile "$DOVECOT_CA"
+run "implicit TLS" "localhost:$DOVECOT_TLS_PORT" --tls --cafile "$DOVECOT_CA"
+run "destructive" "$DOVECOT_HOST:$DOVECOT_PORT" --destructive
+echo "$failures failed"
+[ "$failures" = 0 ]

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""probe_mock.py - pop3-conform --probe against pop3-mock --maildrop.
+
+For every quirk the mock knows (pop3-mock --list-quirks), the mock is started with that
+quirk alone and the probe must name it ("quirk=NAME"); with no quirk the probe must name
+none. Presets name all of their quirks. The mock is also probed over STLS and implicit
+TLS (certificate made with the openssl command), and with --destructive.
+
+usage: probe_mock.py POP3_MOCK POP3_CONFORM
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+MOCK, CONFORM = sys.argv[1], sys.argv[2]
+USER, PASSWORD = "probe", "probe-secret"
+# Quirks the read-only probe in clear cannot see, and what makes them visible: mock
+# arguments ("TLS" stands for a certificate) and probe arguments.
+NEEDS = {"deletes-on-disconnect": ([], ["--destructive"]),
+         "plaintext-needs-tls": (["TLS"], ["--starttls", "--cafile", "CERT"])}
+PRESETS = {"dovecot": ["capa-lists-capa", "max-bad-commands"],
+           "qmail": ["capa-err", "extra-blank-line", "sizes-lf"],
+           "exchange": ["no-apop", "lying-sizes", "dot-no-crlf"]}
+
+
+def maildrop(root):
+    """Messages that let every quirk show: a line starting with ".", more than ten body
+    lines (TOP), a message without a final newline (Q1), bare LF and CRLF files."""
+    d = os.path.join(root, "maildrop")
+    os.makedirs(d)
+    body = "".join("body line %02d\n" % i for i in range(1, 16))
+    with open(os.path.join(d, "1-dots"), "w") as f:
+        f.write("From: a@example.org\nSubject: dots\n\n" + body + ".hidden line\n..two\nend\n")
+    with open(os.path.join(d, "2-crlf"), "wb") as f:
+        f.write(b"From: c@example.org\r\nSubject: crlf\r\n\r\nhello\r\nworld\r\n")
+    with open(os.path.join(d, "3-no-final-newline"), "w") as f:
+        f.write("From: b@example.org\nSubject: no newline\n\nline one\nlast line")
+    return d
+
+
+def probe(md, mock_args, probe_args, env_extra=None):
+    mock = subprocess.Popen([MOCK, "--maildrop", md, "--user", USER, "--password", PASSWORD,
+                             "--idle-timeout", "60"] + mock_args,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = mock.stdout.readline()
+        m = re.match(r"pop3-mock listening on (.*):(\d+)", line)
+        if not m:
+            raise RuntimeError("mock did not start: %r %s" % (line, mock.stderr.read()))
+        env = dict(os.environ, POP3_PASSWORD=PASSWORD)
+        p = subprocess.run([CONFORM, "--probe", "127.0.0.1:%s" % m.group(2), "--user", USER,
+                            "--timeout", "3"] + probe_args,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=env, timeout=120)
+        return p.returncode, p.stdout
+    finally:
+        mock.terminate()
+        try:
+            mock.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            mock.kill()
+            mock.wait()
+        mock.stdout.close()
+        mock.stderr.close()
+
+
+def named(out):
+    return set(re.findall(r"quirk=([a-z0-9-]+)", out))
+
+
+def main():
+    quirks = [l.split()[0] for l in subprocess.run([MOCK, "--list-quirks"], text=True,
+                                                    stdout=subprocess.PIPE).stdout.splitlines()
+              if l.strip()]
+    root = tempfile.mkdtemp(prefix="pop3-probe-mock-")
+    failures = []
+    try:
+        cert = os.path.join(root, "cert.pem")
+        key = os.path.join(root, "key.pem")
+        have_tls = shutil.which("openssl") is not None and subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", key, "-out", cert], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL).returncode == 0
+        tls = ["--tls-cert", cert, "--tls-key", key]
+        jobs = {"none": ([], [], set())}
+        for q in quirks:
+            margs, pargs = NEEDS.get(q, ([], []))
+            if "TLS" in margs and not have_tls:
+                continue
+            margs = [a for m in margs for a in (tls if m == "TLS" else [m])]
+            pargs = [cert if a == "CERT" else a for a in pargs]
+            jobs[q] = (["--quirk", q] + margs, pargs, {q})
+        for p, qs in PRESETS.items():
+            jobs["preset " + p] = (["--preset", p], [], set(qs))
+        if have_tls:
+            jobs["stls"] = (tls, ["--starttls", "--cafile", cert], set())
+            jobs["implicit tls"] = (tls + ["--implicit-tls"], ["--tls", "--cafile", cert], set())
+        else:
+            print("# openssl not found: the TLS probes are skipped")
+        jobs["destructive"] = ([], ["--destructive"], set())
+
+        def run(name):
+            mock_args, probe_args, want = jobs[name]
+            d = tempfile.mkdtemp(dir=root)
+            md = maildrop(d)
+            rc, out = probe(md, mock_args, probe_args)
+            got = named(out)
+            # A quirk alone is named alone; a preset's quirks are all named, and a preset
+            # may grow (only names of the mock's quirks then appear).
+            extra_ok = got <= set(quirks) if name.startswith("preset ") else got <= want
+            ok = rc in (0, 1) and want <= got and extra_ok
+            return name, ok, rc, want, got, out
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
+            for name, ok, rc, want, got, out in ex.map(run, sorted(jobs)):
+                print("%s - probe with %s: exit %d, named %s%s" % (
+                    "ok" if ok else "not ok", name, rc, sorted(got) or "no quirk",
+                    "" if ok else " (wanted %s)" % sorted(want)))
+                if not ok:
+                    failures.append(name)
+                    sys.stdout.write("".join("#   " + l + "\n" for l in out.splitlines()))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print("%d probes, %d failed" % (len(jobs), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
