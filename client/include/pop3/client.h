@@ -31,9 +31,13 @@
  * handle keeps the details until the next call: pop3_errmsg (a readable sentence),
  * pop3_response (the server's last status line) and its RFC 2449 response code.
  *   POP3_ESERVER   the server said -ERR (poplib's error_proto); the session goes on.
- *   POP3_EPROTO, POP3_EIO, POP3_ETLS (handshake or transport), POP3_ETIMEOUT,
+ *   POP3_EIO, POP3_ETLS (handshake or transport), POP3_ETIMEOUT,
  *   POP3_ECLOSED   fatal: the session is closed (no QUIT is sent, RFC 1939 section 6
  *                  then removes nothing).
+ *   POP3_EPROTO    fatal when the stream cannot be followed (framing: a bad status line,
+ *                  unsolicited octets); a reply framed correctly whose content is wrong
+ *                  (STAT text, a listing line, a UIDL n answer) leaves the session open,
+ *                  since the next reply can still be read in step.
  *   POP3_ELIMIT    a limit of pop3_options was exceeded; fatal when the stream could not
  *                  be followed any further (a status line too long), otherwise (the
  *                  buffered cap) the rest of the reply is skipped and the session goes on.
