@@ -37,7 +37,8 @@ run() { # run NAME PROBE-ARGS...
   named=$(printf '%s\n' "$out" | grep -o 'quirk=[a-z0-9-]*' | sort -u | tr '\n' ' ')
   if [ "$rc" -gt 1 ]; then
     echo "not ok - $name: the probe did not complete (exit $rc)"; failures=$((failures + 1))
-  elif ! printf '%s\n' "$out" | grep -q '^pass  RFC1939-7.6   logged in'; then
+  # A here-string, not a pipe: with pipefail, grep -q quitting early can fail the printf.
+  elif ! grep -q '^pass  RFC1939-7.6   logged in' <<<"$out"; then
     echo "not ok - $name: no login"; failures=$((failures + 1))
   elif [ -n "$(printf '%s' "$named" | sed 's/quirk=capa-lists-capa//; s/quirk=max-bad-commands//; s/ //g')" ]; then
     echo "not ok - $name: unexpected quirks: $named"; failures=$((failures + 1))
