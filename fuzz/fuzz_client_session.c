@@ -4,16 +4,17 @@
  * RFC 2595 STLS, RFC 5034 SASL, RFC 6856 UTF8.
  *
  * Input: byte 0 chooses the read chunk size, byte 1 the options (tolerances, strict TLS,
- * pipelining, APOP), bytes 2-9 a sequence of up to eight calls; the rest is what the
- * server says, cut into segments at each "@@\n": segment k is released once the client
- * has written k times, so replies follow commands as on a real connection (the scheme
- * of curl-fuzzer).
+ * pipelining, APOP, SASL-IR, a level 2 trace), bytes 2-9 a sequence of up to eight
+ * calls; the rest is what the server says, cut into segments at each "@@\n": segment k
+ * is released once the client has written k times, so replies follow commands as on a
+ * real connection (the scheme of curl-fuzzer).
  * Invariants beyond memory safety: a call that reports success returns consistent
  * results (listings hold no message 0 and no duplicate number, within the limit; bodies
  * are no larger than what the server sent; status text is a NUL-terminated line within
- * the line limit), an I/O or timeout error leaves the session closed, and nothing hangs
- * (the
- * memory transport times out instead of waiting for octets that never come).
+ * the line limit), an I/O or timeout error leaves the session closed, nothing hangs (the
+ * memory transport times out instead of waiting for octets that never come), and the
+ * trace never shows a password, an APOP digest or a SASL response the client sent, nor
+ * a control octet the server sent (it is read on terminals).
  */
 #include "fuzz_common.h"
 
@@ -31,6 +32,76 @@ static int count_body(void *ud, const char *data, size_t len)
     (void)data;
     ((body_count *)ud)->octets += len;
     return POP3_OK;
+}
+
+/* The trace watch: the putline hook sees each line before it is traced, so it notes what
+ * of the line is secret (the argument of PASS, the digest of APOP, the initial response
+ * of AUTH, a whole SASL response); the trace of that line must not contain it. */
+typedef struct trace_watch {
+    char secret[8192];
+    size_t len;
+} trace_watch;
+
+static bool is_command(const char *line, size_t len)
+{
+    static const char *const keywords[] = {"USER", "PASS", "APOP", "AUTH", "STAT", "LIST",
+                                           "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP",
+                                           "UIDL", "CAPA", "STLS", "UTF8"};
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+        size_t k = strlen(keywords[i]);
+        if (len >= k && memcmp(line, keywords[i], k) == 0 && (len == k || line[k] == ' '))
+            return true;
+    }
+    return false;
+}
+
+static int watch_putline(void *ud, const char *line, size_t len)
+{
+    trace_watch *w = ud;
+    FUZZ_CHECK(len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n');
+    len -= 2;
+    FUZZ_CHECK(len < sizeof w->secret);
+    const char *from = line;
+    if (len >= 5 && memcmp(line, "PASS ", 5) == 0) {
+        from = line + 5;
+    } else if ((len >= 5 && memcmp(line, "APOP ", 5) == 0) ||
+               (len >= 5 && memcmp(line, "AUTH ", 5) == 0 && memchr(line + 5, ' ', len - 5))) {
+        from = line + len;
+        while (from[-1] != ' ')
+            from--;
+    } else if (is_command(line, len) || (len == 1 && line[0] == '*')) {
+        from = line + len;
+    }
+    w->len = (size_t)(line + len - from);
+    memcpy(w->secret, from, w->len);
+    return POP3_OK;
+}
+
+static bool contains(const char *hay, size_t n, const char *needle, size_t k)
+{
+    for (size_t i = 0; k > 0 && i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0) return true;
+    return false;
+}
+
+static void watch_trace(void *ud, int level, const char *line)
+{
+    const trace_watch *w = ud;
+    FUZZ_CHECK(level >= 1 && level <= 2);
+    size_t n = strlen(line);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
+            fprintf(stderr, "trace line with a control octet at %zu: ", i);
+            for (size_t k = 0; k < n; k++)
+                fprintf(stderr, (unsigned char)line[k] < 0x20 ? "\\x%02x" : "%c", line[k]);
+            fprintf(stderr, "\n");
+            FUZZ_UNREACHABLE("a control octet in the trace");
+        }
+    }
+    if (strncmp(line, "*cmd* ", 6) == 0 || strncmp(line, "*put* ", 6) == 0) {
+        FUZZ_CHECK(!contains(line, n, w->secret, w->len));
+        FUZZ_CHECK(!contains(line, n, "secret", 6) && !contains(line, n, "pa ss", 5));
+    }
 }
 
 /* Errors that always end the session. POP3_EPROTO does only when framing is lost, and
@@ -126,6 +197,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     pop3_client *c = NULL;
     FUZZ_CHECK(pop3_client_new(&c, &opt) == POP3_OK);
+    trace_watch watch = {.len = 0};
+    if (flags & 64) {
+        pop3_set_debuglevel(c, 2);
+        pop3_set_debug_callback(c, watch_trace, &watch);
+        pop3_set_putline(c, watch_putline, &watch);
+    }
     int rc = pop3_connect_transport(c, t, "fuzz.example", 110);
     uint64_t total = in.len;
     for (int i = 0; i < 8 && rc != POP3_EUSAGE && pop3_is_connected(c); i++) {

@@ -387,6 +387,44 @@ b64("cram-long-secret", "AQ==", secret=b"k" * 100, cram=True)
 b64("cram-not-base64", "<raw challenge>", secret=b"s", cram=True)
 
 
+
+# ---------------------------------------------------------------------------------------
+# script: byte 0 is the size of a small error buffer, then a pop3-mock dialogue script.
+# The dialogues of the conformance cases that use directives or come from the RFCs,
+# and scripts that each stop at one parse error.
+
+CASES = CORPUS.parent / "conformance" / "cases"
+
+
+def script(name, text, errbuf=24):
+    data = text if isinstance(text, bytes) else text.encode("latin-1")
+    seed("script", name, bytes([errbuf]) + data)
+
+
+for case in sorted(CASES.glob("*.case")):
+    text = case.read_text(encoding="latin-1")
+    head, sep, dialogue = text.partition("\ndialogue:\n")
+    if sep and ("\n!" in "\n" + dialogue or case.name.startswith("rfc")):
+        script("case-" + case.stem, dialogue)
+
+script("every-directive", "!secret mrose tanstaaf\n!set who mrose\\x41{user}\n!tls-max 1.2\n"
+       "S: +OK ready {timestamp}\nC~ APOP {who} {apop}\n!delay 5\n!drip 3 1\n"
+       "S: +OK\\r\\n\\c\n!drip off\n!split 2 4 wait 1\nS: +OK split\nC= CAPA\n!flush\n"
+       "S: +OK\\x41\\s\\t\\0\\{\\}\\\\\nC: STLS\nS: +OK go\n!starttls\nC: USER {name:word}\n"
+       "S: +OK {name}\nC: PASS {n:digits}\nS: +OK {n}\nC: AUTH {*}\nS: + {cram-md5}\n"
+       "!half-close\n!close-after 3\nS: +OK bye\n!session\n!implicit-tls\nS: +OK tls\n!stall\n"
+       "!session\n!tls-alert handshake_failure\n!session\n!tls-garbage \\x16\\x03\n"
+       "!session\n!tls-truncate 10 stall\n!session\n!tls-abort 5\n!session\nS: +OK\n!reset\n")
+script("error-unknown-directive", "S: +OK\n!bogus 1\n")
+script("error-bad-escape", "S: +OK \\q\n", errbuf=5)
+script("error-unclosed-brace", "S: +OK\nC: USER {name\n")
+script("error-split-without-line", "S: +OK\n!split 3\n")
+script("error-no-dialogue", "# only a comment\r\n\r\n")
+script("error-apop-without-secret", "S: +OK {timestamp}\nC~ APOP u {apop}\n", errbuf=0)
+script("error-after-close", "S: +OK\n!close\nS: +OK more\n", errbuf=1)
+script("crlf-lines", "S: +OK\r\nC: QUIT\r\nS: +OK\r\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",

@@ -222,6 +222,38 @@ Test(commands, retr_err_with_code_rfc6856_5)
     }
 }
 
+/* A hostile server's text reaches pop3_errmsg, which programs print on terminals: its
+ * control octets (an escape sequence, a bare CR) are shown as \xNN there and in the
+ * trace, while pop3_response keeps the line as sent. */
+static void collect_trace(void *ud, int level, const char *line)
+{
+    (void)level;
+    harness_buf *b = ud;
+    harness_sink(b, line, strlen(line));
+    harness_sink(b, "\n", 1);
+}
+
+Test(commands, server_text_escaped_in_errmsg_and_trace)
+{
+    for (size_t ci = 0; ci < HARNESS_NCHUNKS; ci++) {
+        const char *script[] = {GREETING, "-ERR \x1b[2Jgone\rfake\x7f\r\n", NULL};
+        harness h = harness_start(script, harness_chunks[ci], NULL);
+        harness_buf trace = {0};
+        pop3_set_debuglevel(h.c, 1);
+        pop3_set_debug_callback(h.c, collect_trace, &trace);
+        ASSERT_RC(pop3_dele(h.c, 1), POP3_ESERVER);
+        cr_assert(harness_has(pop3_errmsg(h.c), "\\x1b[2Jgone\\x0dfake\\x7f"), "%s",
+                  pop3_errmsg(h.c));
+        cr_assert_str_eq(pop3_response(h.c), "-ERR \x1b[2Jgone\rfake\x7f");
+        cr_assert(trace.len > 0);
+        for (size_t i = 0; i < trace.len; i++)
+            cr_assert(trace.p[i] == '\n' ||
+                      ((unsigned char)trace.p[i] >= 0x20 && trace.p[i] != 0x7f));
+        free(trace.p);
+        harness_close(&h);
+    }
+}
+
 Test(commands, top_dele_rset_noop_quit)
 {
     for (size_t ci = 0; ci < HARNESS_NCHUNKS; ci++) {

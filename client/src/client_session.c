@@ -126,10 +126,35 @@ int pop3__ok(pop3_client *c)
     return POP3_OK;
 }
 
+/*
+ * Control octets of `s` as "\xNN", cut to fit `cap`. An error message quotes what the
+ * server said, and it is printed on terminals: a hostile server must not be able to
+ * drive one (escape sequences) or forge lines (CR, LF) through it.
+ */
+static void escape_controls(char *s, size_t cap)
+{
+    char out[POP3__ERRMSG_SIZE];
+    size_t o = 0;
+    if (cap > sizeof out) cap = sizeof out;
+    for (const char *p = s; *p != '\0' && o + 1 < cap; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != 0x7f) {
+            out[o++] = (char)ch;
+        } else if (o + 5 < cap) {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+        } else {
+            break;
+        }
+    }
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+}
+
 static void record(pop3_client *c, int err, const char *fmt, va_list ap)
 {
     c->err = err;
     vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+    escape_controls(c->errmsg, sizeof c->errmsg);
     pop3__trace(c, 1, "*error* %s: %s", pop3_errname(err), c->errmsg);
 }
 

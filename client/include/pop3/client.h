@@ -196,11 +196,13 @@ void pop3_set_putline(pop3_client *c, pop3_putline_fn fn, void *ud);
 /* The status of the last call (POP3_OK or an error). */
 int pop3_last_error(const pop3_client *c);
 /* A readable sentence about the last error ("" after success): the command, the server's
- * text and response code, OpenSSL's reason. Owned by the client, valid until the next
- * call. */
+ * text and response code, OpenSSL's reason. Control octets (the server's text may hold
+ * any) appear as "\xNN", so the sentence is safe to print on a terminal. Owned by the
+ * client, valid until the next call. */
 const char *pop3_errmsg(const pop3_client *c);
 /* The server's last status line without its line end ("" when none yet), what poplib's
- * calls return. Owned by the client, valid until the next call. */
+ * calls return: as sent, control octets included. Owned by the client, valid until the
+ * next call. */
 const char *pop3_response(const pop3_client *c);
 /* The RFC 2449 response code of that line (RFC 3206, RFC 6856: IN-USE, SYS/TEMP, AUTH,
  * UTF8...; unknown levels ignored, RFC2449-8.2) and its text ("SYS/TEMP/QUOTA", "" when
