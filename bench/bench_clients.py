@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from dovecot_env import read_env
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(TOP, "conformance", "peers", "dovecot.sh")
 
@@ -58,15 +60,6 @@ def fill(dovecot_dir, count, size):
             f.write(make_message(size, i))
         os.chown(path, owner.st_uid, owner.st_gid)
     return count * len(make_message(size, 0))
-
-
-def read_env(dovecot_dir):
-    env = {}
-    with open(os.path.join(dovecot_dir, "env")) as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            env[k] = v
-    return env
 
 
 def timed(cmd, env=None):

@@ -16,17 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+from dovecot_env import read_env
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(TOP, "conformance", "peers", "dovecot.sh")
-
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            env[k] = v
-    return env
 
 
 def load(bin_dir, host, port, user, pw, mode, workers, amount):
@@ -56,7 +49,7 @@ def main():
     subprocess.run(["bash", PEER, "start", dv], check=True, stdout=subprocess.DEVNULL)
     mock = None
     try:
-        env = read_env(os.path.join(dv, "env"))
+        env = read_env(dv)
         maildir = env["DOVECOT_MAILDIR"]
         st = os.stat(maildir)
         line = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijkl\r\n"

@@ -6,27 +6,16 @@
  * they are, since only CR and LF would break the format and listings never hold them.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "errbuf.h"
 #include "uidl_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* FNV-1a: UIDs come from the server, but a hostile server gains nothing by colliding
  * them but a slower run of its own client, bounded by the listing limit. */
@@ -84,11 +73,11 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->path = strdup(path);
-    if (!s->path) return failf(err, errlen, "out of memory");
+    if (!s->path) return cli_fail(err, errlen, "out of memory");
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT) return 0;
-        return failf(err, errlen, "%s: %s", path, strerror(errno));
+        return cli_fail(err, errlen, "%s: %s", path, strerror(errno));
     }
     char *line = NULL;
     size_t cap = 0;
@@ -99,11 +88,11 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
             line[--n] = '\0';
         if (n == 0) continue;
         if (uidl_state_add(s, line)) {
-            rc = failf(err, errlen, "out of memory");
+            rc = cli_fail(err, errlen, "out of memory");
             break;
         }
     }
-    if (!rc && ferror(f)) rc = failf(err, errlen, "%s: read error", path);
+    if (!rc && ferror(f)) rc = cli_fail(err, errlen, "%s: read error", path);
     free(line);
     fclose(f);
     s->dirty = false;
@@ -137,20 +126,20 @@ int uidl_state_save(uidl_state *s, char *err, size_t errlen)
     if (!s->dirty || !s->path) return 0; /* an in-memory set (no file asked for) */
     size_t plen = strlen(s->path);
     char *tmp = malloc(plen + 32);
-    if (!tmp) return failf(err, errlen, "out of memory");
+    if (!tmp) return cli_fail(err, errlen, "out of memory");
     snprintf(tmp, plen + 32, "%s.tmp.%ld", s->path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return failf(err, errlen, "%s: %s", s->path, strerror(e));
+        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
         unlink(tmp);
         free(tmp);
-        return failf(err, errlen, "out of memory");
+        return cli_fail(err, errlen, "out of memory");
     }
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i]) fprintf(f, "%s\n", s->slots[i]);
@@ -161,7 +150,7 @@ int uidl_state_save(uidl_state *s, char *err, size_t errlen)
         if (!bad) e = errno;
         unlink(tmp);
         free(tmp);
-        return failf(err, errlen, "%s: %s", s->path, strerror(e));
+        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
     }
     free(tmp);
     int dfd = open_parent(s->path);
