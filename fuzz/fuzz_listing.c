@@ -67,18 +67,30 @@ static size_t skip(const char *s, size_t len, size_t i, bool blanks)
     return i;
 }
 
+/*
+ * What every listing line starts with: blanks (an anomaly), a number into r->a, then
+ * blanks (anything but one SP is an anomaly) before a second field. Returns where that
+ * field starts, or 0 when there is none or the number is bad.
+ */
+static size_t ref_first_field(const char *s, size_t len, ref_line *r, unsigned *anom)
+{
+    size_t i = skip(s, len, 0, true);
+    if (i > 0) *anom |= POP3_ANOM_EXTRA_SPACE;
+    size_t j = skip(s, len, i, false);
+    if (!ref_number(s + i, j - i, &r->a)) return 0;
+    size_t k = skip(s, len, j, true);
+    if (k == j || k == len) return 0;
+    if (k - j != 1 || s[j] != ' ') *anom |= POP3_ANOM_EXTRA_SPACE;
+    return k;
+}
+
 /* "n m" and optional trailing text (STAT, scan listings). */
 static ref_line ref_two(const char *s, size_t len)
 {
     ref_line r = {POP3_EPROTO, 0, 0, 0, 0, 0};
     unsigned anom = 0;
-    size_t i = skip(s, len, 0, true);
-    if (i > 0) anom |= POP3_ANOM_EXTRA_SPACE;
-    size_t j = skip(s, len, i, false);
-    if (!ref_number(s + i, j - i, &r.a)) return r;
-    size_t k = skip(s, len, j, true);
-    if (k == j || k == len) return r;
-    if (k - j != 1 || s[j] != ' ') anom |= POP3_ANOM_EXTRA_SPACE;
+    size_t k = ref_first_field(s, len, &r, &anom);
+    if (k == 0) return r;
     size_t l = skip(s, len, k, false);
     if (!ref_number(s + k, l - k, &r.b)) return r;
     size_t t = skip(s, len, l, true);
@@ -96,13 +108,8 @@ static ref_line ref_uidl(const char *s, size_t len)
 {
     ref_line r = {POP3_EPROTO, 0, 0, 0, 0, 0};
     unsigned anom = 0;
-    size_t i = skip(s, len, 0, true);
-    if (i > 0) anom |= POP3_ANOM_EXTRA_SPACE;
-    size_t j = skip(s, len, i, false);
-    if (!ref_number(s + i, j - i, &r.a)) return r;
-    size_t k = skip(s, len, j, true);
-    if (k == j || k == len) return r;
-    if (k - j != 1 || s[j] != ' ') anom |= POP3_ANOM_EXTRA_SPACE;
+    size_t k = ref_first_field(s, len, &r, &anom);
+    if (k == 0) return r;
     size_t end = len;
     while (end > k && blank(s[end - 1]))
         end--;
