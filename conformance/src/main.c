@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "quirk_names.h"
 
 #ifndef POP3_CONFORM_CASES_DIR
 #define POP3_CONFORM_CASES_DIR "conformance/cases"
@@ -235,8 +236,11 @@ int main(int argc, char **argv)
     if (list) {
         for (size_t i = 0; i < r.ncases; i++) {
             printf("%-44s  %-20s ", r.cases[i]->id, r.cases[i]->section);
-            for (size_t j = 0; j < r.cases[i]->covers.n; j++)
-                printf(" %s", r.cases[i]->covers.v[j]);
+            for (size_t j = 0; j < r.cases[i]->covers.n; j++) {
+                char label[96]; /* a quirk id with its catalogue name: "Q6 (bare-lf)" */
+                printf(" %s",
+                       pop3conform_quirk_annotate(r.cases[i]->covers.v[j], label, sizeof label));
+            }
             printf("\n");
         }
         printf("%zu cases\n", r.ncases);

@@ -18,6 +18,7 @@
 
 #include "pop3/error.h"
 #include "probe_checks.h"
+#include "quirk_names.h"
 
 static const char probe_usage[] =
     "usage: pop3-conform --probe HOST:PORT --user U [options]\n"
@@ -62,7 +63,9 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
             if (!seen) strlist_add(&f->quirks, name);
         }
     }
-    printf("%-4s  %-13s %s%s%s\n", names[level], id, q, q[0] ? "  " : "", text);
+    char label[160]; /* each catalogue number with its name, "Q41 (stls-injection)" */
+    pop3conform_quirk_annotate(q, label, sizeof label);
+    printf("%-4s  %-13s %s%s%s\n", names[level], id, label, q[0] ? "  " : "", text);
     fflush(stdout);
 }
 

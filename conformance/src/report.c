@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conform.h"
+#include "quirk_names.h"
 
 static const char *vname(verdict v)
 {
@@ -114,13 +115,15 @@ static void print_rows(const conform_report *r, const char *title, row *rows, si
         row_key(rows[i].name, &c);
         if (c != cls) continue;
         if (!any) {
-            fprintf(r->out, "%-22s %5s", title, "cases");
+            fprintf(r->out, "%-32s %5s", title, "cases");
             for (size_t k = 0; k < r->nclients; k++)
                 fprintf(r->out, "  %16s", r->clients[k].name);
             fputc('\n', r->out);
             any = true;
         }
-        fprintf(r->out, "%-22s %5zu", rows[i].name, rows[i].cases);
+        char label[96]; /* a quirk row is "Q6 (bare-lf)": its catalogue name beside the id */
+        fprintf(r->out, "%-32s %5zu", pop3conform_quirk_annotate(rows[i].name, label, sizeof label),
+                rows[i].cases);
         for (size_t k = 0; k < r->nclients; k++) {
             char cell[64];
             if (rows[i].na[k] > 0)
@@ -175,7 +178,7 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed)
     print_rows(r, "by RFC", rows, nrows, 0);
     print_rows(r, "by quirk", rows, nrows, 1);
     print_rows(r, "by peer test suite", rows, nrows, 2);
-    fprintf(r->out, "%-22s %5zu", "all cases", r->ncases);
+    fprintf(r->out, "%-32s %5zu", "all cases", r->ncases);
     for (size_t k = 0; k < r->nclients; k++) {
         char cell[64];
         if (tn[k] > 0)
