@@ -3,7 +3,7 @@
  *
  * Exercises pop3_apop_timestamp and pop3_apop_digest: RFC 1939 section 7 (the greeting
  * carries a msg-id timestamp "<...@...>"; the digest is MD5 of timestamp and secret in
- * lower-case hex), with the defences of the quirk catalogue: only a well-formed msg-id
+ * lower-case hex), with the defences of conformance/QUIRKS.md: only a well-formed msg-id
  * counts (Q33, CVE-2007-1558) and the search is linear whatever the greeting (Q44,
  * CVE-2018-1060: a million "<" made poplib's regex quadratic; the fuzzer's -timeout
  * catches a relapse).

@@ -3,7 +3,7 @@
 
 The seeds are the example dialogues of the RFCs (RFC 1939 sections 4-10, RFC 2449
 sections 5-8, RFC 2595 section 4, RFC 5034 section 6, RFC 1734 section 2, RFC 6856
-section 3, RFC 2195 section 2) and the quirk vectors of the quirk catalogue (Qn), each
+section 3, RFC 2195 section 2) and the quirk vectors of conformance/QUIRKS.md (Qn), each
 wrapped in the header bytes its target reads (see the header comment of
 fuzz/fuzz_<target>.c). Names say what a seed is: rfc1939-5-list, q2-dot-cr-eof.
 

@@ -1,7 +1,7 @@
 /*
  * test_client_limits.c - every limit of pop3_options, at the limit (accepted) and one
  * past it (a clear POP3_ELIMIT; fatal only where the stream cannot be followed any
- * further), each reply delivered whole and one octet at a time. DESIGN.md "Bounded".
+ * further), each reply delivered whole and one octet at a time. README.md "Limits".
  * RFC1939-3.3 / RFC2449-4.3 (long status lines), Q43 (body lines are not limited),
  * Q47 (hostile listings).
  */

@@ -1,6 +1,6 @@
 /*
  * cli.h - what the parts of the `pop3` command share: its options, the session set-up
- * (connect, TLS, login), and the mapping of errors to exit statuses (DESIGN.md:
+ * (connect, TLS, login), and the mapping of errors to exit statuses (pop3.1, EXIT STATUS:
  * 0 ok, 1 the server said -ERR, 2 usage, 3 connection / TLS / timeout, 4 protocol
  * violation or limit exceeded).
  */

@@ -2,7 +2,7 @@
  * commands.c - the one-shot commands of `pop3`: capa, stat, list, uidl, retr, top,
  * dele, noop (RFC 1939 sections 5 and 7, RFC 2449 section 5). Each opens a session,
  * logs in (all but capa), runs one command, prints its result on stdout in the form
- * DESIGN.md fixes, and ends with QUIT so that a DELE takes effect (RFC 1939 section 6).
+ * pop3.1 documents, and ends with QUIT so that a DELE takes effect (RFC 1939 section 6).
  */
 #include <errno.h>
 #include <stdio.h>

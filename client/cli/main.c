@@ -1,6 +1,6 @@
 /*
- * main.c - the `pop3` command: options and dispatch (the contract is in DESIGN.md,
- * "Command-line contracts"; the manual page is pop3.1).
+ * main.c - the `pop3` command: options and dispatch (its contract is the manual page,
+ * pop3.1, and the top-level README.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -60,7 +60,7 @@ int cli_connect(pop3_client **out, const cli_options *o)
     pop3_options opt;
     pop3_options_default(&opt);
     opt.require_tls = o->starttls || o->tls;
-    opt.allow_apop = true; /* DESIGN.md: strongest SASL, then APOP, then USER/PASS */
+    opt.allow_apop = true; /* pop3_login: strongest SASL, then APOP, then USER/PASS */
     pop3_client *c = NULL;
     int rc = pop3_client_new(&c, &opt);
     if (rc != POP3_OK) {

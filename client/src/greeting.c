@@ -2,7 +2,7 @@
  * greeting.c - the APOP timestamp of a POP3 greeting (pop3/parse.h).
  *
  * Implements RFC 1939 section 7 (APOP: the timestamp is a msg-id "<...>" in the
- * greeting) with two defences from the quirk catalogue:
+ * greeting) with two defences from the quirk catalogue (conformance/QUIRKS.md):
  *   - only a well-formed msg-id counts (CVE-2007-1558, Q33): printable ASCII without
  *     spaces, and an "@" with text on both sides, so that "<abc>" or "<a.b.c>" in a
  *     greeting is not mistaken for a timestamp and an attacker cannot make the client

@@ -3,7 +3,7 @@
  *
  * Implements RFC 1939 section 5 (STAT "+OK nn mm", LIST "msg size") and section 7
  * (UIDL "msg unique-id", unique-ids of 1 to 70 octets in 0x21..0x7E), with the
- * tolerances of the quirk catalogue: 64-bit sizes (Q13), message number 0 and duplicate
+ * tolerances of conformance/QUIRKS.md: 64-bit sizes (Q13), message number 0 and duplicate
  * numbers (Q45), long, spaced or 8-bit unique-ids and extra spaces (Q46), and a bounded
  * number of entries against hostile listings (Q47).
  *

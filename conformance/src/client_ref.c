@@ -169,7 +169,7 @@ static void rt_deleted(void *ud, uint64_t msg, int st)
     strlist_add(&r->deleted, tmp);
 }
 
-/* The POP3_TOL_* bits in order (pop3/wire.h), as named in the quirk catalogue. */
+/* The POP3_TOL_* bits in order (pop3/wire.h); their quirks are in conformance/QUIRKS.md. */
 static const char *const quirk_names[] = {"bare-lf",    "banner",      "bare-plus",
                                           "dot-cr-eof", "status-case", "any-plus"};
 

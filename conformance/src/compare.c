@@ -156,7 +156,7 @@ int results_exit_status(const client_output *got)
         if (l->n == 0 || strncmp(l->v[0], "err ", 4) != 0) continue;
         char kind[64];
         err_kind(l->v[0], kind, sizeof kind);
-        /* DESIGN.md: 1 -ERR, 2 usage, 3 connection/TLS/timeout, 4 protocol/limit; a
+        /* pop3.1, EXIT STATUS: 1 -ERR, 2 usage, 3 connection/TLS/timeout, 4 protocol/limit; a
          * local refusal (no usable login, no APOP timestamp) is the server's answer. */
         if (strcmp(kind, "server") == 0 || strcmp(kind, "state") == 0) return 1;
         if (strcmp(kind, "usage") == 0) return 2;

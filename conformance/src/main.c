@@ -5,7 +5,7 @@
  *                [--client [NAME=]COMMAND]... [--no-reference] [--no-drip] [-v]
  *   pop3-conform --probe HOST:PORT --user U [--tls | --starttls] [--cafile F] ...
  *
- * DESIGN.md fixes the contract: one line per case with its RFC section, then
+ * The contract (README.md here): one line per case with its RFC section, then
  * "N passed, N failed" as the last line, exit status 1 when anything failed.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -5,7 +5,7 @@
  *
  * RFC 1939 (sections 3-7, 11), RFC 2449 (CAPA, response codes, PIPELINING), RFC 2595
  * (STLS), RFC 3206, RFC 5034 (AUTH), RFC 8314 (implicit TLS); quirks Qn of the catalogue
- * named as pop3-mock names them (mockserver/README.md).
+ * (conformance/QUIRKS.md) named as pop3-mock names them (mockserver/README.md).
  */
 #ifndef POP3_CONFORM_PROBE_H
 #define POP3_CONFORM_PROBE_H

@@ -13,6 +13,8 @@ Checks, over the source tree:
   - the C table of conformance/src/quirk_names.c has the same ids and names;
   - every requirement id cited anywhere (RFC1939-3.4, EX-RFC2449-5-CAPA...) is defined in
     conformance/coverage.txt (its first word on a line), and so is every quirk;
+  - no file sends the reader to a document kept outside the repository (a design
+    document, notes): what the tree cites must be in the tree;
   - given pop3-conform, its --list prints the name beside every quirk id.
 
 The corpus/ folder (fuzzer inputs: octets, not citations), build folders and files with a
@@ -33,6 +35,9 @@ FIELDS = ["Server", "Seen", "Mock", "Client", "Cases"]
 HEADING = re.compile(r"^## (Q(\d+)) ([a-z0-9]+(?:-[a-z0-9]+)*) \u2014 (\S.*)$")
 QUIRK_WORD = re.compile(r"\bQ(\d{1,3})\b")
 QUIRK_RANGE = re.compile(r"\bQ(\d{1,3})(?:-|\.\.)Q(\d{1,3})\b")
+# Documents outside the repository that a comment must not send a reader to.
+OUTSIDE = re.compile(r"\bDESIGN\.md\b|\bSTYLE\.md\b|\b(?:reference|design|research)\s+notes\b",
+                     re.I)
 REQ_ID = re.compile(r"\b(?:EX-)?RFC\d{4}-\d(?:[\w.-]*\w)?")
 SKIP_DIRS = {".git", "corpus", "node_modules", "__pycache__"}
 
@@ -155,6 +160,10 @@ def check(root, conform=None):
                 cited.setdefault(i, "%s:%d" % (rel, n))
             for m in REQ_ID.finditer(line):
                 req_cited.setdefault(m.group(0), "%s:%d" % (rel, n))
+            m = OUTSIDE.search(line)
+            if m:
+                problems.append("%s:%d: cites %r, which is not in the repository"
+                                % (rel, n, m.group(0)))
     for qid, where in sorted(cited.items()):
         if qid not in entries:
             problems.append("%s: cites Q%d, which QUIRKS.md does not define" % (where, qid))
@@ -242,6 +251,7 @@ def edit(path, old, new):
 # Built at run time, so that this file cites neither.
 UNKNOWN_Q = "Q" + "51"
 UNKNOWN_REQ = "RFC" + "1939-99.9"
+OUTSIDE_DOC = "the reference" + " notes"
 
 
 def self_test(root):
@@ -276,6 +286,9 @@ def self_test(root):
         ("a quirk coverage.txt does not list",
          lambda t: edit(os.path.join(t, "conformance/coverage.txt"), "\nQ50\n", "\n"),
          "coverage.txt does not list Q50"),
+        ("a citation of a document outside the repository",
+         lambda t: open(os.path.join(t, "y.c"), "w").write("/* see %s */\n" % OUTSIDE_DOC),
+         "which is not in the repository"),
         ("an undefined requirement id",
          lambda t: open(os.path.join(t, "x.c"), "w").write("/* %s */\n" % UNKNOWN_REQ),
          "cites " + UNKNOWN_REQ),

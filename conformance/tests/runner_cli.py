@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""runner_cli.py - the command-line contract of pop3-conform (DESIGN.md): one line per
+"""runner_cli.py - the command-line contract of pop3-conform (its README.md): one line per
 case with its RFC section, the closing line "N passed, N failed", exit status 1 when a
 case fails with the transcript diff printed, --filter, --tap, --junit, --list, --cases;
 and the case format's errors reported with FILE:LINE.

@@ -2,8 +2,8 @@
  * pop3_mock.c - the `pop3-mock` command: options, then the epoll server.
  *
  * pop3-mock [options] (SCRIPT... | --maildrop DIR --user U --password P)
- * The command-line contract (names, the ready line, exit statuses) is in DESIGN.md and
- * is relied on by tests outside this repository: change it only there first.
+ * The command-line contract (names, the ready line, exit statuses) is in
+ * mockserver/README.md, and tests outside this repository rely on it: change it there first.
  *
  * Exit status: 0 every session went as it should (maildrop mode: the server stopped
  * cleanly); 1 a client departed from a script; 2 usage, script or configuration error

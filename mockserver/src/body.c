@@ -7,7 +7,7 @@
  * fuzzers check against the decoder. RFC 1939 section 7 (TOP): the headers, the blank
  * line, then n lines of the body; a message without a blank line is all headers.
  *
- * The quirks of the catalogue that change a body (Q1, Q2, Q4, Q6, Q7) are applied here,
+ * The quirks (conformance/QUIRKS.md) that change a body (Q1, Q2, Q4, Q6, Q7) are applied here,
  * each as a small departure from the one correct path. Reads are 16 KiB at a time and
  * happen only when the session's output has room, so a message of any size streams
  * in bounded memory.

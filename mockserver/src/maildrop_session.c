@@ -856,7 +856,7 @@ typedef struct command {
 } command;
 
 /* RFC 1939 sections 4 to 7, RFC 2449 section 5, RFC 2595 section 4, RFC 5034 section 4,
- * RFC 6856 section 2: where each command is valid (reference A.2). */
+ * RFC 6856 section 2: where each command is valid (mockserver/README.md, "Maildrop mode"). */
 static const command commands[] = {
     {"USER", ST_AUTH, cmd_user},
     {"PASS", ST_AUTH, cmd_pass},

@@ -1,9 +1,9 @@
 /*
  * quirks.c - quirk names, their parameters and the server presets.
  *
- * The presets imitate the visible personality of real servers as the reference notes
- * describe them (B.6 for Dovecot; Q7, Q11 for qmail-pop3d; Q1, Q9 for Exchange): their
- * greeting, their CAPA, and the quirks they are known for.
+ * The presets imitate the visible personality of real servers (Dovecot 2.3's defaults;
+ * Q7, Q11 for qmail-pop3d; Q1, Q9 for Exchange, conformance/QUIRKS.md): their greeting,
+ * their CAPA, and the quirks they are known for.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "pop3mock/quirks.h"
@@ -99,7 +99,7 @@ int pop3mock_quirk_enable(pop3mock_quirks *q, const char *spec, const char **mes
 int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **message)
 {
     if (strcmp(name, "dovecot") == 0) {
-        /* Dovecot 2.3: "+OK Dovecot ready. <...>", CAPA lists CAPA (reference B.6);
+        /* Dovecot 2.3: "+OK Dovecot ready. <...>", CAPA lists CAPA (its CAPA code);
          * pop3-login drops a client after 3 bad commands in a row
          * (CLIENT_MAX_BAD_COMMANDS), and its default disable_plaintext_auth = yes hides
          * and refuses USER and plaintext SASL on a connection without TLS. */

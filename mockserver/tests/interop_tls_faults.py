@@ -2,7 +2,7 @@
 
 Each fault is driven by real clients, which must see a TLS failure: Python's ssl module
 (through poplib, or a raw socket), and the pop3kit client `pop3` (exit status 3: connection,
-TLS or timeout, DESIGN.md). RFC 2595 section 4 (STLS), RFC 8314 section 3 (implicit TLS)
+TLS or timeout, pop3.1). RFC 2595 section 4 (STLS), RFC 8314 section 3 (implicit TLS)
 and 4.1 (TLS 1.2 or later: a client must refuse a server capped below it), RFC 8446
 section 6 (alerts).
 

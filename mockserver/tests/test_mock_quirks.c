@@ -1,7 +1,7 @@
 /*
  * test_mock_quirks.c - every quirk of pop3mock/quirks.h and every preset, one test each.
  *
- * Quirk numbers (Qn) refer to the quirk catalogue of the reference notes.
+ * Quirk numbers (Qn) refer to the quirk catalogue, conformance/QUIRKS.md.
  */
 #define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>

@@ -58,9 +58,10 @@ typedef struct pop3_decoder_options {
 } pop3_decoder_options;
 
 /*
- * Named tolerances. Each one is a deviation seen in real servers (quirk numbers refer to
- * the quirk catalogue, Qn). When one is used, its bit is set in the event's `quirks`, so
- * a caller (or the conformance probe) can say which deviations a server showed.
+ * Named tolerances. Each one is a deviation seen in real servers (quirk numbers Qn refer
+ * to the quirk catalogue, conformance/QUIRKS.md). When one is used, its bit is set in the
+ * event's `quirks`, so a caller (or the conformance probe) can say which deviations a
+ * server showed.
  */
 enum {
     /* Q6: a bare LF ends a line (status, listing and body lines; the terminator ".\n"). */

@@ -2,7 +2,7 @@
  * pop3mock/quirks.h - named misbehaviours of the maildrop server, and presets.
  *
  * Each quirk is one deviation a real server shows; the number in brackets refers to the
- * quirk catalogue (Qn) of the project's reference notes. The list is written once as an
+ * quirk catalogue (Qn), conformance/QUIRKS.md. The list is written once as an
  * X-macro so the flags, the names and the help text cannot drift apart.
  */
 #ifndef POP3MOCK_QUIRKS_H
