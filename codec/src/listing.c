@@ -52,25 +52,17 @@ static size_t skip_blanks(const char *s, size_t len, size_t *pos, size_t expecte
 }
 
 /*
- * One decimal field ending at a blank or at the end of the line. Digits only: a sign,
- * a letter or a value past 2^64-1 makes the whole line a protocol violation rather
- * than a number silently cut short or wrapped (libetpan's 32-bit sizes wrapped, Q13).
+ * One decimal field ending at a blank or at the end of the line, read by
+ * pop3_parse_number. Digits only: a sign, a letter or a value past 2^64-1 makes the
+ * whole line a protocol violation rather than a number silently cut short or wrapped
+ * (libetpan's 32-bit sizes wrapped, Q13).
  */
-static int parse_number(const char *s, size_t len, size_t *pos, uint64_t *out)
+static int parse_field_number(const char *s, size_t len, size_t *pos, uint64_t *out)
 {
     size_t start = *pos;
-    uint64_t v = 0;
-    while (*pos < len && !is_blank(s[*pos])) {
-        char c = s[*pos];
-        if (c < '0' || c > '9') return POP3_EPROTO;
-        unsigned digit = (unsigned)(c - '0'); /* 0..9 by the test above */
-        if (v > (UINT64_MAX - digit) / 10u) return POP3_EPROTO;
-        v = v * 10u + digit;
+    while (*pos < len && !is_blank(s[*pos]))
         (*pos)++;
-    }
-    if (*pos == start) return POP3_EPROTO;
-    *out = v;
-    return POP3_OK;
+    return pop3_parse_number(s + start, *pos - start, out) == POP3_OK ? POP3_OK : POP3_EPROTO;
 }
 
 /* After the last field: blanks alone are extra space, anything else is trailing text. */
@@ -94,9 +86,9 @@ static int parse_two_numbers(const char *s, size_t len, uint64_t *a, uint64_t *b
     uint64_t first, second;
 
     skip_blanks(s, len, &pos, 0, &anom);
-    if (parse_number(s, len, &pos, &first) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(s, len, &pos, &first) != POP3_OK) return POP3_EPROTO;
     if (skip_blanks(s, len, &pos, 1, &anom) == 0 || pos == len) return POP3_EPROTO;
-    if (parse_number(s, len, &pos, &second) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(s, len, &pos, &second) != POP3_OK) return POP3_EPROTO;
     check_tail(s, len, pos, &anom);
 
     *a = first;
@@ -134,7 +126,7 @@ int pop3_parse_uidl(const char *line, size_t len, uint64_t *msgno, pop3_view *ui
     uint64_t n;
 
     skip_blanks(line, len, &pos, 0, &anom);
-    if (parse_number(line, len, &pos, &n) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(line, len, &pos, &n) != POP3_OK) return POP3_EPROTO;
     if (skip_blanks(line, len, &pos, 1, &anom) == 0 || pos == len) return POP3_EPROTO;
 
     /* The unique-id runs to the end of the line: "1 abc def" is one spaced unique-id

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/error.h"
+#include "pop3/parse.h"
 #include "script_internal.h"
 
 /* The largest script file read (16 MiB). */
@@ -509,16 +511,13 @@ static bool client_line(parser *p, const char *src, size_t srclen, char how, con
     return ok;
 }
 
+/* A decimal in [lo, hi], whole string (pop3_parse_number: digits only, 64 bits). */
 static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-    if (s == NULL || *s == '\0' || strlen(s) > 9) return false;
-    unsigned v = 0;
-    for (const char *q = s; *q != '\0'; q++) {
-        if (*q < '0' || *q > '9') return false;
-        v = v * 10 + (unsigned)(*q - '0');
-    }
-    if (v < lo || v > hi) return false;
-    *out = v;
+    uint64_t v = 0;
+    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK || v < lo || v > hi)
+        return false;
+    *out = (unsigned)v;
     return true;
 }
 
