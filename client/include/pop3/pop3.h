@@ -5,6 +5,7 @@
 #define POP3_POP3_H
 
 #include "pop3/client.h"
+#include "pop3/command.h"
 #include "pop3/digest.h"
 #include "pop3/encode.h"
 #include "pop3/error.h"
