@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "client_internal.h"
+#include "pop3/buf.h"
 
 void pop3__u64(char *buf, size_t cap, uint64_t v)
 {
@@ -37,15 +38,11 @@ bool pop3__allowed_in_clear(const char *keyword)
 
 static int wbuf_reserve(pop3_client *c, size_t more)
 {
-    if (more <= c->wcap - c->wlen) return POP3_OK;
-    if (more > SIZE_MAX / 2 - c->wlen) return POP3_ENOMEM;
-    size_t cap = c->wcap ? c->wcap : 512;
-    while (cap - c->wlen < more)
-        cap *= 2;
-    char *p = realloc(c->wbuf, cap);
-    if (p == NULL) return POP3_ENOMEM;
+    if (more > SIZE_MAX - c->wlen) return POP3_ELIMIT;
+    int rc = POP3_OK;
+    char *p = pop3_array_grow(c->wbuf, &c->wcap, c->wlen + more, 1, 512, 0, &rc);
+    if (p == NULL) return rc;
     c->wbuf = p;
-    c->wcap = cap;
     return POP3_OK;
 }
 
@@ -89,7 +86,10 @@ static int queue_line(pop3_client *c, const char *line, size_t len, const char *
     }
     pop3__trace(c, 1, "*cmd* %s", shown);
     pop3__trace(c, 2, "*put* %s\\r\\n", shown);
-    if (wbuf_reserve(c, len) != POP3_OK) return pop3__fail(c, POP3_ENOMEM, "out of memory");
+    int grown = wbuf_reserve(c, len);
+    if (grown != POP3_OK)
+        return pop3__fail(c, grown, "%s: no room to queue the command: %s", c->cmdname,
+                          pop3_strerror(grown));
     memcpy(c->wbuf + c->wlen, line, len);
     c->wlen += len;
     if (flags & POP3__SEND_QUEUE) return POP3_OK;
@@ -227,16 +227,12 @@ int pop3__next_event(pop3_client *c, pop3_event *ev)
 void pop3__set_response(pop3_client *c, const pop3_status_line *st)
 {
     size_t n = st->line.len;
-    if (n + 1 > c->resp_cap) {
-        char *p = realloc(c->resp, n + 1);
-        if (p == NULL) {
-            /* Keep what fits: the reply is still handled, only its copy is short. */
-            n = c->resp_cap - 1;
-        } else {
-            c->resp = p;
-            c->resp_cap = n + 1;
-        }
-    }
+    int rc = POP3_OK;
+    char *p = pop3_array_grow(c->resp, &c->resp_cap, n + 1, 1, 1, 0, &rc);
+    if (p != NULL)
+        c->resp = p;
+    else
+        n = c->resp_cap - 1; /* keep what fits: the reply is handled, only its copy is short */
     memcpy(c->resp, st->line.ptr, n);
     c->resp[n] = '\0';
     c->code = st->code;

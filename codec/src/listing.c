@@ -9,7 +9,7 @@
  *
  * The line parsers allocate nothing. A pop3_listing keeps the lines in the order
  * received; its duplicate checks use hash indexes so that a million lines in any order
- * cost linear time, and its memory grows geometrically up to max_entries.
+ * cost linear time, and its memory grows geometrically up to max_entries (pop3/buf.h).
  */
 #include "pop3/parse.h"
 
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
 #include "pop3/error.h"
 
 /* mpop's cap on messages (Q47), also the decoder's default max_listing_lines. */
@@ -25,6 +26,8 @@
 /* Smallest allocations, so that short listings do not realloc on every line. */
 #define LISTING_MIN_ENTRIES 16u
 #define LISTING_MIN_SLOTS   32u
+/* The largest power of two of slots whose index fits a size_t. */
+#define LISTING_MAX_SLOTS   (SIZE_MAX / sizeof(size_t) / 2 + 1)
 
 /* Line parsing
  * ------------ */
@@ -237,11 +240,13 @@ static int index_reserve(pop3_listing *l, bool with_msgno)
     bool need_new = (with_msgno && l->by_msgno == NULL) || (l->uidl && l->by_uid == NULL);
     if (!with_msgno && !l->uidl) return POP3_OK; /* ascending LIST: no index at all */
 
-    size_t cap = l->index_cap < LISTING_MIN_SLOTS ? LISTING_MIN_SLOTS : l->index_cap;
-    while (cap / 2 < l->count + 1) {
-        if (cap > SIZE_MAX / 2 / sizeof(size_t)) return POP3_ENOMEM;
-        cap *= 2;
-    }
+    /* At most half the slots in use, so that probes stay short; the slot count stays a
+     * power of two (the hash is masked), which LISTING_MAX_SLOTS is too. */
+    if (l->count + 1 > SIZE_MAX / 2) return POP3_ELIMIT;
+    size_t cap = 0;
+    int rc = pop3_grow_cap(l->index_cap, 2 * (l->count + 1), LISTING_MIN_SLOTS, sizeof(size_t),
+                           LISTING_MAX_SLOTS, &cap);
+    if (rc != POP3_OK) return rc;
     if (cap == l->index_cap && !need_new) return POP3_OK;
     return index_rebuild(l, cap, with_msgno);
 }
@@ -312,19 +317,15 @@ void pop3_listing_free(pop3_listing *l)
     l->strict = strict;
 }
 
-/* Room for one more entry; the caller has checked max_entries. */
+/* Room for one more entry; the caller has checked max_entries, which caps the growth. */
 static int entries_reserve(pop3_listing *l)
 {
-    if (l->count < l->capacity) return POP3_OK;
-    size_t cap = l->capacity == 0             ? LISTING_MIN_ENTRIES
-                 : l->capacity > SIZE_MAX / 2 ? SIZE_MAX
-                                              : l->capacity * 2;
-    if (cap > l->max_entries) cap = l->max_entries; /* still > count: count < max_entries */
-    if (cap > SIZE_MAX / sizeof *l->entries) return POP3_ENOMEM;
-    pop3_listing_entry *p = realloc(l->entries, cap * sizeof *l->entries);
-    if (p == NULL) return POP3_ENOMEM;
+    int rc = POP3_OK;
+    pop3_listing_entry *p =
+        pop3_array_grow(l->entries, &l->capacity, l->count + 1, sizeof *l->entries,
+                        LISTING_MIN_ENTRIES, l->max_entries, &rc);
+    if (p == NULL) return rc;
     l->entries = p;
-    l->capacity = cap;
     return POP3_OK;
 }
 
