@@ -50,7 +50,8 @@ int pop3__flush(pop3_client *c)
 {
     if (c->wlen == 0) return POP3_OK;
     if (c->t == NULL) return pop3__fail(c, POP3_ESTATE, "not connected");
-    int rc = c->t->ops->write(c->t, c->wbuf, c->wlen, c->opt.timeout_ms);
+    /* A transport of the caller's may answer anything: keep to the error space. */
+    int rc = pop3__callback_error(c->t->ops->write(c->t, c->wbuf, c->wlen, c->opt.timeout_ms));
     c->wlen = 0;
     if (rc != POP3_OK) return pop3__fatal(c, rc, "%s: %s", c->cmdname, c->t->error);
     return POP3_OK;
@@ -74,6 +75,17 @@ void pop3_set_putline(pop3_client *c, pop3_putline_fn fn, void *ud)
     c->putline_ud = ud;
 }
 
+int pop3__callback_error(int r)
+{
+    switch (r) {
+#define POP3__KNOWN(name, value, message) case (value):
+        POP3_ERROR_LIST(POP3__KNOWN)
+#undef POP3__KNOWN
+        return r;
+    }
+    return POP3_EUSAGE;
+}
+
 /* Append a built line to the queue, with the putline hook and the traces. */
 static int queue_line(pop3_client *c, const char *line, size_t len, const char *shown,
                       unsigned flags)
@@ -81,7 +93,7 @@ static int queue_line(pop3_client *c, const char *line, size_t len, const char *
     if (c->putline) {
         int veto = c->putline(c->putline_ud, line, len);
         if (veto != POP3_OK)
-            return pop3__fail(c, veto < 0 ? veto : POP3_EUSAGE,
+            return pop3__fail(c, pop3__callback_error(veto),
                               "%s: line not sent, refused by the putline hook", c->cmdname);
     }
     pop3__trace(c, 1, "*cmd* %s", shown);
@@ -206,7 +218,8 @@ int pop3__next_event(pop3_client *c, pop3_event *ev)
         if (rc != POP3_OK) return rc;
         size_t got = 0;
         c->rpos = c->rlen = 0;
-        rc = c->t->ops->read(c->t, c->rbuf, POP3__READ_SIZE, &got, c->opt.timeout_ms);
+        rc = pop3__callback_error(
+            c->t->ops->read(c->t, c->rbuf, POP3__READ_SIZE, &got, c->opt.timeout_ms));
         /* A transport of the caller's that reads nothing would make this loop spin. */
         if (rc == POP3_OK && got == 0) rc = POP3_ECLOSED;
         if (rc == POP3_ECLOSED) {
@@ -291,7 +304,7 @@ int pop3__read_body(pop3_client *c, pop3_sink_fn sink, void *ud)
             octets += ev.data.len;
             if (sink && sink_err == POP3_OK) {
                 int r = sink(ud, ev.data.ptr, ev.data.len);
-                if (r != POP3_OK) sink_err = r < 0 ? r : POP3_EUSAGE;
+                if (r != POP3_OK) sink_err = pop3__callback_error(r);
             }
         } else if (ev.kind == POP3_EV_END) {
             pop3__trace(c, 2, "*body* %" PRIu64 " octets", octets);

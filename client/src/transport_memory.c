@@ -1,5 +1,5 @@
 /*
- * transport_memory.c - the in-memory transport of pop3/transport.h, for tests.
+ * transport_memory.c - the in-memory transport of pop3/transport_memory.h, for tests.
  *
  * A scripted server: segments of server octets released after the client's n-th write
  * (curl-fuzzer's scheme, so a reply can wait for its command), a read size cap to deliver
@@ -15,7 +15,7 @@
 
 #include "pop3/buf.h"
 #include "pop3/error.h"
-#include "pop3/transport.h"
+#include "pop3/transport_memory.h"
 
 typedef struct segment {
     char *data;
