@@ -124,7 +124,7 @@ static bool alnum(char c)
 
 static void check_against_reference(const char *line, size_t len, const pop3_command_options *o)
 {
-    pop3_command c;
+    pop3_request c;
     const char *msg = NULL;
     int rc = pop3_parse_command(line, len, o, &c, &msg);
     ref r = ref_parse(line, len, o);
@@ -202,7 +202,7 @@ static void check_encode_then_parse(const uint8_t *p, size_t len)
                             nf - 1, NULL) == POP3_OK) {
         pop3_command_options o;
         pop3_command_options_default(&o);
-        pop3_command c;
+        pop3_request c;
         FUZZ_CHECK(n >= 2 && pop3_parse_command(out, n - 2, &o, &c, NULL) == POP3_OK);
         FUZZ_CHECK(c.keyword.len == strlen(fields[0]) &&
                    memcmp(c.keyword.ptr, fields[0], c.keyword.len) == 0);

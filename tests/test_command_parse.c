@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "pop3/command.h"
+/* The umbrella header too: the request type must not clash with the client's names. */
+#include "pop3/pop3.h"
 #include "pop3/encode.h"
 #include "pop3/error.h"
 
@@ -137,7 +139,7 @@ static void check(const struct row *r, const char *in, size_t len, unsigned tol)
     cr_assert(copy != NULL);
     memcpy(copy, in, len);
     pop3_command_options o = {.max_line = r->max_line, .max_arg = r->max_arg, .tolerances = tol};
-    pop3_command c;
+    pop3_request c;
     const char *msg = NULL;
     int rc = pop3_parse_command(copy, len, &o, &c, &msg);
     const char *mode = tol ? "tolerant" : "strict";
@@ -212,7 +214,7 @@ Test(command_parse, argument_limit_rfc1939)
     pop3_command_options o;
     pop3_command_options_default(&o);
     o.max_arg = POP3_ARG_MAX_RFC1939;
-    pop3_command c;
+    pop3_request c;
     int n = snprintf(line, sizeof line, "USER %040d", 7);
     cr_expect(pop3_parse_command(line, (size_t)n, &o, &c, NULL) == POP3_OK && c.args[0].len == 40);
     n = snprintf(line, sizeof line, "USER %041d", 7);
@@ -228,7 +230,7 @@ Test(command_parse, more_arguments_than_views)
 {
     /* nargs counts them all, the views cover the first POP3_COMMAND_ARGS_MAX, rest all. */
     const char line[] = "XYZ 1 2 3 4 5 6 7 8 9 10";
-    pop3_command c;
+    pop3_request c;
     cr_assert(pop3_parse_command(line, sizeof line - 1, NULL, &c, NULL) == POP3_OK);
     cr_expect(c.nargs == 10);
     cr_expect(c.args[POP3_COMMAND_ARGS_MAX - 1].len == 1 &&
@@ -241,7 +243,7 @@ Test(command_parse, defaults_and_names)
     pop3_command_options o;
     pop3_command_options_default(&o);
     cr_expect(o.max_line == 255 && o.max_arg == 0 && o.tolerances == POP3_CMDTOL_DEFAULT);
-    pop3_command c;
+    pop3_request c;
     /* NULL options are the defaults: tolerant of spaces. */
     cr_expect(pop3_parse_command("STAT ", 5, NULL, &c, NULL) == POP3_OK);
     /* Zero-initialised options are strict. */
@@ -293,7 +295,7 @@ Test(command_parse, round_trip_with_the_encoder)
         cr_assert(pop3_encode_command(wire, sizeof wire, &n, 0, r->keyword, r->args, r->nargs,
                                       NULL) == POP3_OK);
         cr_assert(n >= 2 && wire[n - 2] == '\r' && wire[n - 1] == '\n');
-        pop3_command c;
+        pop3_request c;
         const char *msg = NULL;
         int rc = pop3_parse_command(wire, n - 2, NULL, &c, &msg);
         cr_assert(rc == POP3_OK, "%s: %s", r->keyword, msg);
@@ -333,7 +335,7 @@ Test(command_parse, encoder_refusals_are_parser_refusals)
     /* What the encoder refuses to send, the parser refuses to read. */
     const char *lines[] = {"USER a\rb", "USER a\nb", "USER a\tb", "US", "USERS x"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        pop3_command c;
+        pop3_request c;
         cr_expect(pop3_parse_command(lines[i], strlen(lines[i]), NULL, &c, NULL) == POP3_EPROTO,
                   "%s", lines[i]);
     }

@@ -57,7 +57,7 @@ const char *pop3_command_name(pop3_command_id id)
     return command_names[id];
 }
 
-static int refuse(pop3_command *cmd, pop3_command_fault fault, size_t at, const char **message)
+static int refuse(pop3_request *cmd, pop3_command_fault fault, size_t at, const char **message)
 {
     cmd->fault = fault;
     cmd->fault_at = at;
@@ -98,7 +98,7 @@ static pop3_command_id lookup(const char name[5])
 
 /* The arguments after the keyword's SP: words separated by SP, judged left to right. */
 static int split_args(const char *line, size_t start, size_t len, const pop3_command_options *o,
-                      pop3_command *cmd, const char **message)
+                      pop3_request *cmd, const char **message)
 {
     size_t pos = start;
     bool tolerant = (o->tolerances & POP3_CMDTOL_SPACES) != 0;
@@ -143,7 +143,7 @@ static int split_args(const char *line, size_t start, size_t len, const pop3_com
 }
 
 int pop3_parse_command(const char *line, size_t len, const pop3_command_options *opt,
-                       pop3_command *cmd, const char **message)
+                       pop3_request *cmd, const char **message)
 {
     pop3_command_options defaults;
     if (opt == NULL) {

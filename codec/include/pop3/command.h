@@ -130,7 +130,7 @@ typedef enum pop3_command_fault {
 } pop3_command_fault;
 
 /* One parsed command. Views point into the line given to pop3_parse_command. */
-typedef struct pop3_command {
+typedef struct pop3_request {
     pop3_command_id id; /* POP3_CMD_UNKNOWN for a keyword not in POP3_COMMAND_LIST */
     pop3_view keyword;  /* as received, any case */
     char name[5];       /* the keyword in upper case, NUL-terminated: "RETR" */
@@ -143,7 +143,7 @@ typedef struct pop3_command {
     unsigned quirks;          /* POP3_CMDTOL_* this line needed */
     pop3_command_fault fault; /* why the line was refused; POP3_CMDF_NONE on success */
     size_t fault_at;          /* offset in the line of the octet that broke the rule */
-} pop3_command;
+} pop3_request;
 
 /* Fill `opt` with max_line 255, no argument limit, POP3_CMDTOL_DEFAULT. */
 void pop3_command_options_default(pop3_command_options *opt);
@@ -160,7 +160,7 @@ void pop3_command_options_default(pop3_command_options *opt);
  * static text. On error the views in `cmd` are not meaningful.
  */
 int pop3_parse_command(const char *line, size_t len, const pop3_command_options *opt,
-                       pop3_command *cmd, const char **message);
+                       pop3_request *cmd, const char **message);
 
 /* The static message of a fault ("command line contains CR"); "unknown fault" else. */
 const char *pop3_command_fault_message(pop3_command_fault fault);
