@@ -20,7 +20,7 @@
 
 #include "pop3/client.h"
 #include "pop3/error.h"
-#include "pop3/transport.h"
+#include "pop3/transport_memory.h"
 
 typedef struct body_count {
     uint64_t octets;

@@ -1,8 +1,8 @@
 /*
  * fuzz_listing.c - STAT, LIST and UIDL lines and the pop3_listing collection.
  *
- * Exercises pop3_parse_stat, pop3_parse_scan, pop3_parse_uidl, pop3_listing_add,
- * _find and _free: RFC 1939 section 5 (STAT "nn mm", scan listings "msg size"),
+ * Exercises pop3_parse_number, pop3_parse_stat, pop3_parse_scan, pop3_parse_uidl,
+ * pop3_listing_add, _find and _free: RFC 1939 section 5 (STAT "nn mm", scan listings "msg size"),
  * section 7 (UIDL "msg unique-id", unique-ids of 1 to 70 octets in 0x21..0x7E, two
  * messages may share one) and the quirks Q13 (sizes past 2^32), Q45 (message number 0,
  * duplicates), Q46 (long or spaced unique-ids, extra spaces), Q47 (hostile listings:
@@ -16,11 +16,11 @@
  * max_entries is small, as a careful client sets it, so that hitting it is POP3_ELIMIT
  * and never a finding.
  *
- * Oracles: the line parsers agree with reference parsers written from RFC 1939 (fields,
- * 64-bit range decided on the digit string, anomaly flags); after every add the
- * listing equals a plain model (entries in order, message 0 and duplicate numbers
- * skipped, shared unique-ids kept and flagged, strict mode refusing any anomaly, the
- * limit); pop3_listing_find agrees with a linear search.
+ * Oracles: the number parser (on the whole line) and the line parsers agree with
+ * reference parsers written from RFC 1939 (fields, 64-bit range decided on the digit
+ * string, anomaly flags); after every add the listing equals a plain model (entries in order,
+ * message 0 and duplicate numbers skipped, shared unique-ids kept and flagged, strict mode refusing
+ * any anomaly, the limit); pop3_listing_find agrees with a linear search.
  */
 #include "fuzz_common.h"
 
@@ -125,11 +125,28 @@ static ref_line ref_uidl(const char *s, size_t len)
     return r;
 }
 
+/* pop3_parse_number on the whole line: the reference's verdict, and POP3_ELIMIT (not
+ * EPROTO) exactly when the line is all digits but past 2^64 - 1. */
+static void check_number(const char *line, size_t len)
+{
+    uint64_t want = 0, got = 0;
+    bool digits = len > 0;
+    for (size_t i = 0; i < len; i++)
+        digits = digits && line[i] >= '0' && line[i] <= '9';
+    int rc = pop3_parse_number(line, len, &got);
+    if (ref_number(line, len, &want))
+        FUZZ_CHECK(rc == POP3_OK && got == want);
+    else
+        FUZZ_CHECK(rc == (digits ? POP3_ELIMIT : POP3_EPROTO));
+}
+
 static void check_line_parsers(const char *line, size_t len)
 {
     uint64_t a = 0, b = 0;
     unsigned anom = 0;
     ref_line two = ref_two(line, len);
+
+    check_number(line, len);
 
     int rc = pop3_parse_stat(line, len, &a, &b, &anom);
     FUZZ_CHECK(rc == two.rc);

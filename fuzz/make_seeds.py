@@ -360,6 +360,52 @@ command("invalid-kind", ["", "text"], kind=0)
 command("8bit-utf8", ["USER", "j\xc3\xb6rg"])
 
 # ---------------------------------------------------------------------------------------
+# command_parse: byte 0 bit 0 SPACES, bit 1 8BIT, bits 2-3 argument limit (0 none, 1 the
+# 40 of RFC 1939, 2-3 byte 1 % 16 + 1); byte 1 max_line (0: 255); then the line.
+CMD_SPACES, CMD_8BIT = 1, 2
+CMD_DEFAULT = CMD_SPACES | CMD_8BIT
+
+
+def command_parse(name, line, tol=CMD_DEFAULT, arg_limit=0, max_line=0):
+    seed("command_parse", name, bytes([tol | (arg_limit << 2), max_line]) + line.encode("latin-1"))
+
+
+command_parse("rfc1939-7-user", "USER mrose")
+command_parse("rfc1939-7-pass-spaces", "PASS secret with spaces")
+command_parse("rfc1939-7-apop", "APOP mrose c4c9334bac560ecc979e58001b3e22fb", tol=0)
+command_parse("rfc1939-7-top", "TOP 1 10", tol=0)
+command_parse("rfc1939-5-stat", "STAT", tol=0)
+command_parse("rfc1939-5-list-lower", "list 1")
+command_parse("rfc1939-3-arg-40", "USER " + "u" * 40, tol=0, arg_limit=1)
+command_parse("rfc1939-3-arg-41", "USER " + "u" * 41, tol=0, arg_limit=1)
+command_parse("rfc2449-4-limit", "PASS " + "p" * 248)
+command_parse("rfc2449-4-over-limit", "PASS " + "p" * 249)
+command_parse("rfc2449-4-raised-limit", "PASS " + "p" * 40, max_line=47)
+command_parse("rfc5034-4-auth-ir", "AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=", tol=0)
+command_parse("rfc5034-4-auth-empty-ir", "AUTH PLAIN =", tol=0)
+command_parse("rfc6856-utf8", "UTF8", tol=0)
+command_parse("rfc6856-8bit-user", "USER j\xc3\xb6rg")
+command_parse("rfc6856-8bit-user-strict", "USER j\xc3\xb6rg", tol=0)
+command_parse("q42-crlf-injection", "USER a\r\nDELE 1")
+command_parse("q42-nul", "PASS a\x00b")
+command_parse("q42-tab", "LIST\t1")
+command_parse("q42-esc", "USER \x1b[0m")
+command_parse("spaces-double", "TOP 1  2")
+command_parse("spaces-double-strict", "TOP 1  2", tol=0)
+command_parse("spaces-trailing", "STAT ")
+command_parse("spaces-trailing-strict", "STAT ", tol=0)
+command_parse("keyword-short", "QU")
+command_parse("keyword-long", "QUITS")
+command_parse("keyword-8bit", "R\xc3\x89TR 1")
+command_parse("keyword-unknown", "XTND XLST")
+command_parse("empty", "")
+command_parse("many-args", "XYZ 1 2 3 4 5 6 7 8 9 10")
+command_parse("small-arg-limit", "TOP 12345 1", arg_limit=2, max_line=4)
+command_parse("encode-fields", "TOP\x001\x0010")
+command_parse("encode-fields-empty-last", "PASS\x00")
+
+
+# ---------------------------------------------------------------------------------------
 # base64: byte 0 bit 0 CRAM-MD5, byte 1 secret length, secret, then R.
 
 

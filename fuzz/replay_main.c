@@ -9,9 +9,9 @@
  * Each input is copied into a heap block of exactly its size, as libFuzzer does, so
  * that a read past its end is a heap overflow for AddressSanitizer. Each input runs
  * under alarm(): a hang fails with the input's path (FUZZ_REPLAY_TIMEOUT seconds,
- * default 10). The path of every input is printed before it runs, so that a crash
- * report is preceded by the name of the file that caused it (ctest shows the output of
- * failed tests only).
+ * 1 to 86400, default 10; any other value is a usage error, exit 2). The path of every input is
+ * printed before it runs, so that a crash report is preceded by the name of the file that caused it
+ * (ctest shows the output of failed tests only).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 static const char *current_path = "";
 static size_t inputs_run;
@@ -51,12 +53,23 @@ static void on_alarm(int sig)
     _exit(70);
 }
 
-static unsigned timeout_seconds(void)
+/* Set once in main() from FUZZ_REPLAY_TIMEOUT. */
+static unsigned timeout_s = 10;
+
+/* FUZZ_REPLAY_TIMEOUT: seconds per input, 1 to 86400 (a day), default 10. Anything
+ * else is refused, so that a typo does not silently replay with another timeout. */
+static int read_timeout(void)
 {
     const char *s = getenv("FUZZ_REPLAY_TIMEOUT");
-    if (s == NULL || *s == '\0') return 10;
-    long v = strtol(s, NULL, 10);
-    return v > 0 && v < 86400 ? (unsigned)v : 10;
+    if (s == NULL || *s == '\0') return 0;
+    uint64_t v = 0;
+    if (pop3_parse_number(s, strlen(s), &v) != POP3_OK || v == 0 || v > 86400) {
+        fprintf(stderr,
+                "replay: FUZZ_REPLAY_TIMEOUT=%s is not a number of seconds from 1 to 86400\n", s);
+        return -1;
+    }
+    timeout_s = (unsigned)v;
+    return 0;
 }
 
 static int run_file(const char *path)
@@ -85,7 +98,7 @@ static int run_file(const char *path)
     current_path = path;
     fprintf(stderr, "replay: %s (%zu octets)\n", path, size);
     fflush(stderr);
-    alarm(timeout_seconds());
+    alarm(timeout_s);
     LLVMFuzzerTestOneInput(exact, size);
     alarm(0);
     free(exact);
@@ -132,6 +145,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FILE-OR-DIRECTORY...\n", argv[0]);
         return 2;
     }
+    if (read_timeout() != 0) return 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;

@@ -1,5 +1,5 @@
 /*
- * test_base64.c - strict base64 (client/src/base64.c).
+ * test_base64.c - strict base64 (codec/src/base64.c).
  *
  * RFC 4648 section 10 vectors both ways, the RFC 5034 section 6 PLAIN example, and the
  * refusals of RFC5034-4.9 (characters outside the alphabet, misplaced "=") and of RFC 4648

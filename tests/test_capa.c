@@ -1,5 +1,5 @@
 /*
- * test_capa.c - CAPA capability lists (client/src/capa.c).
+ * test_capa.c - CAPA capability lists (codec/src/capa.c).
  *
  * RFC 2449 section 5 (the CAPA example, RFC2449-5.5: tags are case-insensitive, lines up
  * to 512 octets), section 6.7 (EXPIRE lines), RFC 5034 section 3 (SASL mechanisms),

@@ -447,6 +447,35 @@ Test(commands, sink_stop_drains_and_continues)
     }
 }
 
+/* A callback that answers outside the error space: the caller gets POP3_EUSAGE, never
+ * the stray value (it used to come back as is: -42 from pop3_retr). */
+static int odd_sink(void *ud, const char *data, size_t len)
+{
+    (void)ud, (void)data, (void)len;
+    return -42;
+}
+
+static int odd_putline(void *ud, const char *line, size_t len)
+{
+    (void)line, (void)len;
+    return *(int *)ud;
+}
+
+Test(commands, callback_values_stay_in_the_error_space)
+{
+    const char *script[] = {GREETING, "+OK\r\nline 1\r\n.\r\n", "+OK 1 2\r\n", NULL};
+    harness h = harness_start(script, 0, NULL);
+    ASSERT_RC(pop3_retr(h.c, 1, odd_sink, NULL), POP3_EUSAGE);
+    cr_assert(pop3_is_connected(h.c));
+    int veto = -1000;
+    pop3_set_putline(h.c, odd_putline, &veto);
+    uint64_t n;
+    ASSERT_RC(pop3_stat(h.c, &n, NULL), POP3_EUSAGE);
+    veto = POP3_ELIMIT; /* a pop3_error is passed on as it is */
+    ASSERT_RC(pop3_stat(h.c, &n, NULL), POP3_ELIMIT);
+    harness_close(&h);
+}
+
 Test(commands, unsolicited_bytes_end_the_session)
 {
     /* Without pipelining a server speaks only when spoken to: a second reply that came

@@ -1,5 +1,5 @@
 /*
- * test_command.c - client command lines and SASL response lines (client/src/command.c).
+ * test_command.c - client command lines and SASL response lines (codec/src/command.c).
  *
  * RFC 1939 section 3 and 7 (keyword, single SP, CRLF; PASS keeps spaces, RFC1939-7.6),
  * RFC 2449 section 4 (255 octets with CRLF, RFC2449-4.2), RFC 5034 section 4 (response

@@ -1,5 +1,5 @@
 /*
- * test_decoder.c - the response decoder (client/src/decoder.c, status.c).
+ * test_decoder.c - the response decoder (codec/src/decoder.c, status.c).
  *
  * Table-driven: each row is an input, the expectations the client would set, and the
  * transcript of events it must give (see support/chunking.h for the format). Every row

@@ -1,5 +1,5 @@
 /*
- * test_digest.c - APOP and CRAM-MD5 digests (client/src/digest.c).
+ * test_digest.c - APOP and CRAM-MD5 digests (codec/src/digest.c).
  *
  * RFC 1939 section 7 (APOP, RFC1939-7.7: lower-case hex), RFC 2195 section 2 (CRAM-MD5)
  * and RFC 2104 / RFC 2202 HMAC-MD5 vectors, plus the vectors of curl tests 864 and 867.

@@ -1,5 +1,5 @@
 /*
- * test_greeting.c - the APOP timestamp of a greeting (client/src/greeting.c).
+ * test_greeting.c - the APOP timestamp of a greeting (codec/src/greeting.c).
  *
  * RFC 1939 section 7 (RFC1939-7.7, 7.8), msg-id validation against CVE-2007-1558 (Q33)
  * and linear time against CVE-2018-1060 (Q44). Each row is a greeting and the timestamp

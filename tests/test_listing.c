@@ -1,5 +1,5 @@
 /*
- * test_listing.c - STAT, LIST and UIDL content parsers and pop3_listing (client/src/listing.c).
+ * test_listing.c - STAT, LIST and UIDL content parsers and pop3_listing (codec/src/listing.c).
  *
  * RFC 1939 sections 5 and 7 (RFC1939-5.1, 5.2, 7.2, 7.4) and quirks Q13 (64-bit sizes),
  * Q45 (message number 0, duplicates), Q46 (long or spaced unique-ids, extra spaces),

@@ -1,5 +1,5 @@
 /*
- * test_reply.c - server status lines (client/src/reply.c).
+ * test_reply.c - server status lines (codec/src/reply.c).
  *
  * RFC 1939 section 3 (+OK / -ERR, optional text, CRLF), RFC 2449 section 8 and 9
  * (response codes: "[" resp-level *("/" resp-level) "]", rchar = %x21-2E / %x30-5C /

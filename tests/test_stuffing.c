@@ -1,6 +1,6 @@
 /*
  * test_stuffing.c - the byte-stuffing encoder and RFC 1939 section 11 sizes
- * (client/src/stuffing.c).
+ * (codec/src/stuffing.c).
  *
  * RFC 1939 section 3 (a "." before every line that starts with "."; the ".\r\n"
  * terminator; line starts after every LF, bare or not, quirk Q6), RFC 1939 section 11

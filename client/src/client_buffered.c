@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "pop3/buf.h"
 
 typedef struct collector {
     pop3_lines *out;
@@ -33,15 +34,10 @@ static int collect(void *ud, const char *data, size_t len)
         return POP3_ELIMIT;
     }
     /* One octet is kept spare for the NUL after a last line without a line end. */
-    if (l->store_len + len + 1 > l->store_cap) {
-        size_t cap = l->store_cap ? l->store_cap : 4096;
-        while (cap < l->store_len + len + 1)
-            cap *= 2;
-        char *p = realloc(l->store, cap);
-        if (p == NULL) return POP3_ENOMEM;
-        l->store = p;
-        l->store_cap = cap;
-    }
+    int rc = POP3_OK;
+    char *p = pop3_array_grow(l->store, &l->store_cap, l->store_len + len + 1, 1, 4096, 0, &rc);
+    if (p == NULL) return rc;
+    l->store = p;
     memcpy(l->store + l->store_len, data, len);
     l->store_len += len;
     return POP3_OK;

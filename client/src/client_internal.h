@@ -74,6 +74,14 @@ struct pop3_client {
 /* Record POP3_OK as the result of a call; clears the message. */
 int pop3__ok(pop3_client *c);
 /* Record `err` with a message; the session goes on. Returns `err`. */
+/*
+ * pop3__callback_error - what a caller's callback returned, as an error of the documented
+ * space: POP3_OK stays, a pop3_error code stays, anything else (a positive value, a
+ * negative number that is no pop3_error, an errno) becomes POP3_EUSAGE, so that no
+ * public function passes an undocumented value back to its caller.
+ */
+int pop3__callback_error(int r);
+
 int pop3__fail(pop3_client *c, int err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

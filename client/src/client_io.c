@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "client_internal.h"
+#include "pop3/buf.h"
 
 void pop3__u64(char *buf, size_t cap, uint64_t v)
 {
@@ -37,15 +38,11 @@ bool pop3__allowed_in_clear(const char *keyword)
 
 static int wbuf_reserve(pop3_client *c, size_t more)
 {
-    if (more <= c->wcap - c->wlen) return POP3_OK;
-    if (more > SIZE_MAX / 2 - c->wlen) return POP3_ENOMEM;
-    size_t cap = c->wcap ? c->wcap : 512;
-    while (cap - c->wlen < more)
-        cap *= 2;
-    char *p = realloc(c->wbuf, cap);
-    if (p == NULL) return POP3_ENOMEM;
+    if (more > SIZE_MAX - c->wlen) return POP3_ELIMIT;
+    int rc = POP3_OK;
+    char *p = pop3_array_grow(c->wbuf, &c->wcap, c->wlen + more, 1, 512, 0, &rc);
+    if (p == NULL) return rc;
     c->wbuf = p;
-    c->wcap = cap;
     return POP3_OK;
 }
 
@@ -53,7 +50,8 @@ int pop3__flush(pop3_client *c)
 {
     if (c->wlen == 0) return POP3_OK;
     if (c->t == NULL) return pop3__fail(c, POP3_ESTATE, "not connected");
-    int rc = c->t->ops->write(c->t, c->wbuf, c->wlen, c->opt.timeout_ms);
+    /* A transport of the caller's may answer anything: keep to the error space. */
+    int rc = pop3__callback_error(c->t->ops->write(c->t, c->wbuf, c->wlen, c->opt.timeout_ms));
     c->wlen = 0;
     if (rc != POP3_OK) return pop3__fatal(c, rc, "%s: %s", c->cmdname, c->t->error);
     return POP3_OK;
@@ -77,6 +75,17 @@ void pop3_set_putline(pop3_client *c, pop3_putline_fn fn, void *ud)
     c->putline_ud = ud;
 }
 
+int pop3__callback_error(int r)
+{
+    switch (r) {
+#define POP3__KNOWN(name, value, message) case (value):
+        POP3_ERROR_LIST(POP3__KNOWN)
+#undef POP3__KNOWN
+        return r;
+    }
+    return POP3_EUSAGE;
+}
+
 /* Append a built line to the queue, with the putline hook and the traces. */
 static int queue_line(pop3_client *c, const char *line, size_t len, const char *shown,
                       unsigned flags)
@@ -84,12 +93,15 @@ static int queue_line(pop3_client *c, const char *line, size_t len, const char *
     if (c->putline) {
         int veto = c->putline(c->putline_ud, line, len);
         if (veto != POP3_OK)
-            return pop3__fail(c, veto < 0 ? veto : POP3_EUSAGE,
+            return pop3__fail(c, pop3__callback_error(veto),
                               "%s: line not sent, refused by the putline hook", c->cmdname);
     }
     pop3__trace(c, 1, "*cmd* %s", shown);
     pop3__trace(c, 2, "*put* %s\\r\\n", shown);
-    if (wbuf_reserve(c, len) != POP3_OK) return pop3__fail(c, POP3_ENOMEM, "out of memory");
+    int grown = wbuf_reserve(c, len);
+    if (grown != POP3_OK)
+        return pop3__fail(c, grown, "%s: no room to queue the command: %s", c->cmdname,
+                          pop3_strerror(grown));
     memcpy(c->wbuf + c->wlen, line, len);
     c->wlen += len;
     if (flags & POP3__SEND_QUEUE) return POP3_OK;
@@ -206,7 +218,8 @@ int pop3__next_event(pop3_client *c, pop3_event *ev)
         if (rc != POP3_OK) return rc;
         size_t got = 0;
         c->rpos = c->rlen = 0;
-        rc = c->t->ops->read(c->t, c->rbuf, POP3__READ_SIZE, &got, c->opt.timeout_ms);
+        rc = pop3__callback_error(
+            c->t->ops->read(c->t, c->rbuf, POP3__READ_SIZE, &got, c->opt.timeout_ms));
         /* A transport of the caller's that reads nothing would make this loop spin. */
         if (rc == POP3_OK && got == 0) rc = POP3_ECLOSED;
         if (rc == POP3_ECLOSED) {
@@ -227,16 +240,12 @@ int pop3__next_event(pop3_client *c, pop3_event *ev)
 void pop3__set_response(pop3_client *c, const pop3_status_line *st)
 {
     size_t n = st->line.len;
-    if (n + 1 > c->resp_cap) {
-        char *p = realloc(c->resp, n + 1);
-        if (p == NULL) {
-            /* Keep what fits: the reply is still handled, only its copy is short. */
-            n = c->resp_cap - 1;
-        } else {
-            c->resp = p;
-            c->resp_cap = n + 1;
-        }
-    }
+    int rc = POP3_OK;
+    char *p = pop3_array_grow(c->resp, &c->resp_cap, n + 1, 1, 1, 0, &rc);
+    if (p != NULL)
+        c->resp = p;
+    else
+        n = c->resp_cap - 1; /* keep what fits: the reply is handled, only its copy is short */
     memcpy(c->resp, st->line.ptr, n);
     c->resp[n] = '\0';
     c->code = st->code;
@@ -295,7 +304,7 @@ int pop3__read_body(pop3_client *c, pop3_sink_fn sink, void *ud)
             octets += ev.data.len;
             if (sink && sink_err == POP3_OK) {
                 int r = sink(ud, ev.data.ptr, ev.data.len);
-                if (r != POP3_OK) sink_err = r < 0 ? r : POP3_EUSAGE;
+                if (r != POP3_OK) sink_err = pop3__callback_error(r);
             }
         } else if (ev.kind == POP3_EV_END) {
             pop3__trace(c, 2, "*body* %" PRIu64 " octets", octets);

@@ -77,8 +77,7 @@ static int read_retr(pop3_client *c, const pop3_retrieve_handler *h, uint64_t ms
     if (rc != POP3_OK) return rc;
     int verdict = POP3_OK;
     if (!drop && h->begin) {
-        verdict = h->begin(h->ud, msg);
-        if (verdict > 0) verdict = POP3_EUSAGE;
+        verdict = pop3__callback_error(h->begin(h->ud, msg));
     }
     sink_ctx s = {h, msg};
     bool deliver = !drop && verdict == POP3_OK;
@@ -177,7 +176,7 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
         if (stop != POP3_OK) continue; /* the run was stopped: replies are only drained */
         int verdict = h->done(h->ud, e.msg, status);
         if (verdict < 0)
-            stop = verdict;
+            stop = pop3__callback_error(verdict);
         else if (verdict == POP3_DELETE && status == POP3_OK)
             dq[dq_tail++] = e.msg;
     }

@@ -115,7 +115,7 @@ int pop3__sasl(pop3_client *c, const char *mechanism, pop3_sasl_fn step, void *u
             else
                 pending = ir_b64; /* "=" never gets here: it always fits */
         } else if (r != POP3_SASL_WAIT) {
-            rc = pop3__fail(c, r < 0 ? r : POP3_EUSAGE, "AUTH %s: the mechanism cannot start (%s)",
+            rc = pop3__fail(c, pop3__callback_error(r), "AUTH %s: the mechanism cannot start (%s)",
                             mechanism, pop3_errname(r));
             goto done;
         }

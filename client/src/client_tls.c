@@ -50,7 +50,8 @@ int pop3_stls(pop3_client *c, const pop3_tls_options *tls)
 
     char *reply = strdup(c->resp);
     if (reply == NULL) return pop3__fatal(c, POP3_ENOMEM, "out of memory");
-    rc = c->t->ops->starttls(c->t, tls ? tls : &c->opt.tls, c->opt.timeout_ms);
+    rc =
+        pop3__callback_error(c->t->ops->starttls(c->t, tls ? tls : &c->opt.tls, c->opt.timeout_ms));
     if (rc != POP3_OK) {
         free(reply);
         return pop3__fatal(c, rc == POP3_ESTATE ? POP3_ETLS : rc, "STLS: %s", c->t->error);

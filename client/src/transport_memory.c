@@ -1,5 +1,5 @@
 /*
- * transport_memory.c - the in-memory transport of pop3/transport.h, for tests.
+ * transport_memory.c - the in-memory transport of pop3/transport_memory.h, for tests.
  *
  * A scripted server: segments of server octets released after the client's n-th write
  * (curl-fuzzer's scheme, so a reply can wait for its command), a read size cap to deliver
@@ -9,11 +9,13 @@
  * the client must catch such bytes itself first (RFC2595-4.8). Failures (a write, the
  * handshake, the end of the stream) can be injected.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
 #include "pop3/error.h"
-#include "pop3/transport.h"
+#include "pop3/transport_memory.h"
 
 typedef struct segment {
     char *data;
@@ -93,15 +95,12 @@ static int mem_read(pop3_transport *t, char *buf, size_t cap, size_t *got, int t
 
 static int append_out(memory *m, const char *buf, size_t len)
 {
-    if (m->out_len + len + 1 > m->out_cap) {
-        size_t cap = m->out_cap ? m->out_cap : 256;
-        while (cap < m->out_len + len + 1)
-            cap *= 2;
-        char *p = realloc(m->out, cap);
-        if (p == NULL) return POP3_ENOMEM;
-        m->out = p;
-        m->out_cap = cap;
-    }
+    /* The output and its NUL; unbounded but for size_t, as a test may write a lot. */
+    int rc = POP3_OK;
+    if (len > SIZE_MAX - 1 - m->out_len) return POP3_ELIMIT;
+    char *p = pop3_array_grow(m->out, &m->out_cap, m->out_len + len + 1, 1, 256, 0, &rc);
+    if (p == NULL) return rc;
+    m->out = p;
     memcpy(m->out + m->out_len, buf, len);
     m->out_len += len;
     m->out[m->out_len] = '\0';
@@ -203,13 +202,10 @@ int pop3_transport_memory_add(pop3_transport *t, const void *data, size_t len,
                               unsigned after_writes)
 {
     memory *m = as_memory(t);
-    if (m->nsegs == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        segment *p = realloc(m->segs, cap * sizeof *p);
-        if (p == NULL) return POP3_ENOMEM;
-        m->segs = p;
-        m->cap = cap;
-    }
+    int rc = POP3_OK;
+    segment *p = pop3_array_grow(m->segs, &m->cap, m->nsegs + 1, sizeof *p, 8, 0, &rc);
+    if (p == NULL) return rc;
+    m->segs = p;
     char *copy = malloc(len ? len : 1);
     if (copy == NULL) return POP3_ENOMEM;
     if (len) memcpy(copy, data, len);

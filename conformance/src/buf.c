@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "conform.h"
+#include "pop3/error.h"
 
 static void oom(void)
 {
@@ -54,22 +55,17 @@ char *xstrdup(const char *s)
     return xstrndup(s, strlen(s));
 }
 
-static void cbuf_grow(cbuf *b, size_t more)
+/* The only failures of an unlimited pop3_buf: no memory, or a size past size_t. */
+static void must(int rc)
 {
-    if (b->len + more + 1 <= b->cap) return;
-    size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    b->ptr = xrealloc(b->ptr, cap);
-    b->cap = cap;
+    if (rc == POP3_OK) return;
+    fprintf(stderr, "pop3-conform: %s\n", pop3_strerror(rc));
+    abort();
 }
 
 void cbuf_add(cbuf *b, const void *p, size_t n)
 {
-    cbuf_grow(b, n);
-    if (n > 0) memcpy(b->ptr + b->len, p, n);
-    b->len += n;
-    b->ptr[b->len] = '\0';
+    must(pop3_buf_append(b, p, n));
 }
 
 void cbuf_puts(cbuf *b, const char *s)
@@ -86,38 +82,28 @@ void cbuf_printf(cbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    must(pop3_buf_vprintf(b, fmt, ap));
     va_end(ap);
-    if (n > 0) {
-        cbuf_grow(b, (size_t)n);
-        vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
-    }
-    va_end(ap2);
 }
 
 void cbuf_free(cbuf *b)
 {
-    free(b->ptr);
-    memset(b, 0, sizeof *b);
+    pop3_buf_free(b);
 }
 
 char *cbuf_take(cbuf *b)
 {
-    if (b->ptr == NULL) cbuf_add(b, "", 0);
-    char *p = b->ptr;
-    memset(b, 0, sizeof *b);
+    char *p = pop3_buf_detach(b, NULL);
+    if (p == NULL) oom();
     return p;
 }
 
 void strlist_take(strlist *l, char *s)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap < 8 ? 8 : l->cap * 2;
-        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-    }
+    int rc = POP3_OK;
+    char **v = pop3_array_grow(l->v, &l->cap, l->n + 1, sizeof *v, 8, 0, &rc);
+    if (v == NULL) must(rc);
+    l->v = v;
     l->v[l->n++] = s;
 }
 

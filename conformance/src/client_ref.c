@@ -18,6 +18,7 @@
 #include "pop3/client.h"
 #include "pop3/digest.h"
 #include "pop3/error.h"
+#include "pop3/parse.h"
 
 /* Bodies up to this size are shown whole; longer ones by length and MD5. */
 #define BODY_SHOW_MAX 2048
@@ -113,14 +114,10 @@ static void status(ref_state *st, int rc)
     }
 }
 
+/* A message number or line count of a case's client step: RFC 1939 digits, 64 bits. */
 static bool parse_u64(const char *s, uint64_t *v)
 {
-    if (s == NULL || *s < '0' || *s > '9') return false;
-    char *e;
-    unsigned long long x = strtoull(s, &e, 10);
-    if (*e != '\0') return false;
-    *v = (uint64_t)x;
-    return true;
+    return s != NULL && pop3_parse_number(s, strlen(s), v) == POP3_OK;
 }
 
 static int sink(void *ud, const char *data, size_t len)

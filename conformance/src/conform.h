@@ -19,12 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Growable byte buffer, always NUL-terminated. Allocation failure aborts: the runner is
- * a test tool whose inputs are our own files, and a half-built report helps nobody. */
-typedef struct cbuf {
-    char *ptr;
-    size_t len, cap;
-} cbuf;
+#include "pop3/buf.h"
+
+/* Growable byte buffer, always NUL-terminated: the codec's pop3_buf (pop3/buf.h),
+ * unlimited. Allocation failure aborts: the runner is a test tool whose inputs are our
+ * own files, and a half-built report helps nobody. */
+typedef pop3_buf cbuf;
 
 void cbuf_add(cbuf *b, const void *p, size_t n);
 void cbuf_puts(cbuf *b, const char *s);

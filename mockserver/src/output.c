@@ -9,8 +9,12 @@
  */
 #include "output.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "pop3/buf.h"
+#include "pop3/error.h"
 
 void pop3mock__output_init(pop3mock__output *o)
 {
@@ -47,23 +51,17 @@ void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
         memmove(o->buf, o->buf + o->start, o->len);
         o->start = 0;
     }
-    if (o->start + o->len + len > o->cap) {
-        size_t want = o->cap < 4096 ? 4096 : o->cap;
-        while (want < o->len + len) {
-            if (want > SIZE_MAX / 2) {
-                o->failed = true;
-                return;
-            }
-            want *= 2;
-        }
-        char *nb = realloc(o->buf, want);
-        if (nb == NULL) {
-            o->failed = true;
-            return;
-        }
-        o->buf = nb;
-        o->cap = want;
+    if (len > SIZE_MAX - o->start - o->len) {
+        o->failed = true;
+        return;
     }
+    int rc = POP3_OK;
+    char *nb = pop3_array_grow(o->buf, &o->cap, o->start + o->len + len, 1, 4096, 0, &rc);
+    if (nb == NULL) {
+        o->failed = true;
+        return;
+    }
+    o->buf = nb;
     memcpy(o->buf + o->start + o->len, data, len);
     o->len += len;
 }
@@ -83,16 +81,14 @@ static pop3mock__mark *insert_mark(pop3mock__output *o, uint64_t at, pop3mock__m
         memmove(o->marks, o->marks + o->mhead, o->mlen * sizeof *o->marks);
         o->mhead = 0;
     }
-    if (o->mhead + o->mlen == o->mcap) {
-        size_t want = o->mcap == 0 ? 16 : o->mcap * 2;
-        pop3mock__mark *nm = realloc(o->marks, want * sizeof *nm);
-        if (nm == NULL) {
-            o->failed = true;
-            return NULL;
-        }
-        o->marks = nm;
-        o->mcap = want;
+    int rc = POP3_OK;
+    pop3mock__mark *nm =
+        pop3_array_grow(o->marks, &o->mcap, o->mhead + o->mlen + 1, sizeof *nm, 16, 0, &rc);
+    if (nm == NULL) {
+        o->failed = true;
+        return NULL;
     }
+    o->marks = nm;
     /* Insert after every mark at the same or an earlier offset: marks at one offset
      * apply in the order they were given. */
     size_t i = o->mlen;

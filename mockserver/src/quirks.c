@@ -8,8 +8,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pop3mock/quirks.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 static const char *const names[] = {
 #define POP3MOCK__QUIRK_NAME(id, name, help) name,
@@ -44,17 +48,12 @@ const char *pop3mock_quirk_help(unsigned id)
     return id < POP3MOCK_QUIRK_COUNT ? helps[id] : NULL;
 }
 
-/* A decimal in [lo, hi], whole string. */
+/* A decimal in [lo, hi], whole string (pop3_parse_number: digits only, 64 bits). */
 static bool parse_uint(const char *s, size_t len, unsigned lo, unsigned hi, unsigned *out)
 {
-    if (len == 0 || len > 9) return false;
-    unsigned v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v < lo || v > hi) return false;
-    *out = v;
+    uint64_t v = 0;
+    if (pop3_parse_number(s, len, &v) != POP3_OK || v < lo || v > hi) return false;
+    *out = (unsigned)v;
     return true;
 }
 

@@ -77,7 +77,7 @@ typedef struct pop3mock__step {
 
 typedef struct pop3mock__script_session {
     pop3mock__step *steps;
-    size_t nsteps;
+    size_t nsteps, stepcap;
     unsigned line; /* where the session starts */
     /* The handshake --implicit-tls puts before the session: the !tls-cert and !tls-max
      * in force at its first step. */
@@ -94,11 +94,11 @@ typedef struct pop3mock__script_cert {
 struct pop3mock_script {
     char *name;
     pop3mock__script_session *sessions;
-    size_t nsessions;
+    size_t nsessions, sessioncap;
     char *user; /* !secret USER SECRET: for {apop}, {cram-md5}, {user} */
     char *secret;
     pop3mock__script_cert *certs; /* every !tls-cert, in order; plans point into these */
-    size_t ncerts;
+    size_t ncerts, certcap;
 };
 
 /* Variables of one running session. */

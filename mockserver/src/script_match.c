@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
+#include "pop3/error.h"
 #include "script_internal.h"
 
 /* Matcher steps before a line is declared not to match. */
@@ -43,7 +45,13 @@ int pop3mock__vars_set(pop3mock__vars *v, const char *name, const char *value, s
         }
     }
     if (v->count == v->cap) {
-        size_t want = v->cap == 0 ? 8 : v->cap * 2;
+        /* Three arrays share one capacity: the policy of pop3/buf.h picks it. */
+        size_t widest = sizeof(char *) > sizeof(size_t) ? sizeof(char *) : sizeof(size_t);
+        size_t want = 0;
+        if (pop3_grow_cap(v->cap, v->count + 1, 8, widest, 0, &want) != POP3_OK) {
+            free(copy);
+            return -1;
+        }
         char **nn = realloc(v->names, want * sizeof *nn);
         if (nn != NULL) v->names = nn;
         char **nv = realloc(v->values, want * sizeof *nv);

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 #include "script_internal.h"
 
 /* The largest script file read (16 MiB). */
@@ -157,13 +160,10 @@ static bool defined(const parser *p, const char *name)
 static bool define(parser *p, const char *name)
 {
     if (defined(p, name)) return true;
-    if (p->ndefined == p->defcap) {
-        size_t want = p->defcap == 0 ? 8 : p->defcap * 2;
-        char **nd = realloc(p->defined, want * sizeof *nd);
-        if (nd == NULL) return fail(p, "out of memory");
-        p->defined = nd;
-        p->defcap = want;
-    }
+    int rc = POP3_OK;
+    char **nd = pop3_array_grow(p->defined, &p->defcap, p->ndefined + 1, sizeof *nd, 8, 0, &rc);
+    if (nd == NULL) return fail(p, "%s", pop3_strerror(rc));
+    p->defined = nd;
     p->defined[p->ndefined] = dup_mem(name, strlen(name));
     if (p->defined[p->ndefined] == NULL) return fail(p, "out of memory");
     p->ndefined++;
@@ -203,8 +203,10 @@ static pop3mock__step *add_step(parser *p, pop3mock__step_kind kind, const char 
         ss->line = p->line;
         ss->implicit = tls_plan(p);
     }
-    pop3mock__step *ns = realloc(ss->steps, (ss->nsteps + 1) * sizeof *ns);
-    if (ns == NULL) return fail(p, "out of memory"), NULL;
+    int rc = POP3_OK;
+    pop3mock__step *ns =
+        pop3_array_grow(ss->steps, &ss->stepcap, ss->nsteps + 1, sizeof *ns, 16, 0, &rc);
+    if (ns == NULL) return fail(p, "%s", pop3_strerror(rc)), NULL;
     ss->steps = ns;
     pop3mock__step *st = &ss->steps[ss->nsteps++];
     memset(st, 0, sizeof *st);
@@ -220,8 +222,10 @@ static bool new_session(parser *p)
     p->closed = false;
     forget_defined(p);
     if (p->sc->nsessions > 0 && p->sc->sessions[p->sc->nsessions - 1].nsteps == 0) return true;
-    pop3mock__script_session *ns = realloc(p->sc->sessions, (p->sc->nsessions + 1) * sizeof *ns);
-    if (ns == NULL) return fail(p, "out of memory");
+    int rc = POP3_OK;
+    pop3mock__script_session *ns = pop3_array_grow(p->sc->sessions, &p->sc->sessioncap,
+                                                   p->sc->nsessions + 1, sizeof *ns, 4, 0, &rc);
+    if (ns == NULL) return fail(p, "%s", pop3_strerror(rc));
     p->sc->sessions = ns;
     memset(&ns[p->sc->nsessions], 0, sizeof *ns);
     ns[p->sc->nsessions].line = p->line;
@@ -232,31 +236,29 @@ static bool new_session(parser *p)
 /* A segment list under construction. */
 typedef struct segs {
     pop3mock__seg *v;
-    size_t n;
+    size_t n, cap;
     char *lit; /* the literal being gathered */
     size_t lit_len, lit_cap;
 } segs;
 
 static bool lit_add(parser *p, segs *s, char c)
 {
-    if (s->lit_len == s->lit_cap) {
-        size_t want = s->lit_cap == 0 ? 64 : s->lit_cap * 2;
-        char *nl = realloc(s->lit, want);
-        if (nl == NULL) return fail(p, "out of memory");
-        s->lit = nl;
-        s->lit_cap = want;
-    }
+    int rc = POP3_OK;
+    char *nl = pop3_array_grow(s->lit, &s->lit_cap, s->lit_len + 1, 1, 64, 0, &rc);
+    if (nl == NULL) return fail(p, "%s", pop3_strerror(rc));
+    s->lit = nl;
     s->lit[s->lit_len++] = c;
     return true;
 }
 
 static bool seg_push(parser *p, segs *s, pop3mock__seg seg)
 {
-    pop3mock__seg *nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+    int rc = POP3_OK;
+    pop3mock__seg *nv = pop3_array_grow(s->v, &s->cap, s->n + 1, sizeof *nv, 8, 0, &rc);
     if (nv == NULL) {
         free(seg.text);
         free(seg.name);
-        return fail(p, "out of memory");
+        return fail(p, "%s", pop3_strerror(rc));
     }
     s->v = nv;
     s->v[s->n++] = seg;
@@ -378,7 +380,7 @@ static size_t brace(parser *p, segs *s, const char *t, size_t n, size_t i, bool 
 
 /* Escapes and braces of an S:, C: or !set text into segments. */
 static bool parse_text(parser *p, const char *t, size_t n, bool client, bool allow_c, segs *s,
-                       bool *crlf, char ***captures, size_t *ncaptures)
+                       bool *crlf, char ***captures, size_t *ncaptures, size_t *capcap)
 {
     if (crlf != NULL) *crlf = true;
     for (size_t i = 0; i < n;) {
@@ -388,8 +390,10 @@ static bool parse_text(parser *p, const char *t, size_t n, bool client, bool all
             size_t next = brace(p, s, t, n, i, client, &kind);
             if (next == 0) return false;
             if (kind == POP3MOCK__SEG_WILD && s->v[s->n - 1].name != NULL && captures != NULL) {
-                char **nc = realloc(*captures, (*ncaptures + 1) * sizeof *nc);
-                if (nc == NULL) return fail(p, "out of memory");
+                int rc = POP3_OK;
+                char **nc =
+                    pop3_array_grow(*captures, capcap, *ncaptures + 1, sizeof *nc, 4, 0, &rc);
+                if (nc == NULL) return fail(p, "%s", pop3_strerror(rc));
                 *captures = nc;
                 nc[(*ncaptures)++] = s->v[s->n - 1].name;
             }
@@ -467,7 +471,7 @@ static bool server_line(parser *p, const char *src, size_t srclen, const char *t
     pop3mock__step *st = add_step(p, POP3MOCK__STEP_SEND, src, srclen);
     if (st == NULL) return false;
     segs s = {0};
-    bool ok = parse_text(p, t, n, false, true, &s, &st->crlf, NULL, NULL);
+    bool ok = parse_text(p, t, n, false, true, &s, &st->crlf, NULL, NULL, NULL);
     free(s.lit);
     st->segs = s.v;
     st->nsegs = s.n;
@@ -493,8 +497,8 @@ static bool client_line(parser *p, const char *src, size_t srclen, char how, con
                              : POP3MOCK__MATCH_KEYWORD;
     segs s = {0};
     char **caps = NULL;
-    size_t ncaps = 0;
-    bool ok = parse_text(p, t, n, true, false, &s, NULL, &caps, &ncaps);
+    size_t ncaps = 0, capscap = 0;
+    bool ok = parse_text(p, t, n, true, false, &s, NULL, &caps, &ncaps, &capscap);
     free(s.lit);
     st->segs = s.v;
     st->nsegs = s.n;
@@ -509,16 +513,13 @@ static bool client_line(parser *p, const char *src, size_t srclen, char how, con
     return ok;
 }
 
+/* A decimal in [lo, hi], whole string (pop3_parse_number: digits only, 64 bits). */
 static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-    if (s == NULL || *s == '\0' || strlen(s) > 9) return false;
-    unsigned v = 0;
-    for (const char *q = s; *q != '\0'; q++) {
-        if (*q < '0' || *q > '9') return false;
-        v = v * 10 + (unsigned)(*q - '0');
-    }
-    if (v < lo || v > hi) return false;
-    *out = v;
+    uint64_t v = 0;
+    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK || v < lo || v > hi)
+        return false;
+    *out = (unsigned)v;
     return true;
 }
 
@@ -566,8 +567,10 @@ static bool tls_cert(parser *p, char **w, size_t nw)
     if (nw != 2 && nw != 3)
         return fail(p, "!tls-cert: expected a PEM certificate file and optionally its key file, "
                        "relative to the script's folder (\"!tls-cert server.pem server.key\")");
-    pop3mock__script_cert *nc = realloc(p->sc->certs, (p->sc->ncerts + 1) * sizeof *nc);
-    if (nc == NULL) return fail(p, "out of memory");
+    int rc = POP3_OK;
+    pop3mock__script_cert *nc =
+        pop3_array_grow(p->sc->certs, &p->sc->certcap, p->sc->ncerts + 1, sizeof *nc, 2, 0, &rc);
+    if (nc == NULL) return fail(p, "%s", pop3_strerror(rc));
     p->sc->certs = nc;
     pop3mock__script_cert *c = &nc[p->sc->ncerts];
     c->line = p->line;
@@ -612,7 +615,7 @@ static bool tls_garbage(parser *p, pop3mock__step *st, const char *text, size_t 
         len = strlen(DEFAULT_GARBAGE);
     }
     segs sg = {0};
-    bool ok = parse_text(p, text, len, false, false, &sg, NULL, NULL, NULL);
+    bool ok = parse_text(p, text, len, false, false, &sg, NULL, NULL, NULL, NULL);
     free(sg.lit);
     size_t total = 0;
     for (size_t i = 0; ok && i < sg.n; i++) {
@@ -804,7 +807,8 @@ static bool directive(parser *p, const char *src, size_t srclen, const char *t, 
             const char *rest = nw > 2 ? t + (w[2] - copy) : t + n;
             size_t rlen = (size_t)(t + n - rest);
             segs s = {0};
-            ok = st->name != NULL && parse_text(p, rest, rlen, false, false, &s, NULL, NULL, NULL);
+            ok = st->name != NULL &&
+                 parse_text(p, rest, rlen, false, false, &s, NULL, NULL, NULL, NULL);
             free(s.lit);
             st->segs = s.v;
             st->nsegs = s.n;
@@ -889,38 +893,27 @@ pop3mock_script *pop3mock_script_load(const char *path, char *err, size_t errlen
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= SCRIPT_MAX_OCTETS) {
-                snprintf(err, errlen, "%s: larger than %u octets", path, SCRIPT_MAX_OCTETS);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap = cap == 0 ? 65536 : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (nb == NULL) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) break;
-    }
+    pop3_buf buf;
+    pop3_buf_init(&buf, SCRIPT_MAX_OCTETS);
+    char chunk[65536];
+    size_t n;
+    int rc = POP3_OK;
+    while (rc == POP3_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = pop3_buf_append(&buf, chunk, n);
     bool rerr = ferror(f) != 0;
     fclose(f);
-    if (rerr) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(buf);
+    if (rc != POP3_OK || rerr) {
+        if (rc == POP3_ELIMIT)
+            snprintf(err, errlen, "%s: larger than %u octets", path, SCRIPT_MAX_OCTETS);
+        else if (rc != POP3_OK)
+            snprintf(err, errlen, "%s: %s", path, pop3_strerror(rc));
+        else
+            snprintf(err, errlen, "%s: read error", path);
+        pop3_buf_free(&buf);
         return NULL;
     }
-    pop3mock_script *sc = pop3mock_script_parse(path, buf, len, err, errlen);
-    free(buf);
+    pop3mock_script *sc =
+        pop3mock_script_parse(path, buf.ptr != NULL ? buf.ptr : "", buf.len, err, errlen);
+    pop3_buf_free(&buf);
     return sc;
 }

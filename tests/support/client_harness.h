@@ -15,7 +15,7 @@
 
 #include "pop3/client.h"
 #include "pop3/error.h"
-#include "pop3/transport.h"
+#include "pop3/transport_memory.h"
 
 /* Delivery modes every scripted test runs in: whole replies, then one octet a read. */
 static const size_t harness_chunks[] = {0, 1};

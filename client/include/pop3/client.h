@@ -185,7 +185,9 @@ void pop3_set_debug_callback(pop3_client *c, pop3_debug_fn fn, void *ud);
  * poplib's "poplib.putline" audit event: `fn` sees every line, CRLF included, right
  * before it is sent, unmasked (the password too; an audit hook is trusted code).
  * Returning anything but POP3_OK vetoes the line: nothing is sent and the call returns
- * that value. SASL response lines are lines too.
+ * that value when it is a pop3_error, POP3_EUSAGE otherwise (as for every callback
+ * here: no public call returns a value outside pop3/error.h). SASL response lines are
+ * lines too.
  */
 typedef int (*pop3_putline_fn)(void *ud, const char *line, size_t len);
 void pop3_set_putline(pop3_client *c, pop3_putline_fn fn, void *ud);
@@ -329,7 +331,8 @@ int pop3_uidl_one(pop3_client *c, uint64_t msg, const char **uid);
  * Where a body goes: called with each chunk of it, un-stuffed, line ends as received
  * (CRLF), the terminating "." line removed. Chunks are views valid during the call.
  * Return POP3_OK to go on, or a negative pop3_error to give up: the rest of the body is
- * then read and dropped (the session stays in step) and the call returns that value.
+ * then read and dropped (the session stays in step) and the call returns that value
+ * (any other value counts as POP3_EUSAGE).
  */
 typedef int (*pop3_sink_fn)(void *ud, const char *data, size_t len);
 

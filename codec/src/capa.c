@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
 #include "pop3/error.h"
 
 /* Far more than any real server lists (the RFC 2449 example has 9 lines). */
@@ -46,17 +47,6 @@ static bool view_eq_ci(pop3_view v, const char *s)
         if (s[i] == '\0' || ascii_lower(v.ptr[i]) != ascii_lower(s[i])) return false;
     }
     return s[i] == '\0';
-}
-
-/* Next capacity for a block that must hold `need` items: doubling, or 0 on overflow. */
-static size_t grow_cap(size_t cap, size_t need, size_t min, size_t item)
-{
-    if (cap < min) cap = min;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2) return 0;
-        cap *= 2;
-    }
-    return cap > SIZE_MAX / item ? 0 : cap;
 }
 
 /* A view into the block `from` re-pointed at the same offset in block `to`. */
@@ -92,22 +82,24 @@ void pop3_capa_clear(pop3_capa_set *c)
 static int reserve_caps(pop3_capa_set *c)
 {
     if (c->count < c->caps_cap) return POP3_OK;
-    size_t cap = grow_cap(c->caps_cap, c->count + 1, CAPA_MIN_CAPS, sizeof *c->caps);
-    if (cap == 0) return POP3_ENOMEM;
     /* Nothing inside the capa points into caps, so realloc may move it. */
-    pop3_capability *p = realloc(c->caps, cap * sizeof *c->caps);
-    if (p == NULL) return POP3_ENOMEM;
+    int rc = POP3_OK;
+    pop3_capability *p = pop3_array_grow(c->caps, &c->caps_cap, c->count + 1, sizeof *c->caps,
+                                         CAPA_MIN_CAPS, c->max_caps, &rc);
+    if (p == NULL) return rc;
     c->caps = p;
-    c->caps_cap = cap;
     return POP3_OK;
 }
 
 static int reserve_params(pop3_capa_set *c, size_t n)
 {
     if (n <= c->params_cap - c->params_len) return POP3_OK;
-    if (n > SIZE_MAX - c->params_len) return POP3_ENOMEM;
-    size_t cap = grow_cap(c->params_cap, c->params_len + n, CAPA_MIN_PARAMS, sizeof *c->params);
-    if (cap == 0) return POP3_ENOMEM;
+    if (n > SIZE_MAX - c->params_len) return POP3_ELIMIT;
+    size_t cap = 0;
+    int rc = pop3_grow_cap(c->params_cap, c->params_len + n, CAPA_MIN_PARAMS, sizeof *c->params, 0,
+                           &cap);
+    if (rc != POP3_OK) return rc;
+    /* Not realloc: the old block must outlive the re-pointing below. */
     pop3_view *p = malloc(cap * sizeof *p);
     if (p == NULL) return POP3_ENOMEM;
     /* Copy, then move each capability's params pointer while the old block still
@@ -136,8 +128,10 @@ static char *store_append(pop3_capa_set *c, const char *line, size_t len)
         c->store_len += len;
         return dst;
     }
-    size_t cap = grow_cap(c->store_cap, c->store_len + len, CAPA_MIN_STORE, 1);
-    char *p = cap == 0 ? NULL : malloc(cap);
+    size_t cap = 0;
+    if (pop3_grow_cap(c->store_cap, c->store_len + len, CAPA_MIN_STORE, 1, 0, &cap) != POP3_OK)
+        return NULL;
+    char *p = malloc(cap);
     if (p == NULL) return NULL;
     if (c->store_len > 0) memcpy(p, c->store, c->store_len);
     memcpy(p + c->store_len, line, len);

@@ -9,7 +9,7 @@
  *
  * The line parsers allocate nothing. A pop3_listing keeps the lines in the order
  * received; its duplicate checks use hash indexes so that a million lines in any order
- * cost linear time, and its memory grows geometrically up to max_entries.
+ * cost linear time, and its memory grows geometrically up to max_entries (pop3/buf.h).
  */
 #include "pop3/parse.h"
 
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
 #include "pop3/error.h"
 
 /* mpop's cap on messages (Q47), also the decoder's default max_listing_lines. */
@@ -25,6 +26,8 @@
 /* Smallest allocations, so that short listings do not realloc on every line. */
 #define LISTING_MIN_ENTRIES 16u
 #define LISTING_MIN_SLOTS   32u
+/* The largest power of two of slots whose index fits a size_t. */
+#define LISTING_MAX_SLOTS   (SIZE_MAX / sizeof(size_t) / 2 + 1)
 
 /* Line parsing
  * ------------ */
@@ -52,25 +55,17 @@ static size_t skip_blanks(const char *s, size_t len, size_t *pos, size_t expecte
 }
 
 /*
- * One decimal field ending at a blank or at the end of the line. Digits only: a sign,
- * a letter or a value past 2^64-1 makes the whole line a protocol violation rather
- * than a number silently cut short or wrapped (libetpan's 32-bit sizes wrapped, Q13).
+ * One decimal field ending at a blank or at the end of the line, read by
+ * pop3_parse_number. Digits only: a sign, a letter or a value past 2^64-1 makes the
+ * whole line a protocol violation rather than a number silently cut short or wrapped
+ * (libetpan's 32-bit sizes wrapped, Q13).
  */
-static int parse_number(const char *s, size_t len, size_t *pos, uint64_t *out)
+static int parse_field_number(const char *s, size_t len, size_t *pos, uint64_t *out)
 {
     size_t start = *pos;
-    uint64_t v = 0;
-    while (*pos < len && !is_blank(s[*pos])) {
-        char c = s[*pos];
-        if (c < '0' || c > '9') return POP3_EPROTO;
-        unsigned digit = (unsigned)(c - '0'); /* 0..9 by the test above */
-        if (v > (UINT64_MAX - digit) / 10u) return POP3_EPROTO;
-        v = v * 10u + digit;
+    while (*pos < len && !is_blank(s[*pos]))
         (*pos)++;
-    }
-    if (*pos == start) return POP3_EPROTO;
-    *out = v;
-    return POP3_OK;
+    return pop3_parse_number(s + start, *pos - start, out) == POP3_OK ? POP3_OK : POP3_EPROTO;
 }
 
 /* After the last field: blanks alone are extra space, anything else is trailing text. */
@@ -94,9 +89,9 @@ static int parse_two_numbers(const char *s, size_t len, uint64_t *a, uint64_t *b
     uint64_t first, second;
 
     skip_blanks(s, len, &pos, 0, &anom);
-    if (parse_number(s, len, &pos, &first) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(s, len, &pos, &first) != POP3_OK) return POP3_EPROTO;
     if (skip_blanks(s, len, &pos, 1, &anom) == 0 || pos == len) return POP3_EPROTO;
-    if (parse_number(s, len, &pos, &second) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(s, len, &pos, &second) != POP3_OK) return POP3_EPROTO;
     check_tail(s, len, pos, &anom);
 
     *a = first;
@@ -134,7 +129,7 @@ int pop3_parse_uidl(const char *line, size_t len, uint64_t *msgno, pop3_view *ui
     uint64_t n;
 
     skip_blanks(line, len, &pos, 0, &anom);
-    if (parse_number(line, len, &pos, &n) != POP3_OK) return POP3_EPROTO;
+    if (parse_field_number(line, len, &pos, &n) != POP3_OK) return POP3_EPROTO;
     if (skip_blanks(line, len, &pos, 1, &anom) == 0 || pos == len) return POP3_EPROTO;
 
     /* The unique-id runs to the end of the line: "1 abc def" is one spaced unique-id
@@ -245,11 +240,13 @@ static int index_reserve(pop3_listing *l, bool with_msgno)
     bool need_new = (with_msgno && l->by_msgno == NULL) || (l->uidl && l->by_uid == NULL);
     if (!with_msgno && !l->uidl) return POP3_OK; /* ascending LIST: no index at all */
 
-    size_t cap = l->index_cap < LISTING_MIN_SLOTS ? LISTING_MIN_SLOTS : l->index_cap;
-    while (cap / 2 < l->count + 1) {
-        if (cap > SIZE_MAX / 2 / sizeof(size_t)) return POP3_ENOMEM;
-        cap *= 2;
-    }
+    /* At most half the slots in use, so that probes stay short; the slot count stays a
+     * power of two (the hash is masked), which LISTING_MAX_SLOTS is too. */
+    if (l->count + 1 > SIZE_MAX / 2) return POP3_ELIMIT;
+    size_t cap = 0;
+    int rc = pop3_grow_cap(l->index_cap, 2 * (l->count + 1), LISTING_MIN_SLOTS, sizeof(size_t),
+                           LISTING_MAX_SLOTS, &cap);
+    if (rc != POP3_OK) return rc;
     if (cap == l->index_cap && !need_new) return POP3_OK;
     return index_rebuild(l, cap, with_msgno);
 }
@@ -320,19 +317,15 @@ void pop3_listing_free(pop3_listing *l)
     l->strict = strict;
 }
 
-/* Room for one more entry; the caller has checked max_entries. */
+/* Room for one more entry; the caller has checked max_entries, which caps the growth. */
 static int entries_reserve(pop3_listing *l)
 {
-    if (l->count < l->capacity) return POP3_OK;
-    size_t cap = l->capacity == 0             ? LISTING_MIN_ENTRIES
-                 : l->capacity > SIZE_MAX / 2 ? SIZE_MAX
-                                              : l->capacity * 2;
-    if (cap > l->max_entries) cap = l->max_entries; /* still > count: count < max_entries */
-    if (cap > SIZE_MAX / sizeof *l->entries) return POP3_ENOMEM;
-    pop3_listing_entry *p = realloc(l->entries, cap * sizeof *l->entries);
-    if (p == NULL) return POP3_ENOMEM;
+    int rc = POP3_OK;
+    pop3_listing_entry *p =
+        pop3_array_grow(l->entries, &l->capacity, l->count + 1, sizeof *l->entries,
+                        LISTING_MIN_ENTRIES, l->max_entries, &rc);
+    if (p == NULL) return rc;
     l->entries = p;
-    l->capacity = cap;
     return POP3_OK;
 }
 

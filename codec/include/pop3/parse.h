@@ -7,6 +7,8 @@
  * catalogue (Q13 64-bit sizes, Q45 message number 0 and duplicates, Q46 long or spaced
  * UIDs and extra spaces, Q44 a greeting of a million "<" in linear time).
  *
+ * Every decimal number is read by pop3_parse_number (RFC 1939 digits, 64 bits).
+ *
  * The line parsers take one line without its line end (as pop3_decode gives it) and
  * allocate nothing. The collections (pop3_listing, pop3_capa_set) allocate, within limits.
  */
@@ -25,6 +27,17 @@ extern "C" {
 
 /* RFC 1939 section 7: a unique-id is 1 to 70 octets in 0x21..0x7E. */
 #define POP3_UID_MAX 70
+
+/*
+ * pop3_parse_number - a POP3 decimal number: the whole of s[0..len) is one or more
+ * ASCII digits "0"-"9" (leading zeros allowed: "007" is 7) and the value fits 64 bits.
+ * No sign, no blank before or after, no base prefix, no NUL terminator needed.
+ * Returns POP3_OK with `*out` set (`out` may be NULL to validate only); POP3_EPROTO when
+ * `len` is 0 or any octet is not a digit; POP3_ELIMIT when the digits are fine but the
+ * value is past 2^64-1 (18446744073709551615). `*out` is untouched on error. Callers
+ * that want a narrower range (a port, a line count) check the value afterwards.
+ */
+int pop3_parse_number(const char *s, size_t len, uint64_t *out);
 
 /* Deviations a listing line may show; reported, and refused in strict parsing. */
 enum {
