@@ -52,6 +52,8 @@ static void usage(FILE *f)
           "  --preset NAME           imitate a server: dovecot, qmail, exchange\n"
           "  --hostname NAME         host part of the APOP timestamp (pop3kit.mock)\n"
           "  --sasl-all              CAPA lists SASL PLAIN LOGIN CRAM-MD5 (default: PLAIN)\n"
+          "  --plain-in-clear        list and accept SASL PLAIN without TLS too\n"
+          "                          (RFC 2595 section 6 wants TLS first)\n"
           "  --utf8-strict           RETR/TOP of a message with 8-bit headers: -ERR [UTF8]\n"
           "                          until the client sends UTF8 (RFC 6856 section 2.2)\n"
           "\n"
@@ -134,8 +136,8 @@ static int run(int argc, char **argv, const char **scripts)
         name[nlen] = '\0';
         if (eq != NULL) val = eq + 1;
         static const char *const flags[] = {
-            "--once",    "--implicit-tls", "--no-lock",     "--help",    "-h",
-            "--version", "--list-quirks",  "--utf8-strict", "--sasl-all"};
+            "--once",    "--implicit-tls", "--no-lock",     "--help",     "-h",
+            "--version", "--list-quirks",  "--utf8-strict", "--sasl-all", "--plain-in-clear"};
         bool is_flag = false;
         for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
             if (strcmp(name, flags[k]) == 0) is_flag = true;
@@ -165,6 +167,8 @@ static int run(int argc, char **argv, const char **scripts)
             mopt.utf8_strict = true;
         } else if (strcmp(name, "--sasl-all") == 0) {
             mopt.sasl_all = true;
+        } else if (strcmp(name, "--plain-in-clear") == 0) {
+            mopt.plain_in_clear = true;
         } else if (strcmp(name, "--tls-max") == 0) {
             if (!parse_tls_version(val, &cfg.tls_max_version))
                 return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
@@ -237,7 +241,7 @@ static int run(int argc, char **argv, const char **scripts)
         rc = pop3mock__run_maildrop(&cfg, &mopt, maildrop, user, password, hostname, no_lock);
     } else {
         if (mopt.quirks.flags != 0 || user != NULL || password != NULL || no_lock ||
-            mopt.utf8_strict || mopt.sasl_all)
+            mopt.utf8_strict || mopt.sasl_all || mopt.plain_in_clear)
             return bad("%s", "--quirk, --preset, --user, --password, --no-lock and "
                              "--utf8-strict, --sasl-all belong to --maildrop mode");
         rc = pop3mock__run_scripts(&cfg, &mopt, scripts, nscripts);

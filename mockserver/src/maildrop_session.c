@@ -154,11 +154,19 @@ static const pop3mock_message *msg_at(const md_state *st, size_t k)
     return &st->md->msgs[st->idx[k]];
 }
 
-/* The size reported by STAT, LIST and RETR: RFC 1939 section 11, or a quirk's. */
+/* The size reported by STAT, LIST and RETR: RFC 1939 section 11, or a quirk's. The
+ * size is what the client receives before the terminator: a message whose last line
+ * has no line end gets the CRLF that RFC 1939 section 3 needs before ".", so those two
+ * octets are part of the message as transmitted and are counted (unless dot-no-crlf,
+ * Q1, sends no such CRLF). */
 static unsigned long long reported_size(const md_state *st, const pop3mock_message *m)
 {
-    uint64_t size = m->size;
-    if (quirk(st, POP3MOCK_QUIRK(SIZES_LF))) size -= m->lines;         /* Q11 */
+    uint64_t size = m->size, ends = m->lines;
+    if (!m->final_lf && !quirk(st, POP3MOCK_QUIRK(DOT_NO_CRLF))) {
+        size += 2;
+        ends++;
+    }
+    if (quirk(st, POP3MOCK_QUIRK(SIZES_LF))) size -= ends;             /* Q11 */
     if (quirk(st, POP3MOCK_QUIRK(LYING_SIZES))) size = (size + 1) / 2; /* Q9 */
     return (unsigned long long)size;
 }
@@ -522,6 +530,14 @@ static bool plaintext_refused(const pop3mock_session *s)
     return quirk(st, POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS)) && st->opt.tls_available && !s->tls;
 }
 
+/* RFC 2595 section 6: PLAIN is neither advertised nor used unless TLS is active;
+ * plain_in_clear is the "backwards compatibility dictates otherwise" of that section. */
+static bool plain_allowed(const pop3mock_session *s)
+{
+    const md_state *st = s->state;
+    return s->tls || st->opt.plain_in_clear;
+}
+
 static void refuse_plaintext(pop3mock_session *s)
 {
     err(s, "AUTH", "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.");
@@ -551,6 +567,10 @@ static void cmd_auth(pop3mock_session *s, const char *a, size_t alen)
     }
     if ((plain || login_mech) && plaintext_refused(s)) {
         refuse_plaintext(s);
+        return;
+    }
+    if (plain && !plain_allowed(s)) {
+        err(s, "AUTH", "PLAIN needs TLS (RFC 2595 section 6)");
         return;
     }
     if (cram) {
@@ -627,12 +647,17 @@ static void cmd_capa(pop3mock_session *s, const char *a, size_t alen)
     line_out(s, "AUTH-RESP-CODE");
     if (!late) line_out(s, "PIPELINING");
     line_out(s, "UTF8");
-    /* RFC 5034 section 3. The command-line contract names "SASL PLAIN"; the other
-     * mechanisms are listed on request. A server that refuses plaintext before TLS
-     * lists only what is not plaintext (Dovecot). */
-    line_out(s, no_plain           ? "SASL CRAM-MD5"
-                : st->opt.sasl_all ? "SASL PLAIN LOGIN CRAM-MD5"
-                                   : "SASL PLAIN");
+    /* RFC 5034 section 3. The command-line contract names "SASL PLAIN" where RFC 2595
+     * section 6 allows it (under TLS, or with plain_in_clear); without it CRAM-MD5,
+     * which sends no password, is what a client in clear is offered. The others are
+     * listed on request (sasl_all). A server that refuses plaintext before TLS lists
+     * only what is not plaintext (Dovecot). */
+    bool plain = plain_allowed(s);
+    line_out(s, no_plain                    ? "SASL CRAM-MD5"
+                : st->opt.sasl_all && plain ? "SASL PLAIN LOGIN CRAM-MD5"
+                : st->opt.sasl_all          ? "SASL LOGIN CRAM-MD5"
+                : plain                     ? "SASL PLAIN"
+                                            : "SASL CRAM-MD5");
     /* RFC 2595 section 4: STLS is listed only where it may be used. */
     if (st->opt.tls_available && !s->tls && st->state == ST_AUTH) line_out(s, "STLS");
     char impl[TEXT_MAX];

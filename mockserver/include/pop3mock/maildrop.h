@@ -98,6 +98,10 @@ typedef struct pop3mock_maildrop_options {
      * (--sasl-all). LOGIN and CRAM-MD5 are accepted either way (RFC 5034 lets a client
      * try a mechanism that is not listed). */
     bool sasl_all;
+    /* RFC 2595 section 6: SASL PLAIN is listed and accepted only once TLS is active.
+     * With plain_in_clear it is also listed and accepted without TLS, as before that
+     * rule (--plain-in-clear; for clients that know no other mechanism). */
+    bool plain_in_clear;
 } pop3mock_maildrop_options;
 
 /* Defaults: pop3mock_limits_default, no quirk, no TLS. */
