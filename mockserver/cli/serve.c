@@ -108,14 +108,15 @@ int pop3mock__serve(pop3mock_server *srv, const mock_cli *o, mock_hup_fn hup, vo
         rc = EXIT_RUNTIME;
         goto out;
     }
-    char addr[320];
-    pop3mock_server_address(srv, addr, sizeof addr);
-    printf("pop3-mock listening on %s\n", addr);
-    fflush(stdout);
+    /* The port file first: whoever waits for the ready line may read it at once. */
     if (o->port_file != NULL && write_port_file(o->port_file, pop3mock_server_port(srv)) != 0) {
         rc = EXIT_RUNTIME;
         goto out;
     }
+    char addr[320];
+    pop3mock_server_address(srv, addr, sizeof addr);
+    printf("pop3-mock listening on %s\n", addr);
+    fflush(stdout);
     int step;
     while ((step = pop3mock_server_step(srv, -1, err, sizeof err)) == 1) {
         if (got_hup) {
