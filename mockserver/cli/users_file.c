@@ -74,8 +74,14 @@ int pop3mock__users_load(const char *path, pop3mock_maildrop **mds, size_t *n, c
         size_t nf = fields(buf, fl);
         if (nf == 0 || fl[0][0] == '#') continue;
         if (nf != 3) {
-            snprintf(err, errlen, "%s:%u: expected USER PASSWORD MAILDIR, found %zu field%s", path,
-                     lineno, nf, nf == 1 ? "" : "s");
+            if (nf > 3)
+                snprintf(err, errlen,
+                         "%s:%u: expected USER PASSWORD MAILDIR, found more fields "
+                         "(a password holds no blank)",
+                         path, lineno);
+            else
+                snprintf(err, errlen, "%s:%u: expected USER PASSWORD MAILDIR, found %zu field%s",
+                         path, lineno, nf, nf == 1 ? "" : "s");
             rc = -1;
             break;
         }

@@ -92,6 +92,8 @@ def check_users(tmp):
                 assert e.args[0].startswith(b"-ERR [AUTH]"), e
             p.quit()
         bad = [("alice x\n", "%s:1: expected USER PASSWORD MAILDIR, found 2 fields"),
+               ("alice x y z\n", "%s:1: expected USER PASSWORD MAILDIR, found more fields "
+                "(a password holds no blank)"),
                ("# c\nalice x %s\nalice y %s\n" % (one, one),
                 "%s:3: user alice is already given on line 2"),
                ("\nalice x /nonexistent/md\n", "%s:2: /nonexistent/md: not a directory"),
