@@ -718,3 +718,28 @@ Test(mock_session, client_eof_closes)
     pop3mock_session_free(s);
     cr_expect(!md.msgs[0].removed);
 }
+
+Test(mock_session, several_accounts)
+{
+    /* --users: the name given picks the maildrop; each account has its own lock and
+     * password, for USER/PASS, APOP and SASL alike. */
+    pop3mock_maildrop bob;
+    pop3mock_maildrop_init(&bob, "bob", "b pw");
+    pop3mock_maildrop_add(&bob, "9.x", "Subject: b\n\nfor bob\n", 20);
+    pop3mock_maildrop *accounts[] = {&md, &bob};
+    pop3mock_session *a = pop3mock_accounts_session_new(accounts, 2, NULL, MOCK_TS);
+    char *out = mock_run(a, "USER bob\r\nPASS p\r\nUSER bob\r\nPASS b pw\r\nSTAT\r\n", NULL);
+    cr_expect(strstr(out, "-ERR [AUTH] invalid user name or password\r\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "+OK bob's maildrop has 1 messages (23 octets)\r\n+OK 1 23\r\n") != NULL,
+              "%s", out);
+    free(out);
+    pop3mock_session *b = pop3mock_accounts_session_new(accounts, 2, NULL, MOCK_TS);
+    out = mock_run(b, "AUTH LOGIN dQ==\r\ncA==\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "+OK u's maildrop has 2 messages") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(b);
+    pop3mock_session_free(a);
+    cr_expect(!bob.locked);
+    cr_expect_eq(bob.active, 0u);
+    pop3mock_maildrop_free(&bob);
+}
