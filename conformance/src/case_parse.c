@@ -5,9 +5,10 @@
  * exercises, the requirement ids it covers, client options), the client operations with
  * the result each must give ("run:" lines, results indented below them), and after the
  * line "dialogue:" the server's side in pop3-mock's script format (S:, C:, !directives;
- * mockserver/README.md). The dialogue is handed to the mock with every line above it
- * turned into a comment, so the mock's error messages and departure reports carry the
- * case file's own line numbers.
+ * mockserver/README.md). The dialogue is taken by the mock library's
+ * pop3mock_case_dialogue (the same code as pop3-mock --case): every line above it turned
+ * into a comment, so the mock's error messages and departure reports carry the case
+ * file's own line numbers.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,59 +16,15 @@
 #include <string.h>
 
 #include "conform.h"
+#include "pop3mock/case_file.h"
 
-/* Longest text a %repeat[]% may produce: large enough for a 64 KiB SASL challenge
- * (RFC5034-4.10) or a 1 MiB body line, small enough to stay a test fixture. */
-#define REPEAT_MAX (4u << 20)
-
+/* %repeat[COUNT|TEXT]% is the mock library's (pop3mock/case_file.h): the dialogue and
+ * the client's lines expand the same way, within the same limit. */
 char *case_expand(const char *in, size_t len, size_t *outlen, const char **err)
 {
-    cbuf out = {0};
-    static const char open[] = "%repeat[";
-    size_t i = 0;
-    while (i < len) {
-        const char *hit = NULL;
-        for (size_t k = i; k + sizeof open - 1 <= len; k++)
-            if (memcmp(in + k, open, sizeof open - 1) == 0) {
-                hit = in + k;
-                break;
-            }
-        if (hit == NULL) {
-            cbuf_add(&out, in + i, len - i);
-            break;
-        }
-        cbuf_add(&out, in + i, (size_t)(hit - (in + i)));
-        const char *p = hit + sizeof open - 1;
-        const char *end = in + len;
-        unsigned long count = 0;
-        while (p < end && isdigit((unsigned char)*p))
-            count = count * 10 + (unsigned long)(*p++ - '0');
-        if (p >= end || *p != '|' || count == 0) {
-            *err = "%repeat[COUNT|TEXT]%: expected a count and a '|'";
-            cbuf_free(&out);
-            return NULL;
-        }
-        const char *text = ++p;
-        while (p + 1 < end && !(p[0] == ']' && p[1] == '%'))
-            p++;
-        if (p + 1 >= end) {
-            *err = "%repeat[COUNT|TEXT]%: no closing ]%";
-            cbuf_free(&out);
-            return NULL;
-        }
-        size_t tl = (size_t)(p - text);
-        if (tl == 0 || count > REPEAT_MAX / tl) {
-            *err = "%repeat[COUNT|TEXT]%: empty text, or more than 4 MiB";
-            cbuf_free(&out);
-            return NULL;
-        }
-        for (unsigned long k = 0; k < count; k++)
-            cbuf_add(&out, text, tl);
-        i = (size_t)(p + 2 - in);
-    }
-    if (out.ptr == NULL) cbuf_add(&out, "", 0);
-    *outlen = out.len;
-    return cbuf_take(&out);
+    char *out = pop3mock_case_expand(in, len, outlen, err);
+    if (out == NULL && strcmp(*err, "out of memory") == 0) abort(); /* as xmalloc does */
+    return out;
 }
 
 static char *trim(char *s)
@@ -132,13 +89,11 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
     c->path = xstrdup(path);
     c->exit_status = -1;
     c->sessions = 1;
-    cbuf dialogue = {0};
     bool in_dialogue = false;
     /* Every error path frees what the parse holds so far. */
 #define CASE_FAIL(line, ...)                                  \
     do {                                                      \
         free(text);                                           \
-        cbuf_free(&dialogue);                                 \
         return fail(c, err, errlen, path, line, __VA_ARGS__); \
     } while (0)
     int lineno = 0;
@@ -151,8 +106,6 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
         size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
         lineno++;
         if (in_dialogue) {
-            cbuf_add(&dialogue, p, n);
-            cbuf_putc(&dialogue, '\n');
             char *l = xstrndup(p, n);
             if (strcmp(trim(l), "!session") == 0) c->sessions++;
             free(l);
@@ -161,7 +114,6 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
         }
         char *raw = xstrndup(p, n);
         p += n + 1;
-        cbuf_puts(&dialogue, "#\n");
         bool indented = raw[0] == ' ' || raw[0] == '\t';
         char *l = trim(raw);
         if (*l == '\0' || *l == '#') {
@@ -244,8 +196,6 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
         }
         free(raw);
     }
-    free(text);
-    text = NULL;
     if (!in_dialogue) CASE_FAIL(lineno, "no \"dialogue:\" section");
     if (c->nops == 0) CASE_FAIL(lineno, "no \"run:\" operation");
     for (size_t i = 0; i < c->nops; i++)
@@ -253,9 +203,13 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
             CASE_FAIL(c->ops[i].line,
                       "this operation has no result line below it (ok, err KIND, ...)");
     size_t dl = 0;
-    c->dialogue = case_expand(dialogue.ptr, dialogue.len, &dl, &msg);
-    cbuf_free(&dialogue);
-    if (c->dialogue == NULL) CASE_FAIL(lineno, msg);
+    c->dialogue = pop3mock_case_dialogue(path, text, len, &dl, err, errlen);
+    free(text);
+    text = NULL;
+    if (c->dialogue == NULL) {
+        case_free(c);
+        return NULL;
+    }
 #undef CASE_FAIL
     c->dialogue_len = dl;
     if (c->id == NULL) {

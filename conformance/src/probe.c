@@ -134,10 +134,9 @@ int probe_run(const probe_config *cfg, probe_findings *f)
                 finding(f, F_NOTE, "RFC5034-3.2", NULL,
                         "the SASL list changed under TLS (allowed): before \"%s\"", before.v[i]);
         /* RFC 2595 section 2.3 (and Dovecot's disable_plaintext_auth): cleartext logins
-         * offered only once TLS is on. */
-        bool hidden = (!has_cap(&before, "USER") && has_cap(&st.caps, "USER")) ||
-                      (!has_sasl(&before, "PLAIN") && has_sasl(&st.caps, "PLAIN")) ||
-                      (!has_sasl(&before, "LOGIN") && has_sasl(&st.caps, "LOGIN"));
+         * offered only once TLS is on. USER is the sign: PLAIN alone appearing under TLS
+         * is what RFC 2595 section 6 asks of every server. */
+        bool hidden = !has_cap(&before, "USER") && has_cap(&st.caps, "USER");
         if (hidden)
             finding(f, F_NOTE, "RFC2595-2.3", "plaintext-needs-tls",
                     "USER and plaintext SASL mechanisms are offered only under TLS");

@@ -1,36 +1,41 @@
 /*
- * pop3_mock.c - the `pop3-mock` command: options, then the epoll server.
+ * pop3_mock.c - the `pop3-mock` command: options (getopt_long), then a mode.
  *
- * pop3-mock [options] (SCRIPT... | --maildrop DIR --user U --password P)
- * The command-line contract (names, the ready line, exit statuses) is in
- * mockserver/README.md, and tests outside this repository rely on it: change it there first.
+ * pop3-mock [options] (SCRIPT... | --case FILE | --maildrop DIR --user U --password P |
+ *                      --users FILE)
+ * The command-line contract (names, the ready line, exit statuses) is relied on by tests
+ * outside this repository; the man page pop3-mock.1 documents it.
  *
  * Exit status: 0 every session went as it should (maildrop mode: the server stopped
- * cleanly); 1 a client departed from a script; 2 usage, script or configuration error
- * (reported before any client can connect); 3 the server could not run (address in
- * use, I/O failure).
+ * cleanly, also on SIGTERM or SIGINT); 1 a client departed from a script; 2 usage, script
+ * or configuration error (reported before any client can connect); 3 the server could
+ * not run (address in use, I/O failure). A usage error is two lines on stderr:
+ * "pop3-mock: MESSAGE" and "try 'pop3-mock --help'".
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modes.h"
-#include "pop3mock/maildrop.h"
 #include "pop3mock/quirks.h"
-#include "pop3mock/script.h"
-#include "pop3mock/server.h"
 
-#define EXIT_DEPARTED 1
-#define EXIT_USAGE    2
-#define EXIT_RUNTIME  3
+#ifndef POP3KIT_VERSION
+#error "POP3KIT_VERSION is defined by the build (the project's version)"
+#endif
 
 static void usage(FILE *f)
 {
-    fputs("usage: pop3-mock [options] (SCRIPT... | --maildrop DIR --user U --password P)\n"
+    fputs("usage: pop3-mock [options] SCRIPT...\n"
+          "       pop3-mock [options] --case FILE\n"
+          "       pop3-mock [options] --maildrop DIR --user U --password P\n"
+          "       pop3-mock [options] --users FILE\n"
           "\n"
           "  --listen ADDR:PORT      where to listen (127.0.0.1:0; port 0 picks a free one)\n"
+          "  --port-file FILE        write the bound port to FILE once listening\n"
           "  --once                  serve one connection, then exit\n"
           "  --idle-timeout SECONDS  close a silent connection (600; 0 = never)\n"
           "  --max-sessions N        connections at once (4096)\n"
@@ -44,18 +49,32 @@ static void usage(FILE *f)
           "  --max-sasl-line OCTETS  longest SASL response line (16384)\n"
           "  --max-input OCTETS      client octets buffered per session (65536)\n"
           "  --output-buffer OCTETS  output queued per session before it waits (65536)\n"
+          "script mode:\n"
+          "  SCRIPT...               dialogue scripts, one session per connection\n"
+          "  --case FILE             the dialogue of a conformance case file\n"
           "maildrop mode:\n"
           "  --maildrop DIR          a Maildir (cur/, new/) or a folder of message files\n"
           "  --user U --password P   the one account (the password is also the APOP secret)\n"
-          "  --no-lock               several sessions of the user at once (no [IN-USE])\n"
+          "  --users FILE            accounts, one per line: USER PASSWORD MAILDIR\n"
+          "  --no-lock               several sessions of a user at once (no [IN-USE])\n"
           "  --quirk NAME[=ARG]      misbehave in a named way (repeatable; --list-quirks)\n"
           "  --preset NAME           imitate a server: dovecot, qmail, exchange\n"
           "  --hostname NAME         host part of the APOP timestamp (pop3kit.mock)\n"
-          "  --sasl-all              CAPA lists SASL PLAIN LOGIN CRAM-MD5 (default: PLAIN)\n"
+          "  --sasl-all              CAPA lists SASL PLAIN LOGIN CRAM-MD5 (default: PLAIN\n"
+          "                          under TLS, CRAM-MD5 in clear)\n"
+          "  --plain-in-clear        list and accept SASL PLAIN without TLS too\n"
+          "                          (RFC 2595 section 6 wants TLS first)\n"
           "  --utf8-strict           RETR/TOP of a message with 8-bit headers: -ERR [UTF8]\n"
           "                          until the client sends UTF8 (RFC 6856 section 2.2)\n"
           "\n"
-          "  --list-quirks  --help  --version\n",
+          "  --list-quirks           the quirks and what each does\n"
+          "  -h, --help              this text\n"
+          "  --version               the version\n"
+          "\n"
+          "Signals: SIGTERM and SIGINT stop the server cleanly (exit 0 in maildrop mode);\n"
+          "SIGHUP drops the deletions made so far and reads the maildrops again.\n"
+          "Exit status: 0 ok, 1 a client departed from a script, 2 usage or configuration\n"
+          "error, 3 the server could not run.\n",
           f);
 }
 
@@ -65,11 +84,21 @@ static void list_quirks(void)
         printf("%-22s %s\n", pop3mock_quirk_name(id), pop3mock_quirk_help(id));
 }
 
-static int bad(const char *fmt, const char *arg)
+/* A usage error: exactly two lines on stderr, exit status 2. */
+static int bad(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int bad(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fputs("pop3-mock: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (pop3-mock --help)\n", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\ntry 'pop3-mock --help'\n", stderr);
+    va_end(ap);
     return EXIT_USAGE;
 }
 
@@ -102,147 +131,219 @@ static bool parse_tls_version(const char *s, unsigned *out)
     return false;
 }
 
+enum {
+    OPT_LISTEN = 256,
+    OPT_PORT_FILE,
+    OPT_ONCE,
+    OPT_IDLE_TIMEOUT,
+    OPT_MAX_SESSIONS,
+    OPT_LOG,
+    OPT_LOG_FORMAT,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_IMPLICIT_TLS,
+    OPT_TLS_MAX,
+    OPT_MAX_COMMAND,
+    OPT_MAX_SASL_LINE,
+    OPT_MAX_INPUT,
+    OPT_OUTPUT_BUFFER,
+    OPT_CASE,
+    OPT_MAILDROP,
+    OPT_USER,
+    OPT_PASSWORD,
+    OPT_USERS,
+    OPT_NO_LOCK,
+    OPT_QUIRK,
+    OPT_PRESET,
+    OPT_HOSTNAME,
+    OPT_SASL_ALL,
+    OPT_PLAIN_IN_CLEAR,
+    OPT_UTF8_STRICT,
+    OPT_LIST_QUIRKS,
+    OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"implicit-tls", no_argument, NULL, OPT_IMPLICIT_TLS},
+    {"tls-max", required_argument, NULL, OPT_TLS_MAX},
+    {"max-command", required_argument, NULL, OPT_MAX_COMMAND},
+    {"max-sasl-line", required_argument, NULL, OPT_MAX_SASL_LINE},
+    {"max-input", required_argument, NULL, OPT_MAX_INPUT},
+    {"output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"maildrop", required_argument, NULL, OPT_MAILDROP},
+    {"user", required_argument, NULL, OPT_USER},
+    {"password", required_argument, NULL, OPT_PASSWORD},
+    {"users", required_argument, NULL, OPT_USERS},
+    {"no-lock", no_argument, NULL, OPT_NO_LOCK},
+    {"quirk", required_argument, NULL, OPT_QUIRK},
+    {"preset", required_argument, NULL, OPT_PRESET},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"sasl-all", no_argument, NULL, OPT_SASL_ALL},
+    {"plain-in-clear", no_argument, NULL, OPT_PLAIN_IN_CLEAR},
+    {"utf8-strict", no_argument, NULL, OPT_UTF8_STRICT},
+    {"list-quirks", no_argument, NULL, OPT_LIST_QUIRKS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* The option as the user wrote it, for messages: "--name" without "=value". */
+static const char *spelled(const char *arg, char *buf, size_t cap)
+{
+    size_t n = strcspn(arg, "=");
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, arg, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A value option's handler: 0, or a usage error's exit status (already reported). */
+static int take_value(mock_cli *o, int opt, const char *val)
+{
+    size_t sz;
+    const char *why = NULL;
+    switch (opt) {
+    case OPT_LISTEN: o->cfg.listen = val; return 0;
+    case OPT_PORT_FILE: o->port_file = val; return 0;
+    case OPT_IDLE_TIMEOUT:
+        if (!parse_size(val, 0, &sz)) return bad("--idle-timeout %s: want seconds", val);
+        o->cfg.idle_timeout = (unsigned)sz;
+        return 0;
+    case OPT_MAX_SESSIONS:
+        if (!parse_size(val, 1, &sz)) return bad("--max-sessions %s: want a count", val);
+        o->cfg.max_sessions = sz;
+        return 0;
+    case OPT_LOG: o->cfg.log_path = val; return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(val, "json") == 0)
+            o->cfg.log_json = true;
+        else if (strcmp(val, "text") != 0)
+            return bad("--log-format %s: want text or json", val);
+        return 0;
+    case OPT_TLS_CERT: o->cfg.tls_cert = val; return 0;
+    case OPT_TLS_KEY: o->cfg.tls_key = val; return 0;
+    case OPT_TLS_MAX:
+        if (!parse_tls_version(val, &o->cfg.tls_max_version))
+            return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
+        return 0;
+    case OPT_MAX_COMMAND:
+        if (!parse_size(val, 8, &sz)) return bad("--max-command %s: want octets >= 8", val);
+        o->mopt.limits.max_command = sz;
+        return 0;
+    case OPT_MAX_SASL_LINE:
+        if (!parse_size(val, 8, &sz)) return bad("--max-sasl-line %s: want octets >= 8", val);
+        o->mopt.limits.max_sasl_line = sz;
+        return 0;
+    case OPT_MAX_INPUT:
+        if (!parse_size(val, 8, &sz)) return bad("--max-input %s: want octets >= 8", val);
+        o->mopt.limits.max_input = sz;
+        return 0;
+    case OPT_OUTPUT_BUFFER:
+        if (!parse_size(val, 1, &sz)) return bad("--output-buffer %s: want octets", val);
+        o->mopt.limits.output_high = sz;
+        return 0;
+    case OPT_CASE: o->case_file = val; return 0;
+    case OPT_MAILDROP: o->maildrop = val; return 0;
+    case OPT_USER: o->user = val; return 0;
+    case OPT_PASSWORD: o->password = val; return 0;
+    case OPT_USERS: o->users_file = val; return 0;
+    case OPT_HOSTNAME: o->hostname = val; return 0;
+    case OPT_QUIRK:
+        if (pop3mock_quirk_enable(&o->mopt.quirks, val, &why) != 0)
+            return bad("--quirk %s: %s", val, why);
+        return 0;
+    case OPT_PRESET:
+        if (pop3mock_preset_apply(&o->mopt.quirks, val, &why) != 0)
+            return bad("--preset %s: %s", val, why);
+        return 0;
+    }
+    return bad("internal error: option %d", opt);
+}
+
+/* The modes and what belongs to each, once every option is read. */
+static int check(const mock_cli *o)
+{
+    bool md = o->maildrop != NULL || o->users_file != NULL;
+    int modes = (o->nscripts > 0) + (o->case_file != NULL) + md;
+    if (modes == 0) return bad("give SCRIPT files, --case FILE, --maildrop DIR or --users FILE");
+    if (modes > 1) return bad("give only one of SCRIPT files, --case FILE and --maildrop/--users");
+    if (o->maildrop != NULL && o->users_file != NULL)
+        return bad("--maildrop and --users exclude each other");
+    if (o->cfg.tls_key != NULL && o->cfg.tls_cert == NULL) return bad("--tls-key needs --tls-cert");
+    if (md) {
+        /* Scripts may name their own certificates (!tls-cert): script_mode.c checks. */
+        if (o->mopt.implicit_tls && o->cfg.tls_cert == NULL)
+            return bad("--implicit-tls needs --tls-cert");
+        if (o->maildrop != NULL && (o->user == NULL || o->password == NULL))
+            return bad("--maildrop needs --user and --password");
+        if (o->users_file != NULL && (o->user != NULL || o->password != NULL))
+            return bad("--users gives the accounts: no --user or --password with it");
+    } else if (o->mopt.quirks.flags != 0 || o->user != NULL || o->password != NULL || o->no_lock ||
+               o->mopt.utf8_strict || o->mopt.sasl_all || o->mopt.plain_in_clear ||
+               strcmp(o->hostname, "pop3kit.mock") != 0) {
+        return bad("--quirk, --preset, --user, --password, --no-lock, --hostname, "
+                   "--utf8-strict, --sasl-all and --plain-in-clear belong to maildrop mode");
+    }
+    return 0;
+}
+
 /* Everything but the allocation of `scripts`, so that every return frees it. */
 static int run(int argc, char **argv, const char **scripts)
 {
-    pop3mock_server_config cfg;
-    pop3mock_server_config_default(&cfg);
-    pop3mock_maildrop_options mopt;
-    pop3mock_maildrop_options_default(&mopt);
-    const char *maildrop = NULL, *user = NULL, *password = NULL, *hostname = "pop3kit.mock";
-    bool no_lock = false;
-    size_t nscripts = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            scripts[nscripts++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            while (++i < argc)
-                scripts[nscripts++] = argv[i];
+    mock_cli o;
+    memset(&o, 0, sizeof o);
+    pop3mock_server_config_default(&o.cfg);
+    pop3mock_maildrop_options_default(&o.mopt);
+    o.hostname = "pop3kit.mock";
+    o.scripts = scripts;
+    opterr = 0; /* the messages below are ours: two lines, the contract's words */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        char name[64];
+        int rc = 0;
+        switch (opt) {
+        case 'h': usage(stdout); return 0;
+        case OPT_VERSION: puts("pop3-mock (pop3kit) " POP3KIT_VERSION); return 0;
+        case OPT_LIST_QUIRKS: list_quirks(); return 0;
+        case OPT_ONCE: o.cfg.once = true; break;
+        case OPT_IMPLICIT_TLS: o.mopt.implicit_tls = true; break;
+        case OPT_NO_LOCK: o.no_lock = true; break;
+        case OPT_SASL_ALL: o.mopt.sasl_all = true; break;
+        case OPT_PLAIN_IN_CLEAR: o.mopt.plain_in_clear = true; break;
+        case OPT_UTF8_STRICT: o.mopt.utf8_strict = true; break;
+        case ':':
+            return bad("option '%s' needs a value", spelled(argv[optind - 1], name, sizeof name));
+        case '?':
+            /* glibc puts a long option's value in optopt when it was given "=VALUE"
+             * but takes none. */
+            if (optopt >= OPT_LISTEN || optopt == 'h')
+                return bad("option '%s' takes no value",
+                           spelled(argv[optind - 1], name, sizeof name));
+            if (optopt != 0) return bad("unknown option '-%c'", optopt);
+            return bad("unknown option '%s'", spelled(argv[optind - 1], name, sizeof name));
+        default:
+            rc = take_value(&o, opt, optarg);
+            if (rc != 0) return rc;
             break;
         }
-        /* "--name=value" is the same as "--name value". */
-        char name[64];
-        const char *val = NULL;
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq != NULL ? (size_t)(eq - a) : strlen(a);
-        if (nlen >= sizeof name) return bad("unknown option %s", a);
-        memcpy(name, a, nlen);
-        name[nlen] = '\0';
-        if (eq != NULL) val = eq + 1;
-        static const char *const flags[] = {
-            "--once",    "--implicit-tls", "--no-lock",     "--help",    "-h",
-            "--version", "--list-quirks",  "--utf8-strict", "--sasl-all"};
-        bool is_flag = false;
-        for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
-            if (strcmp(name, flags[k]) == 0) is_flag = true;
-        if (is_flag && val != NULL) return bad("%s takes no value", name);
-        if (!is_flag && val == NULL) {
-            if (i + 1 >= argc) return bad("%s needs a value", name);
-            val = argv[++i];
-        }
-        size_t sz;
-        const char *why = NULL;
-        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(name, "--version") == 0) {
-            puts("pop3-mock (pop3kit) 0.1.0");
-            return 0;
-        } else if (strcmp(name, "--list-quirks") == 0) {
-            list_quirks();
-            return 0;
-        } else if (strcmp(name, "--once") == 0) {
-            cfg.once = true;
-        } else if (strcmp(name, "--implicit-tls") == 0) {
-            mopt.implicit_tls = true;
-        } else if (strcmp(name, "--no-lock") == 0) {
-            no_lock = true;
-        } else if (strcmp(name, "--utf8-strict") == 0) {
-            mopt.utf8_strict = true;
-        } else if (strcmp(name, "--sasl-all") == 0) {
-            mopt.sasl_all = true;
-        } else if (strcmp(name, "--tls-max") == 0) {
-            if (!parse_tls_version(val, &cfg.tls_max_version))
-                return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
-        } else if (strcmp(name, "--listen") == 0) {
-            cfg.listen = val;
-        } else if (strcmp(name, "--idle-timeout") == 0) {
-            if (!parse_size(val, 0, &sz)) return bad("--idle-timeout %s: want seconds", val);
-            cfg.idle_timeout = (unsigned)sz;
-        } else if (strcmp(name, "--max-sessions") == 0) {
-            if (!parse_size(val, 1, &sz)) return bad("--max-sessions %s: want a count", val);
-            cfg.max_sessions = sz;
-        } else if (strcmp(name, "--log") == 0) {
-            cfg.log_path = val;
-        } else if (strcmp(name, "--log-format") == 0) {
-            if (strcmp(val, "json") == 0)
-                cfg.log_json = true;
-            else if (strcmp(val, "text") != 0)
-                return bad("--log-format %s: want text or json", val);
-        } else if (strcmp(name, "--tls-cert") == 0) {
-            cfg.tls_cert = val;
-        } else if (strcmp(name, "--tls-key") == 0) {
-            cfg.tls_key = val;
-        } else if (strcmp(name, "--max-command") == 0) {
-            if (!parse_size(val, 8, &sz)) return bad("--max-command %s: want octets >= 8", val);
-            mopt.limits.max_command = sz;
-        } else if (strcmp(name, "--max-sasl-line") == 0) {
-            if (!parse_size(val, 8, &sz)) return bad("--max-sasl-line %s: want octets >= 8", val);
-            mopt.limits.max_sasl_line = sz;
-        } else if (strcmp(name, "--max-input") == 0) {
-            if (!parse_size(val, 8, &sz)) return bad("--max-input %s: want octets >= 8", val);
-            mopt.limits.max_input = sz;
-        } else if (strcmp(name, "--output-buffer") == 0) {
-            if (!parse_size(val, 1, &sz)) return bad("--output-buffer %s: want octets", val);
-            mopt.limits.output_high = sz;
-        } else if (strcmp(name, "--maildrop") == 0) {
-            maildrop = val;
-        } else if (strcmp(name, "--user") == 0) {
-            user = val;
-        } else if (strcmp(name, "--password") == 0) {
-            password = val;
-        } else if (strcmp(name, "--hostname") == 0) {
-            hostname = val;
-        } else if (strcmp(name, "--quirk") == 0) {
-            if (pop3mock_quirk_enable(&mopt.quirks, val, &why) != 0) {
-                fprintf(stderr, "pop3-mock: --quirk %s: %s\n", val, why);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(name, "--preset") == 0) {
-            if (pop3mock_preset_apply(&mopt.quirks, val, &why) != 0) {
-                fprintf(stderr, "pop3-mock: --preset %s: %s\n", val, why);
-                return EXIT_USAGE;
-            }
-        } else {
-            return bad("unknown option %s", a);
-        }
     }
-
-    if ((maildrop != NULL) == (nscripts > 0))
-        return bad("%s", "give either SCRIPT files or --maildrop DIR");
-    if (cfg.tls_key != NULL && cfg.tls_cert == NULL) return bad("%s", "--tls-key needs --tls-cert");
-    /* Scripts may name their own certificates (!tls-cert): script_mode.c checks. */
-    if (mopt.implicit_tls && cfg.tls_cert == NULL && maildrop != NULL)
-        return bad("%s", "--implicit-tls needs --tls-cert");
-    mopt.tls_available = cfg.tls_cert != NULL;
-
-    int rc;
-    if (maildrop != NULL) {
-        if (user == NULL || password == NULL)
-            return bad("%s", "--maildrop needs --user and --password");
-        rc = pop3mock__run_maildrop(&cfg, &mopt, maildrop, user, password, hostname, no_lock);
-    } else {
-        if (mopt.quirks.flags != 0 || user != NULL || password != NULL || no_lock ||
-            mopt.utf8_strict || mopt.sasl_all)
-            return bad("%s", "--quirk, --preset, --user, --password, --no-lock and "
-                             "--utf8-strict, --sasl-all belong to --maildrop mode");
-        rc = pop3mock__run_scripts(&cfg, &mopt, scripts, nscripts);
-    }
-    return rc;
+    while (optind < argc)
+        scripts[o.nscripts++] = argv[optind++];
+    int rc = check(&o);
+    if (rc != 0) return rc;
+    o.mopt.tls_available = o.cfg.tls_cert != NULL;
+    if (o.maildrop != NULL || o.users_file != NULL) return pop3mock__run_maildrop(&o);
+    return pop3mock__run_scripts(&o);
 }
 
 int main(int argc, char **argv)

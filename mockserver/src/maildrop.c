@@ -46,16 +46,14 @@ int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *
     return 0;
 }
 
+static void free_messages(pop3mock_message *msgs, size_t count);
+
 void pop3mock_maildrop_free(pop3mock_maildrop *md)
 {
-    for (size_t i = 0; i < md->count; i++) {
-        free(md->msgs[i].name);
-        free(md->msgs[i].path);
-        free(md->msgs[i].data);
-    }
-    free(md->msgs);
+    free_messages(md->msgs, md->count);
     free(md->user);
     free(md->password);
+    free(md->dir);
     memset(md, 0, sizeof *md);
 }
 
@@ -184,9 +182,26 @@ static int by_name(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->path, y->path);
 }
 
-/* Add every regular, non-hidden file of `dir`. */
-static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir, char *errbuf,
-                    size_t errlen)
+static long long mtime_of(const struct stat *st)
+{
+    return (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+/* The message of `prev` (sorted by name) read from `path` as `name`, if its file is
+ * unchanged: its measurements can be copied instead of reading the file again. */
+static const pop3mock_message *unchanged(const pop3mock_maildrop *prev, const char *name,
+                                         const char *path, const struct stat *st)
+{
+    if (prev == NULL || prev->count == 0) return NULL;
+    pop3mock_message key = {.name = (char *)name, .path = (char *)path};
+    const pop3mock_message *m = bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
+    if (m == NULL || m->octets != (uint64_t)st->st_size || m->mtime_ns != mtime_of(st)) return NULL;
+    return m;
+}
+
+/* Add every regular, non-hidden file of `dir`; `prev` (or NULL) lends what it measured. */
+static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir,
+                    const pop3mock_maildrop *prev, char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -208,10 +223,31 @@ static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir, char *e
         snprintf(path, plen, "%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(path);
+            free(path); /* gone since readdir (a Maildir moves files), or not a file */
+            continue;
+        }
+        pop3mock_message *msg = &md->msgs[md->count];
+        const pop3mock_message *old = unchanged(prev, e->d_name, path, &st);
+        if (old != NULL) {
+            *msg = *old;
+            msg->path = path;
+            msg->name = dup_str(e->d_name);
+            msg->data = NULL;
+            msg->removed = false;
+            if (msg->name == NULL) {
+                free(path);
+                closedir(d);
+                snprintf(errbuf, errlen, "out of memory");
+                return -1;
+            }
+            md->count++;
             continue;
         }
         int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+            free(path);
+            continue;
+        }
         if (fd < 0) {
             snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
             free(path);
@@ -229,9 +265,9 @@ static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir, char *e
             closedir(d);
             return -1;
         }
-        pop3mock_message *msg = &md->msgs[md->count];
         memset(msg, 0, sizeof *msg);
         msg->path = path;
+        msg->mtime_ns = mtime_of(&st);
         msg->name = dup_str(e->d_name);
         if (msg->name == NULL) {
             free(path);
@@ -252,16 +288,12 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
-                           const char *password, char *errbuf, size_t errlen)
+/* Scan `dir` into `md` (initialised, empty); `prev` lends unchanged measurements. */
+static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev, char *errbuf,
+                size_t errlen)
 {
-    if (pop3mock_maildrop_init(md, user, password) != 0) {
-        snprintf(errbuf, errlen, "out of memory");
-        return -1;
-    }
     if (!is_dir(dir)) {
         snprintf(errbuf, errlen, "%s: not a directory", dir);
-        pop3mock_maildrop_free(md);
         return -1;
     }
     size_t cap = 0;
@@ -269,7 +301,6 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
     char *sub = malloc(plen);
     if (sub == NULL) {
         snprintf(errbuf, errlen, "out of memory");
-        pop3mock_maildrop_free(md);
         return -1;
     }
     int rc = 0;
@@ -278,19 +309,70 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
     snprintf(sub, plen, "%s/new", dir);
     bool has_new = is_dir(sub);
     if (has_cur || has_new) {
-        if (has_new) rc = scan_dir(md, &cap, sub, errbuf, errlen);
+        if (has_new) rc = scan_dir(md, &cap, sub, prev, errbuf, errlen);
         snprintf(sub, plen, "%s/cur", dir);
-        if (rc == 0 && has_cur) rc = scan_dir(md, &cap, sub, errbuf, errlen);
+        if (rc == 0 && has_cur) rc = scan_dir(md, &cap, sub, prev, errbuf, errlen);
     } else {
-        rc = scan_dir(md, &cap, dir, errbuf, errlen);
+        rc = scan_dir(md, &cap, dir, prev, errbuf, errlen);
     }
     free(sub);
-    if (rc != 0) {
+    if (rc != 0) return -1;
+    if (md->count > 1) qsort(md->msgs, md->count, sizeof *md->msgs, by_name);
+    return 0;
+}
+
+int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
+                           const char *password, char *errbuf, size_t errlen)
+{
+    if (pop3mock_maildrop_init(md, user, password) != 0 || (md->dir = dup_str(dir)) == NULL) {
+        pop3mock_maildrop_free(md);
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    if (scan(md, dir, NULL, errbuf, errlen) != 0) {
         pop3mock_maildrop_free(md);
         return -1;
     }
-    if (md->count > 1) qsort(md->msgs, md->count, sizeof *md->msgs, by_name);
     return 0;
+}
+
+static void free_messages(pop3mock_message *msgs, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(msgs[i].name);
+        free(msgs[i].path);
+        free(msgs[i].data);
+    }
+    free(msgs);
+}
+
+int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
+{
+    if (md->dir == NULL || md->active > 0) return 0;
+    pop3mock_maildrop fresh;
+    memset(&fresh, 0, sizeof fresh);
+    if (scan(&fresh, md->dir, md, errbuf, errlen) != 0) {
+        free_messages(fresh.msgs, fresh.count);
+        return -1;
+    }
+    /* Deletions made at QUIT last for the life of the process: carry them over. There
+     * are few, so each is looked up among the new messages by unique-id. */
+    for (size_t i = 0; i < md->count; i++) {
+        if (!md->msgs[i].removed) continue;
+        for (size_t k = 0; k < fresh.count; k++)
+            if (strcmp(fresh.msgs[k].uid, md->msgs[i].uid) == 0) fresh.msgs[k].removed = true;
+    }
+    free_messages(md->msgs, md->count);
+    md->msgs = fresh.msgs;
+    md->count = fresh.count;
+    return 0;
+}
+
+int pop3mock_maildrop_reset(pop3mock_maildrop *md, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < md->count; i++)
+        md->msgs[i].removed = false;
+    return pop3mock_maildrop_rescan(md, errbuf, errlen);
 }
 
 int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i)

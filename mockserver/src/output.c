@@ -157,7 +157,6 @@ void pop3mock__output_next(pop3mock__output *o, pop3mock_action *a)
         case POP3MOCK__MARK_HALF_CLOSE: a->kind = POP3MOCK_ACT_HALF_CLOSE; return;
         case POP3MOCK__MARK_START_TLS:
             a->kind = POP3MOCK_ACT_START_TLS;
-            a->abort_after = m->n;
             a->tls = m->tls;
             return;
         case POP3MOCK__MARK_STALL: a->kind = POP3MOCK_ACT_STALL; return;

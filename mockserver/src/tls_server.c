@@ -7,10 +7,15 @@
  * check that clients refuse. Every call maps OpenSSL's SSL_ERROR_WANT_READ / WANT_WRITE
  * to what the epoll loop must wait for, so no call ever blocks the other sessions.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "tls_server.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 
@@ -111,4 +116,64 @@ long pop3mock__tls_write(SSL *ssl, const char *buf, size_t len, int *want)
     if (w < 0) return -1;
     *want = w;
     return 0;
+}
+
+/* The socket BIO of OpenSSL writes with write(2), which raises SIGPIPE on a reset
+ * connection; this one sends with MSG_NOSIGNAL. The fd is the BIO's data. */
+static int nosig_write(BIO *b, const char *p, int n)
+{
+    int fd = (int)(intptr_t)BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t w = send(fd, p, (size_t)n, MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)w;
+}
+
+static int nosig_read(BIO *b, char *p, int n)
+{
+    int fd = (int)(intptr_t)BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r = recv(fd, p, (size_t)n, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int nosig_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+/* Made once and kept for the life of the process (immutable after this). */
+static void nosig_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pop3mock socket");
+    if (m == NULL) return;
+    if (BIO_meth_set_write(m, nosig_write) != 1 || BIO_meth_set_read(m, nosig_read) != 1 ||
+        BIO_meth_set_ctrl(m, nosig_ctrl) != 1 || BIO_meth_set_create(m, nosig_create) != 1) {
+        BIO_meth_free(m);
+        return;
+    }
+    nosig_method = m;
+}
+
+BIO *pop3mock__tls_socket_bio(int fd)
+{
+    pthread_once(&nosig_once, nosig_init);
+    if (nosig_method == NULL) return NULL;
+    BIO *b = BIO_new(nosig_method);
+    if (b != NULL) BIO_set_data(b, (void *)(intptr_t)fd);
+    return b;
 }

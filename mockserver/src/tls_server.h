@@ -26,6 +26,11 @@ int pop3mock__tls_handshake(SSL *ssl, int *want);
 long pop3mock__tls_read(SSL *ssl, char *buf, size_t len, int *want);
 long pop3mock__tls_write(SSL *ssl, const char *buf, size_t len, int *want);
 
+/* A BIO on socket `fd` that never raises SIGPIPE: writes go out with send(MSG_NOSIGNAL),
+ * so a client that vanishes under an SSL_write is an error return, not a signal, and the
+ * library need not touch the process's signal dispositions. NULL when out of memory. */
+BIO *pop3mock__tls_socket_bio(int fd);
+
 /* The last OpenSSL error as text, for the transcript. */
 const char *pop3mock__tls_error(char *buf, size_t len);
 

@@ -93,8 +93,14 @@ def test(binary):
         ca, cert, key = make_ca(tmp)
         base = ["--maildrop", md, "--user", "alice", "--password", "s3cret"]
         log = os.path.join(tmp, "sasl.log")
-        # --sasl-all: CAPA lists LOGIN and CRAM-MD5 beside the contract's PLAIN.
-        with Mock(binary, base + ["--sasl-all", "--log", log]) as m:
+        # Without TLS, PLAIN is refused (RFC 2595 section 6) unless --plain-in-clear.
+        with Mock(binary, base) as m:
+            r = curl("--login-options", "AUTH=PLAIN", "pop3://alice:s3cret@127.0.0.1:%d/1" % m.port)
+            assert r.returncode != 0, "AUTH PLAIN accepted in clear"
+            rc, out, err = pop3(m.port, "--auth", "PLAIN", "stat")
+            assert rc == 1 and "[AUTH]" in err, (rc, err)
+        # --sasl-all --plain-in-clear: CAPA lists LOGIN and CRAM-MD5 beside PLAIN.
+        with Mock(binary, base + ["--sasl-all", "--plain-in-clear", "--log", log]) as m:
             sasl_by_hand(m.port)
             url = "pop3://alice:s3cret@127.0.0.1:%d/1" % m.port
             # curl: its default (the strongest offered: CRAM-MD5), then each mechanism.

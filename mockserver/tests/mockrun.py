@@ -84,11 +84,9 @@ def wire(raw):
 
 
 def rfc_size(raw):
-    n = len(raw)
-    for i in range(len(raw)):
-        if raw[i:i + 1] == b"\n" and (i == 0 or raw[i - 1:i] != b"\r"):
-            n += 1
-    return n
+    """The size LIST reports: the octets RETR sends before the terminator (the CRLF
+    added to a message without a final newline included)."""
+    return len(wire(raw))
 
 
 def make_maildir(msgs=(MSG1, MSG2, MSG3)):

@@ -129,8 +129,9 @@ Test(mock_quirks, deletes_on_disconnect)
 Test(mock_quirks, sizes_lf)
 {
     char *out = with("sizes-lf", LOGIN "STAT\r\nLIST\r\nRETR 1\r\nQUIT\r\n", NULL);
-    HAS(out, "+OK 2 110\r\n");
-    HAS(out, "1 54\r\n2 56\r\n.\r\n");
+    /* Message 2 has no final newline: the CRLF added before "." is one more line end. */
+    HAS(out, "+OK 2 111\r\n");
+    HAS(out, "1 54\r\n2 57\r\n.\r\n");
     HAS(out, "+OK 54 octets\r\n");
     free(out);
 }
@@ -138,9 +139,9 @@ Test(mock_quirks, sizes_lf)
 Test(mock_quirks, lying_sizes)
 {
     char *out = with("lying-sizes", LOGIN "STAT\r\nLIST 1\r\nRETR 2\r\nQUIT\r\n", NULL);
-    HAS(out, "+OK 2 60\r\n");
+    HAS(out, "+OK 2 61\r\n");
     HAS(out, "+OK 1 30\r\n");
-    HAS(out, "+OK 30 octets\r\nFrom: b@example");
+    HAS(out, "+OK 31 octets\r\nFrom: b@example");
     free(out);
 }
 
@@ -218,7 +219,7 @@ Test(mock_quirks, spaced_uids)
 Test(mock_quirks, msgno_zero)
 {
     char *out = with("msgno-zero", LOGIN "LIST\r\nUIDL\r\nQUIT\r\n", NULL);
-    HAS(out, "(119 octets)\r\n0 0\r\n1 60\r\n");
+    HAS(out, "(121 octets)\r\n0 0\r\n1 60\r\n");
     HAS(out, "follows\r\n0 msgno-zero\r\n1 1000.M1.host\r\n");
     free(out);
 }

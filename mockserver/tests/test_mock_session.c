@@ -19,7 +19,7 @@
 
 #define GREETING  "+OK POP3 server ready " MOCK_TS "\r\n"
 #define LOGIN     "USER u\r\nPASS p\r\n"
-#define LOGGED_IN GREETING "+OK send PASS\r\n+OK u's maildrop has 2 messages (119 octets)\r\n"
+#define LOGGED_IN GREETING "+OK send PASS\r\n+OK u's maildrop has 2 messages (121 octets)\r\n"
 #define BYE       "+OK pop3kit-mock POP3 server signing off (2 messages left)\r\n"
 
 static pop3mock_maildrop md;
@@ -61,14 +61,14 @@ Test(mock_session, full_transaction)
     expect_dialogue(LOGIN "STAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 1\r\nRETR 1\r\nRETR 2\r\n"
                           "TOP 1 1\r\nTOP 1 0\r\nTOP 2 99\r\nNOOP\r\nQUIT\r\n",
                     LOGGED_IN
-                    "+OK 2 119\r\n"
-                    "+OK 2 messages (119 octets)\r\n1 60\r\n2 59\r\n.\r\n"
-                    "+OK 2 59\r\n"
+                    "+OK 2 121\r\n"
+                    "+OK 2 messages (121 octets)\r\n1 60\r\n2 61\r\n.\r\n"
+                    "+OK 2 61\r\n"
                     "+OK unique-id listing follows\r\n1 1000.M1.host\r\n2 1001.M2.host\r\n.\r\n"
                     "+OK 1 1000.M1.host\r\n"
                     "+OK 60 octets\r\nFrom: a@example\r\nSubject: one\r\n\r\nline 1\r\n"
                     "..dot line\r\nline 3\r\n.\r\n"
-                    "+OK 59 octets\r\n" MOCK_MSG2 "\r\n.\r\n"
+                    "+OK 61 octets\r\n" MOCK_MSG2 "\r\n.\r\n"
                     "+OK top of message follows\r\nFrom: a@example\r\nSubject: one\r\n"
                     "\r\nline 1\r\n.\r\n"
                     "+OK top of message follows\r\nFrom: a@example\r\nSubject: one\r\n"
@@ -88,7 +88,7 @@ Test(mock_session, wrong_state_and_unknown_commands)
                              "+OK send PASS\r\n"
                              "-ERR NOOP is not valid in the AUTHORIZATION state\r\n"
                              "-ERR PASS must follow a successful USER\r\n"
-                             "+OK send PASS\r\n+OK u's maildrop has 2 messages (119 octets)\r\n"
+                             "+OK send PASS\r\n+OK u's maildrop has 2 messages (121 octets)\r\n"
                              "-ERR USER is not valid in the TRANSACTION state\r\n"
                              "-ERR RETR needs one message number\r\n"
                              "-ERR invalid message number\r\n"
@@ -100,7 +100,7 @@ Test(mock_session, wrong_state_and_unknown_commands)
 
 Test(mock_session, keywords_are_case_insensitive)
 {
-    expect_dialogue("user u\r\npAsS p\r\nstat\r\nQuit\r\n", LOGGED_IN "+OK 2 119\r\n" BYE);
+    expect_dialogue("user u\r\npAsS p\r\nstat\r\nQuit\r\n", LOGGED_IN "+OK 2 121\r\n" BYE);
 }
 
 Test(mock_session, bad_password_is_auth_code)
@@ -131,9 +131,9 @@ Test(mock_session, dele_rset_and_deleted_messages)
                           "QUIT\r\n",
                     LOGGED_IN "+OK message 1 deleted\r\n-ERR message 1 already deleted\r\n"
                               "-ERR message 1 already deleted\r\n-ERR message 1 already deleted\r\n"
-                              "+OK 1 messages (59 octets)\r\n2 59\r\n.\r\n+OK 1 59\r\n"
-                              "+OK maildrop has 2 messages (119 octets)\r\n"
-                              "+OK 2 messages (119 octets)\r\n1 60\r\n2 59\r\n.\r\n" BYE);
+                              "+OK 1 messages (61 octets)\r\n2 61\r\n.\r\n+OK 1 61\r\n"
+                              "+OK maildrop has 2 messages (121 octets)\r\n"
+                              "+OK 2 messages (121 octets)\r\n1 60\r\n2 61\r\n.\r\n" BYE);
 }
 
 Test(mock_session, deletions_apply_only_at_quit)
@@ -156,8 +156,8 @@ Test(mock_session, deletions_apply_only_at_quit)
     /* The next session numbers what is left from 1. */
     s = mock_session(&md, NULL);
     out = mock_run(s, LOGIN "LIST\r\nUIDL 1\r\nQUIT\r\n", NULL);
-    cr_expect(strstr(out, "has 1 messages (59 octets)") != NULL, "%s", out);
-    cr_expect(strstr(out, "+OK 1 messages (59 octets)\r\n1 59\r\n.\r\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "has 1 messages (61 octets)") != NULL, "%s", out);
+    cr_expect(strstr(out, "+OK 1 messages (61 octets)\r\n1 61\r\n.\r\n") != NULL, "%s", out);
     cr_expect(strstr(out, "+OK 1 1001.M2.host\r\n") != NULL, "%s", out);
     free(out);
     pop3mock_session_free(s);
@@ -219,7 +219,85 @@ Test(mock_session, apop)
     pop3mock_session *s = mock_session(&md, NULL);
     char *out = mock_run(s, in, NULL);
     cr_expect_str_eq(out, GREETING "-ERR [AUTH] authentication failed\r\n"
-                                   "+OK u's maildrop has 2 messages (119 octets)\r\n" BYE);
+                                   "+OK u's maildrop has 2 messages (121 octets)\r\n" BYE);
+    free(out);
+    pop3mock_session_free(s);
+}
+
+/* A session whose options allow PLAIN without TLS (--plain-in-clear). */
+static pop3mock_session *plain_session(pop3mock_maildrop *m)
+{
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    opt.plain_in_clear = true;
+    return pop3mock_maildrop_session_new(m, &opt, MOCK_TS);
+}
+
+static void expect_plain_dialogue(const char *in, const char *want)
+{
+    pop3mock_session *s = plain_session(&md);
+    char *out = mock_run(s, in, NULL);
+    cr_expect_str_eq(out, want);
+    free(out);
+    pop3mock_session_free(s);
+    s = plain_session(&md);
+    out = mock_run_bytewise(s, in, NULL);
+    cr_expect_str_eq(out, want, "bytewise");
+    free(out);
+    pop3mock_session_free(s);
+}
+
+Test(mock_session, plain_needs_tls_by_default)
+{
+    /* RFC 2595 section 6: without TLS, PLAIN is neither listed nor accepted; CRAM-MD5
+     * is what CAPA offers. (Regression: the default mock listed "SASL PLAIN" in clear
+     * and pop3-conform --probe reported it.) */
+    expect_dialogue("CAPA\r\nAUTH PLAIN AHUAcA==\r\nAUTH PLAIN\r\nQUIT\r\n",
+                    GREETING "+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\n"
+                             "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\n"
+                             "SASL CRAM-MD5\r\nIMPLEMENTATION pop3kit-mock\r\n.\r\n"
+                             "-ERR [AUTH] PLAIN needs TLS (RFC 2595 section 6)\r\n"
+                             "-ERR [AUTH] PLAIN needs TLS (RFC 2595 section 6)\r\n"
+                             "+OK pop3kit-mock POP3 server signing off\r\n");
+    /* --sasl-all in clear: LOGIN and CRAM-MD5, still no PLAIN. */
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    opt.sasl_all = true;
+    pop3mock_session *s = pop3mock_maildrop_session_new(&md, &opt, MOCK_TS);
+    char *out = mock_run(s, "CAPA\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "\r\nSASL LOGIN CRAM-MD5\r\n") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    /* plain_in_clear: listed and accepted, as before the rule. */
+    s = plain_session(&md);
+    out = mock_run(s, "CAPA\r\nAUTH PLAIN AHUAcA==\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "\r\nSASL PLAIN\r\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "+OK u's maildrop has 2 messages") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+}
+
+Test(mock_session, size_counts_the_crlf_added_before_the_terminator)
+{
+    /* RFC 1939 sections 3 and 11: message 2 ends without a line end, so the server
+     * sends CRLF before "."; LIST, STAT and RETR count those two octets, and RETR sends
+     * exactly that many octets before the terminator. (Regression: LIST said 59 while
+     * 61 octets arrived.) */
+    pop3mock_session *s = mock_session(&md, NULL);
+    char *out = mock_run(s, LOGIN "LIST 2\r\nRETR 2\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "+OK 2 61\r\n") != NULL, "%s", out);
+    const char *body = strstr(out, "+OK 61 octets\r\n");
+    cr_assert(body != NULL, "%s", out);
+    body += strlen("+OK 61 octets\r\n");
+    const char *end = strstr(body, "\r\n.\r\n");
+    cr_assert(end != NULL, "%s", out);
+    cr_expect_eq((size_t)(end + 2 - body), 61, "octets before the terminator");
+    free(out);
+    pop3mock_session_free(s);
+    /* A message that ends with its line end gets nothing added: 60 as stored. */
+    s = mock_session(&md, NULL);
+    out = mock_run(s, LOGIN "LIST 1\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "+OK 1 60\r\n") != NULL, "%s", out);
     free(out);
     pop3mock_session_free(s);
 }
@@ -227,15 +305,15 @@ Test(mock_session, apop)
 Test(mock_session, auth_plain)
 {
     /* RFC 5034 section 4; "dQB1AHA=" is "u\0u\0p", "AHUAcA==" is "\0u\0p". */
-    expect_dialogue("AUTH PLAIN AHUAeA==\r\nAUTH PLAIN\r\n*\r\nAUTH GSSAPI\r\nAUTH PLAIN\r\n"
-                    "!!!!\r\nAUTH PLAIN\r\nAHUAcA==\r\nAUTH PLAIN AHUAcA==\r\nQUIT\r\n",
-                    GREETING "-ERR [AUTH] authentication failed\r\n"
-                             "+ \r\n-ERR authentication cancelled\r\n"
-                             "-ERR unsupported authentication mechanism\r\n"
-                             "+ \r\n-ERR invalid base64 in the SASL response\r\n"
-                             "+ \r\n+OK u's maildrop has 2 messages (119 octets)\r\n"
-                             "-ERR AUTH is not valid in the TRANSACTION state\r\n" BYE);
-    pop3mock_session *s = mock_session(&md, NULL);
+    expect_plain_dialogue("AUTH PLAIN AHUAeA==\r\nAUTH PLAIN\r\n*\r\nAUTH GSSAPI\r\nAUTH PLAIN\r\n"
+                          "!!!!\r\nAUTH PLAIN\r\nAHUAcA==\r\nAUTH PLAIN AHUAcA==\r\nQUIT\r\n",
+                          GREETING "-ERR [AUTH] authentication failed\r\n"
+                                   "+ \r\n-ERR authentication cancelled\r\n"
+                                   "-ERR unsupported authentication mechanism\r\n"
+                                   "+ \r\n-ERR invalid base64 in the SASL response\r\n"
+                                   "+ \r\n+OK u's maildrop has 2 messages (121 octets)\r\n"
+                                   "-ERR AUTH is not valid in the TRANSACTION state\r\n" BYE);
+    pop3mock_session *s = plain_session(&md);
     char *out = mock_run(s, "auth plain dQB1AHA=\r\nQUIT\r\n", NULL);
     cr_expect(strstr(out, "+OK u's maildrop has 2") != NULL, "authzid = authcid: %s", out);
     free(out);
@@ -254,10 +332,10 @@ Test(mock_session, auth_login)
                              "+ UGFzc3dvcmQ6\r\n-ERR [AUTH] authentication failed\r\n"
                              "+ VXNlcm5hbWU6\r\n-ERR invalid base64 in the SASL response\r\n"
                              "+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n"
-                             "+OK u's maildrop has 2 messages (119 octets)\r\n" BYE);
+                             "+OK u's maildrop has 2 messages (121 octets)\r\n" BYE);
     /* With an initial response: only "Password:" is asked. */
     expect_dialogue("AUTH LOGIN dQ==\r\ncA==\r\nQUIT\r\n", GREETING
-                    "+ UGFzc3dvcmQ6\r\n+OK u's maildrop has 2 messages (119 octets)\r\n" BYE);
+                    "+ UGFzc3dvcmQ6\r\n+OK u's maildrop has 2 messages (121 octets)\r\n" BYE);
     /* A response line may be longer than a command line (max_sasl_line), not longer. */
     pop3mock_session *s = mock_session(&md, NULL);
     char in[20000];
@@ -333,7 +411,7 @@ Test(mock_session, auth_cram_md5)
                       "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
                       "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
                       "+ %s\r\n-ERR [AUTH] authentication failed\r\n"
-                      "+ %s\r\n+OK u's maildrop has 2 messages (119 octets)\r\n" BYE,
+                      "+ %s\r\n+OK u's maildrop has 2 messages (121 octets)\r\n" BYE,
              b64ts, b64ts, b64ts, b64ts, b64ts);
     expect_dialogue(in, want);
     /* The digest may come in upper-case hex. */
@@ -419,7 +497,7 @@ Test(mock_session, capa_and_utf8)
 {
     expect_dialogue("CAPA\r\nUTF8\r\nQUIT\r\n",
                     GREETING "+OK Capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n"
-                             "AUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\nSASL PLAIN\r\n"
+                             "AUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\nSASL CRAM-MD5\r\n"
                              "IMPLEMENTATION pop3kit-mock\r\n.\r\n+OK UTF8 enabled\r\n"
                              "+OK pop3kit-mock POP3 server signing off\r\n");
 }
@@ -448,7 +526,8 @@ Test(mock_session, stls)
         pop3mock_session_ack(s, &a, a.data.len);
     }
     out[n] = '\0';
-    cr_expect(strstr(out, "SASL PLAIN\r\nSTLS\r\nIMPLEMENTATION") != NULL, "%s", out);
+    /* Before TLS no PLAIN (RFC 2595 section 6); under TLS it is listed. */
+    cr_expect(strstr(out, "SASL CRAM-MD5\r\nSTLS\r\nIMPLEMENTATION") != NULL, "%s", out);
     cr_expect(strstr(out, "+OK Begin TLS negotiation\r\n") != NULL, "%s", out);
     cr_assert_eq(a.kind, POP3MOCK_ACT_START_TLS);
     cr_expect(!pop3mock_session_tls(s));
@@ -457,6 +536,7 @@ Test(mock_session, stls)
     char *rest = mock_run(s, "CAPA\r\nSTLS\r\nQUIT\r\n", NULL);
     cr_expect(strstr(rest, "STLS\r\n") == NULL || strstr(rest, "STLS\r\n") > strstr(rest, "."),
               "CAPA under TLS lists no STLS: %s", rest);
+    cr_expect(strstr(rest, "SASL PLAIN\r\nIMPLEMENTATION") != NULL, "%s", rest);
     cr_expect(strstr(rest, "-ERR command not permitted when TLS active\r\n") != NULL, "%s", rest);
     cr_expect(strstr(rest, "send PASS") == NULL, "the injected USER was dropped: %s", rest);
     free(rest);
@@ -488,9 +568,9 @@ Test(mock_session, pipelining_answers_in_order)
     pop3mock_session *s = mock_session(&md, NULL);
     char *all = mock_run(s, in, NULL);
     pop3mock_session_free(s);
-    cr_expect(strstr(all, "line 3\r\n.\r\n+OK message 1 deleted\r\n+OK 59 octets\r\n") != NULL,
+    cr_expect(strstr(all, "line 3\r\n.\r\n+OK message 1 deleted\r\n+OK 61 octets\r\n") != NULL,
               "%s", all);
-    cr_expect(strstr(all, "+OK 1 messages (59 octets)\r\n2 59\r\n.\r\n+OK pop3kit-mock POP3 server "
+    cr_expect(strstr(all, "+OK 1 messages (61 octets)\r\n2 61\r\n.\r\n+OK pop3kit-mock POP3 server "
                           "signing off (1 messages left)\r\n") != NULL,
               "%s", all);
     free(all);
@@ -632,9 +712,34 @@ Test(mock_session, client_eof_closes)
     char *out = mock_run(s, "USER u\r\nPASS p\r\nDELE 1\r\nSTAT", NULL);
     /* The last line has no line end: it is not a command. */
     cr_expect(strstr(out, "+OK message 1 deleted\r\n") != NULL);
-    cr_expect(strstr(out, "+OK 1 59") == NULL, "%s", out);
+    cr_expect(strstr(out, "+OK 1 61") == NULL, "%s", out);
     cr_expect(pop3mock_session_done(s));
     free(out);
     pop3mock_session_free(s);
     cr_expect(!md.msgs[0].removed);
+}
+
+Test(mock_session, several_accounts)
+{
+    /* --users: the name given picks the maildrop; each account has its own lock and
+     * password, for USER/PASS, APOP and SASL alike. */
+    pop3mock_maildrop bob;
+    pop3mock_maildrop_init(&bob, "bob", "b pw");
+    pop3mock_maildrop_add(&bob, "9.x", "Subject: b\n\nfor bob\n", 20);
+    pop3mock_maildrop *accounts[] = {&md, &bob};
+    pop3mock_session *a = pop3mock_accounts_session_new(accounts, 2, NULL, MOCK_TS);
+    char *out = mock_run(a, "USER bob\r\nPASS p\r\nUSER bob\r\nPASS b pw\r\nSTAT\r\n", NULL);
+    cr_expect(strstr(out, "-ERR [AUTH] invalid user name or password\r\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "+OK bob's maildrop has 1 messages (23 octets)\r\n+OK 1 23\r\n") != NULL,
+              "%s", out);
+    free(out);
+    pop3mock_session *b = pop3mock_accounts_session_new(accounts, 2, NULL, MOCK_TS);
+    out = mock_run(b, "AUTH LOGIN dQ==\r\ncA==\r\nQUIT\r\n", NULL);
+    cr_expect(strstr(out, "+OK u's maildrop has 2 messages") != NULL, "%s", out);
+    free(out);
+    pop3mock_session_free(b);
+    pop3mock_session_free(a);
+    cr_expect(!bob.locked);
+    cr_expect_eq(bob.active, 0u);
+    pop3mock_maildrop_free(&bob);
 }

@@ -26,16 +26,17 @@ extern "C" {
 #endif
 
 typedef struct pop3mock_message {
-    char *name;       /* file name (the Maildir unique part keeps its flags) */
-    char *path;       /* file to read, or NULL for an in-memory message */
-    char *data;       /* in-memory content, or NULL */
-    uint64_t octets;  /* octets as stored */
-    uint64_t size;    /* RFC 1939 section 11 size: bare LF counted as CRLF */
-    uint64_t lines;   /* line ends (LF) in the message */
-    bool final_lf;    /* the last octet is LF (or the message is empty) */
-    bool header_8bit; /* an octet over 0x7F before the first empty line (RFC 6856 2.2) */
-    char uid[71];     /* RFC 1939 section 7 unique-id */
-    bool removed;     /* deleted by a QUIT earlier in this process */
+    char *name;         /* file name (the Maildir unique part keeps its flags) */
+    char *path;         /* file to read, or NULL for an in-memory message */
+    char *data;         /* in-memory content, or NULL */
+    uint64_t octets;    /* octets as stored */
+    uint64_t size;      /* RFC 1939 section 11 size: bare LF counted as CRLF */
+    uint64_t lines;     /* line ends (LF) in the message */
+    bool final_lf;      /* the last octet is LF (or the message is empty) */
+    bool header_8bit;   /* an octet over 0x7F before the first empty line (RFC 6856 2.2) */
+    char uid[71];       /* RFC 1939 section 7 unique-id */
+    bool removed;       /* deleted by a QUIT earlier in this process */
+    long long mtime_ns; /* the file's modification time: a rescan re-reads only what changed */
 } pop3mock_message;
 
 typedef struct pop3mock_maildrop {
@@ -43,8 +44,10 @@ typedef struct pop3mock_maildrop {
     size_t count;
     char *user;
     char *password;
-    bool locked;  /* a session is in TRANSACTION state */
-    bool no_lock; /* several sessions at once (load tests): never [IN-USE] */
+    bool locked;     /* a session is in TRANSACTION state */
+    bool no_lock;    /* several sessions at once (load tests): never [IN-USE] */
+    char *dir;       /* the folder it was loaded from; NULL when built in memory */
+    unsigned active; /* sessions in TRANSACTION state now (no_lock allows several) */
 } pop3mock_maildrop;
 
 /* Largest message file accepted (bounded sizes everywhere); larger files are skipped
@@ -59,6 +62,20 @@ typedef struct pop3mock_maildrop {
  */
 int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
                            const char *password, char *errbuf, size_t errlen);
+
+/*
+ * pop3mock_maildrop_rescan - read the folder again: messages added since are seen, those
+ * gone are dropped, an unchanged file (same path, size and modification time) is not
+ * read again. Unique-ids come from file names, so they stay what they were; deletions
+ * made at QUIT stay too (matched by unique-id). Message numbers change, so this is done
+ * only while no session is in TRANSACTION state (`active` 0); otherwise, and for an
+ * in-memory maildrop, it does nothing. A maildrop session calls it at each login.
+ * Returns 0, or -1 with `errbuf` filled (the old list is then kept).
+ */
+int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen);
+
+/* Forget every deletion made at QUIT so far, then rescan (SIGHUP in pop3-mock). */
+int pop3mock_maildrop_reset(pop3mock_maildrop *md, char *errbuf, size_t errlen);
 
 /* An empty maildrop for `user`/`password`, to which pop3mock_maildrop_add adds. */
 int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *password);
@@ -98,6 +115,10 @@ typedef struct pop3mock_maildrop_options {
      * (--sasl-all). LOGIN and CRAM-MD5 are accepted either way (RFC 5034 lets a client
      * try a mechanism that is not listed). */
     bool sasl_all;
+    /* RFC 2595 section 6: SASL PLAIN is listed and accepted only once TLS is active.
+     * With plain_in_clear it is also listed and accepted without TLS, as before that
+     * rule (--plain-in-clear; for clients that know no other mechanism). */
+    bool plain_in_clear;
 } pop3mock_maildrop_options;
 
 /* Defaults: pop3mock_limits_default, no quirk, no TLS. */
@@ -110,6 +131,15 @@ void pop3mock_maildrop_options_default(pop3mock_maildrop_options *opt);
  * session has no clock. Returns NULL when out of memory.
  */
 pop3mock_session *pop3mock_maildrop_session_new(pop3mock_maildrop *md,
+                                                const pop3mock_maildrop_options *opt,
+                                                const char *timestamp);
+
+/*
+ * pop3mock_accounts_session_new - a session serving several accounts (`n` maildrops,
+ * each with its own user and password, which must outlive it): the name the client
+ * gives picks the maildrop. The array itself is copied. NULL when out of memory.
+ */
+pop3mock_session *pop3mock_accounts_session_new(pop3mock_maildrop *const *accounts, size_t n,
                                                 const pop3mock_maildrop_options *opt,
                                                 const char *timestamp);
 

@@ -100,10 +100,6 @@ typedef struct pop3mock_action {
     pop3mock_action_kind kind;
     pop3_view data; /* SEND: valid until the next call on the session */
     unsigned ms;    /* WAIT */
-    /* START_TLS only: the handshake is to be aborted after `abort_after` octets have
-     * been read from the client (a truncated handshake); 0 for a real handshake. The
-     * same as tls->n when tls->fault is POP3MOCK_TLS_ABORT, kept for older drivers. */
-    unsigned abort_after;
     /* START_TLS only: how the handshake goes, or NULL for a real handshake with the
      * server's certificate and settings. Owned by the session's script or options; valid
      * for the life of the session. */
