@@ -46,7 +46,7 @@ typedef struct cli_options {
 int cli_exit_status(int error);
 
 /* Print "pop3: <what>: <the client's error message>" on stderr; returns the status. */
-int cli_fail(pop3_client *c, int error, const char *what);
+int cli_report(pop3_client *c, int error, const char *what);
 
 /* Connect as the options say (TCP or implicit TLS; STLS when --starttls). */
 int cli_connect(pop3_client **out, const cli_options *o);

@@ -16,7 +16,7 @@ static int finish(pop3_client *c, int rc)
     if (rc == POP3_OK || rc == POP3_ESERVER) {
         int q = pop3_quit(c);
         if (q != POP3_OK && rc == POP3_OK) {
-            cli_fail(c, q, "QUIT");
+            cli_report(c, q, "QUIT");
             rc = q;
         }
     }
@@ -55,7 +55,7 @@ int cli_capa(const cli_options *o, int argc, char **argv)
     const pop3_capa_set *caps = NULL;
     rc = pop3_capa(c, &caps);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "CAPA");
+        cli_report(c, rc, "CAPA");
         return finish(c, rc);
     }
     for (size_t i = 0; i < caps->count; i++) {
@@ -75,7 +75,7 @@ int cli_stat(const cli_options *o, int argc, char **argv)
     uint64_t count, size;
     rc = pop3_stat(c, &count, &size);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "STAT");
+        cli_report(c, rc, "STAT");
         return finish(c, rc);
     }
     printf("%llu %llu\n", (unsigned long long)count, (unsigned long long)size);
@@ -115,7 +115,7 @@ static int listing(const cli_options *o, int argc, char **argv, bool uidl)
         }
         pop3_listing_free(&l);
     }
-    if (rc != POP3_OK) cli_fail(c, rc, name);
+    if (rc != POP3_OK) cli_report(c, rc, name);
     return finish(c, rc);
 }
 
@@ -148,7 +148,7 @@ static int body_command(const cli_options *o, uint64_t msg, bool top, uint64_t l
         pop3_client_free(c);
         return EXIT_CONNECTION;
     }
-    if (rc != POP3_OK) cli_fail(c, rc, top ? "TOP" : "RETR");
+    if (rc != POP3_OK) cli_report(c, rc, top ? "TOP" : "RETR");
     return finish(c, rc);
 }
 
@@ -175,7 +175,7 @@ int cli_dele(const cli_options *o, int argc, char **argv)
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
     rc = pop3_dele(c, msg);
-    if (rc != POP3_OK) cli_fail(c, rc, "DELE");
+    if (rc != POP3_OK) cli_report(c, rc, "DELE");
     return finish(c, rc);
 }
 
@@ -187,6 +187,6 @@ int cli_noop(const cli_options *o, int argc, char **argv)
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
     rc = pop3_noop(c);
-    if (rc != POP3_OK) cli_fail(c, rc, "NOOP");
+    if (rc != POP3_OK) cli_report(c, rc, "NOOP");
     return finish(c, rc);
 }

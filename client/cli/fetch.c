@@ -178,7 +178,7 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
 
     rc = pop3_list(c, &list);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "LIST");
+        cli_report(c, rc, "LIST");
         goto session_error;
     }
     if (r.use_state) {
@@ -187,7 +187,7 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
             /* No UIDL (RFC 1939 makes it optional): --delete alone still works. */
             rc = POP3_OK;
         } else if (rc != POP3_OK) {
-            cli_fail(c, rc, rc == POP3_ESERVER ? "UIDL (needed by --uidl-state)" : "UIDL");
+            cli_report(c, rc, rc == POP3_ESERVER ? "UIDL (needed by --uidl-state)" : "UIDL");
             goto session_error;
         } else {
             r.uids = &uids;
@@ -210,7 +210,7 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
             if (o->delete_after) {
                 rc = pop3_dele(c, msg);
                 if (rc != POP3_OK && rc != POP3_ESERVER) {
-                    cli_fail(c, rc, "DELE");
+                    cli_report(c, rc, "DELE");
                     goto session_error;
                 }
             }
@@ -238,12 +238,12 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
         goto out;
     }
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "RETR");
+        cli_report(c, rc, "RETR");
         goto session_error;
     }
     rc = pop3_quit(c);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "QUIT");
+        cli_report(c, rc, "QUIT");
         status = cli_exit_status(rc);
         goto out;
     }

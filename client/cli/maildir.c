@@ -47,9 +47,9 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
         struct stat st;
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
-        return cli_fail(err, errlen, "%s: not a directory", path);
+        return cli_seterr(err, errlen, "%s: not a directory", path);
     }
-    return cli_fail(err, errlen, "%s: %s", path, strerror(errno));
+    return cli_seterr(err, errlen, "%s: %s", path, strerror(errno));
 }
 
 int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
@@ -62,7 +62,7 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
     static const char *const subs[] = {"tmp", "new", "cur"};
     for (size_t i = 0; i < 3; i++) {
         char *p = join(dir, subs[i]);
-        if (!p) return cli_fail(err, errlen, "out of memory");
+        if (!p) return cli_seterr(err, errlen, "out of memory");
         int rc = ensure_dir(p, err, errlen);
         free(p);
         if (rc) return -1;
@@ -72,14 +72,14 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
     if (!m->path || !newdir) {
         free(newdir);
         maildir_close(m);
-        return cli_fail(err, errlen, "out of memory");
+        return cli_seterr(err, errlen, "out of memory");
     }
     m->new_fd = open(newdir, O_RDONLY | O_DIRECTORY);
     int e = errno;
     free(newdir);
     if (m->new_fd < 0) {
         maildir_close(m);
-        return cli_fail(err, errlen, "%s/new: %s", dir, strerror(e));
+        return cli_seterr(err, errlen, "%s/new: %s", dir, strerror(e));
     }
     return 0;
 }
@@ -116,7 +116,7 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
     char name[512];
     int n = snprintf(name, sizeof name, "%lld.M%ldP%ld_%u.%s", (long long)tv.tv_sec,
                      (long)tv.tv_usec, (long)getpid(), m->seq++, host);
-    if (n < 0 || (size_t)n >= sizeof name - 8) return cli_fail(err, errlen, "host name too long");
+    if (n < 0 || (size_t)n >= sizeof name - 8) return cli_seterr(err, errlen, "host name too long");
     size_t ulen = uid ? strlen(uid) : 0;
     if (uid && ulen > 0 && ulen <= MAILDIR_UID_MAX) {
         size_t at = (size_t)n;
@@ -134,7 +134,7 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
     free(tmpdir);
     if (!msg->name || !msg->tmp_path) {
         maildir_abort(msg);
-        return cli_fail(err, errlen, "out of memory");
+        return cli_seterr(err, errlen, "out of memory");
     }
     msg->fd = open(msg->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (msg->fd < 0) {
@@ -142,7 +142,7 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
         free(msg->tmp_path);
         msg->tmp_path = NULL; /* nothing to unlink: it was not ours */
         maildir_abort(msg);
-        return cli_fail(err, errlen, "tmp/%s: %s", name, strerror(e));
+        return cli_seterr(err, errlen, "tmp/%s: %s", name, strerror(e));
     }
     return 0;
 }
@@ -153,7 +153,7 @@ int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, siz
         ssize_t w = write(msg->fd, data, len);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return cli_fail(err, errlen, "tmp/%s: %s", msg->name, strerror(errno));
+            return cli_seterr(err, errlen, "tmp/%s: %s", msg->name, strerror(errno));
         }
         data += w;
         len -= (size_t)w;
@@ -176,11 +176,11 @@ static int move_to_new(maildir *m, const char *tmp_path, const char *name, char 
     char *newdir = join(m->path, "new");
     char *dest = newdir ? join(newdir, name) : NULL;
     free(newdir);
-    if (!dest) return cli_fail(err, errlen, "out of memory");
+    if (!dest) return cli_seterr(err, errlen, "out of memory");
     int rc = rename(tmp_path, dest);
     int e = errno;
     free(dest);
-    if (rc != 0) return cli_fail(err, errlen, "rename into new/: %s", strerror(e));
+    if (rc != 0) return cli_seterr(err, errlen, "rename into new/: %s", strerror(e));
     return 0;
 }
 
@@ -188,7 +188,7 @@ static int sync_new(maildir *m, char *err, size_t errlen)
 {
     /* A rename is durable only once the directory is. */
     if (m->fsync && fsync(m->new_fd) != 0)
-        return cli_fail(err, errlen, "fsync new/: %s", strerror(errno));
+        return cli_seterr(err, errlen, "fsync new/: %s", strerror(errno));
     return 0;
 }
 
@@ -199,12 +199,13 @@ int maildir_flush(maildir *m, char *err, size_t errlen)
     if (m->fsync) {
 #ifdef __linux__
         /* One sync for the whole batch: every file written since is on disk after it. */
-        if (syncfs(m->new_fd) != 0) rc = cli_fail(err, errlen, "syncfs: %s", strerror(errno));
+        if (syncfs(m->new_fd) != 0) rc = cli_seterr(err, errlen, "syncfs: %s", strerror(errno));
 #else
         for (unsigned i = 0; i < m->npending && rc == 0; i++) {
             int fd = open(m->pending[i].tmp_path, O_RDONLY);
             if (fd < 0 || fsync(fd) != 0)
-                rc = cli_fail(err, errlen, "fsync tmp/%s: %s", m->pending[i].name, strerror(errno));
+                rc = cli_seterr(err, errlen, "fsync tmp/%s: %s", m->pending[i].name,
+                                strerror(errno));
             if (fd >= 0) close(fd);
         }
 #endif
@@ -230,14 +231,14 @@ int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t
 {
     bool batched = m->batch_max > 1;
     if (!batched && m->fsync && fsync(msg->fd) != 0) {
-        cli_fail(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
+        cli_seterr(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
         maildir_abort(msg);
         return -1;
     }
     int rc = close(msg->fd);
     msg->fd = -1;
     if (rc != 0) {
-        cli_fail(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
+        cli_seterr(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
         maildir_abort(msg);
         return -1;
     }
@@ -246,7 +247,7 @@ int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t
             m->pending = calloc(m->batch_max, sizeof *m->pending);
             if (!m->pending) {
                 maildir_abort(msg);
-                return cli_fail(err, errlen, "out of memory");
+                return cli_seterr(err, errlen, "out of memory");
             }
         }
         maildir_pending *p = &m->pending[m->npending++];

@@ -27,7 +27,7 @@ int cli_exit_status(int error)
     }
 }
 
-int cli_fail(pop3_client *c, int error, const char *what)
+int cli_report(pop3_client *c, int error, const char *what)
 {
     const char *msg = c ? pop3_errmsg(c) : "";
     if (!msg || !*msg) msg = pop3_strerror(error);
@@ -81,7 +81,7 @@ int cli_connect(pop3_client **out, const cli_options *o)
     else
         rc = pop3_connect(c, o->host, o->port ? o->port : POP3_PORT, timeout);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "connect");
+        cli_report(c, rc, "connect");
         pop3_client_free(c);
         return rc;
     }
@@ -90,7 +90,7 @@ int cli_connect(pop3_client **out, const cli_options *o)
         if (rc != POP3_OK) {
             /* A refused or missing STLS is a TLS failure for the user: they asked for it. */
             if (rc == POP3_ESERVER) rc = POP3_ETLS;
-            cli_fail(c, rc, "STLS");
+            cli_report(c, rc, "STLS");
             pop3_client_free(c);
             return rc;
         }
@@ -130,6 +130,6 @@ int cli_login(pop3_client *c, const cli_options *o)
             rc = pop3_login(c, &cred);
         }
     }
-    if (rc != POP3_OK) cli_fail(c, rc, what);
+    if (rc != POP3_OK) cli_report(c, rc, what);
     return rc;
 }

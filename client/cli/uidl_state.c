@@ -73,11 +73,11 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->path = strdup(path);
-    if (!s->path) return cli_fail(err, errlen, "out of memory");
+    if (!s->path) return cli_seterr(err, errlen, "out of memory");
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT) return 0;
-        return cli_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return cli_seterr(err, errlen, "%s: %s", path, strerror(errno));
     }
     char *line = NULL;
     size_t cap = 0;
@@ -88,11 +88,11 @@ int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
             line[--n] = '\0';
         if (n == 0) continue;
         if (uidl_state_add(s, line)) {
-            rc = cli_fail(err, errlen, "out of memory");
+            rc = cli_seterr(err, errlen, "out of memory");
             break;
         }
     }
-    if (!rc && ferror(f)) rc = cli_fail(err, errlen, "%s: read error", path);
+    if (!rc && ferror(f)) rc = cli_seterr(err, errlen, "%s: read error", path);
     free(line);
     fclose(f);
     s->dirty = false;
@@ -126,20 +126,20 @@ int uidl_state_save(uidl_state *s, char *err, size_t errlen)
     if (!s->dirty || !s->path) return 0; /* an in-memory set (no file asked for) */
     size_t plen = strlen(s->path);
     char *tmp = malloc(plen + 32);
-    if (!tmp) return cli_fail(err, errlen, "out of memory");
+    if (!tmp) return cli_seterr(err, errlen, "out of memory");
     snprintf(tmp, plen + 32, "%s.tmp.%ld", s->path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
+        return cli_seterr(err, errlen, "%s: %s", s->path, strerror(e));
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
         unlink(tmp);
         free(tmp);
-        return cli_fail(err, errlen, "out of memory");
+        return cli_seterr(err, errlen, "out of memory");
     }
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i]) fprintf(f, "%s\n", s->slots[i]);
@@ -150,7 +150,7 @@ int uidl_state_save(uidl_state *s, char *err, size_t errlen)
         if (!bad) e = errno;
         unlink(tmp);
         free(tmp);
-        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
+        return cli_seterr(err, errlen, "%s: %s", s->path, strerror(e));
     }
     free(tmp);
     int dfd = open_parent(s->path);
