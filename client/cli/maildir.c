@@ -79,8 +79,7 @@ static bool orphan_of_ours(const char *name, const char *host)
         return false;
     const char *h = name + at;
     size_t hl = strlen(host);
-    if (strncmp(h, host, hl) != 0 || (h[hl] != '\0' && h[hl] != ','))
-        return false;
+    if (strncmp(h, host, hl) != 0 || (h[hl] != '\0' && h[hl] != ',')) return false;
     if (pid <= 0 || (pid_t)pid == getpid()) return false;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
