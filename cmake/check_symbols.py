@@ -51,6 +51,20 @@ def nm_defined(path):
     return defs
 
 
+def nm_defined_many(paths):
+    """[(object, name)] of strong global definitions in plain object files."""
+    out = subprocess.run(["nm", "-A", "-g", "--defined-only"] + paths, capture_output=True,
+                         text=True, errors="replace")
+    if out.returncode != 0:
+        raise RuntimeError("nm: %s" % out.stderr.strip())
+    defs = []
+    for line in out.stdout.splitlines():
+        m = re.match(r"^(.*?\.o):\s*(?:[0-9a-fA-F]+\s+)?([A-Za-z])\s+(\S+)$", line)
+        if m and m.group(2) in STRONG:
+            defs.append((m.group(1), m.group(3)))
+    return defs
+
+
 def member_digest(archive, member, cache={}):
     key = (archive, member)
     if key not in cache:
@@ -114,16 +128,19 @@ def check(build):
             problems.append("%s defined in %s(%s) and in %s(%s)" %
                             (name, os.path.relpath(prev[0], build), prev[1],
                              os.path.relpath(a, build), member))
-    for prog, objs in sorted(executables_objects(build).items()):
-        for o in objs:
-            if not os.path.exists(o):
-                continue
-            for _, name in nm_defined(o):
-                if name in owner:
-                    a, member = owner[name]
-                    problems.append("%s defined in %s (program %s) and in %s(%s)" %
-                                    (name, os.path.relpath(o, build), prog,
-                                     os.path.relpath(a, build), member))
+    progs = executables_objects(build)
+    objs = sorted({o for group in progs.values() for o in group if os.path.exists(o)})
+    prog_of = {o: p for p, group in progs.items() for o in group}
+    # One nm for every program object (they are many; one process each is slow).
+    defs = []
+    for i in range(0, len(objs), 200):
+        defs += nm_defined_many(objs[i:i + 200])
+    for o, name in defs:
+        if name in owner:
+            a, member = owner[name]
+            problems.append("%s defined in %s (program %s) and in %s(%s)" %
+                            (name, os.path.relpath(o, build), prog_of.get(o, "?"),
+                             os.path.relpath(a, build), member))
     return problems
 
 
