@@ -177,6 +177,16 @@ Test(cli_password, password_command_first_line)
 /* Timeout
  * ------- */
 
+/* The library's named default bounds every wait out of the box. */
+Test(cli_timeout, library_default_is_named_and_bounded)
+{
+    pop3_options opt;
+    pop3_options_default(&opt);
+    cr_assert_eq(opt.timeout_ms, POP3_DEFAULT_TIMEOUT_MS);
+    cr_assert_eq(opt.connect_timeout_ms, POP3_DEFAULT_CONNECT_TIMEOUT_MS);
+    cr_assert(POP3_DEFAULT_TIMEOUT_MS > 0 && POP3_DEFAULT_TIMEOUT_MS <= 300000);
+}
+
 static double now_s(void)
 {
     struct timespec ts;
