@@ -371,3 +371,42 @@ Test(cli_fetch_errors, an_unwritable_state_file_stops_before_fetching)
     cr_assert_eq(system(cmd), 0);
     done(s, r);
 }
+
+/* A certificate that cannot be verified: exit 3, OpenSSL's reason, and a hint at
+ * --cafile and --insecure (pop3-mock serves implicit TLS with a self-signed one). */
+Test(cli_trace, certificate_failure_hints_at_cafile, .timeout = 60)
+{
+#ifndef POP3_MOCK_BIN
+    cr_skip_test("no pop3-mock in this build");
+#else
+    if (system("command -v openssl >/dev/null") != 0) cr_skip_test("no openssl command");
+    char dir[] = "/tmp/pop3kit-cert-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem "
+             "-days 1 -subj /CN=localhost >/dev/null 2>&1 && mkdir -p md/new md/cur md/tmp && "
+             "{ '%s' --maildrop md --user u --password p --tls-cert c.pem --tls-key k.pem "
+             "--implicit-tls --once --listen 127.0.0.1:0 > out 2>&1 & } && sleep 1 && "
+             "sed -n 's/.*:\\([0-9]*\\)$/\\1/p' out > port",
+             dir, POP3_MOCK_BIN);
+    cr_assert_eq(system(cmd), 0);
+    char path[128], port[16] = "";
+    snprintf(path, sizeof path, "%s/port", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f && fgets(port, sizeof port, f));
+    fclose(f);
+    port[strcspn(port, "\n")] = '\0';
+    char url[64];
+    snprintf(url, sizeof url, "pop3s://u@127.0.0.1:%s", port);
+    setenv("POP3_PASSWORD", "p", 1);
+    cli_result *r = cli_run(CLI_ARGS("-H", url, "--timeout", "10", "stat"));
+    cr_assert_eq(r->status, 3, "%s", r->err);
+    cr_assert(strstr(r->err, "certificate") != NULL, "%s", r->err);
+    cr_assert(strstr(r->err, "--cafile") && strstr(r->err, "--insecure"), "%s", r->err);
+    free(r);
+    /* --once: the mock ends after this session. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+#endif
+}
