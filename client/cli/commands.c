@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -16,7 +17,7 @@ static int finish(pop3_client *c, int rc)
     if (rc == POP3_OK || rc == POP3_ESERVER) {
         int q = pop3_quit(c);
         if (q != POP3_OK && rc == POP3_OK) {
-            cli_fail(c, q, "QUIT");
+            cli_report(c, q, "QUIT");
             rc = q;
         }
     }
@@ -55,7 +56,7 @@ int cli_capa(const cli_options *o, int argc, char **argv)
     const pop3_capa_set *caps = NULL;
     rc = pop3_capa(c, &caps);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "CAPA");
+        cli_report(c, rc, "CAPA");
         return finish(c, rc);
     }
     for (size_t i = 0; i < caps->count; i++) {
@@ -75,11 +76,75 @@ int cli_stat(const cli_options *o, int argc, char **argv)
     uint64_t count, size;
     rc = pop3_stat(c, &count, &size);
     if (rc != POP3_OK) {
-        cli_fail(c, rc, "STAT");
+        cli_report(c, rc, "STAT");
         return finish(c, rc);
     }
     printf("%llu %llu\n", (unsigned long long)count, (unsigned long long)size);
     return finish(c, rc);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * A listing as the library keeps it (pop3_listing_add: message number 0 and numbers
+ * listed again are left out, Q45), with a warning on stderr for each number left out:
+ * the user must see a server fault rather than lose lines in silence.
+ */
+static int read_listing(pop3_client *c, bool uidl, pop3_listing *l)
+{
+    pop3_lines raw;
+    memset(&raw, 0, sizeof raw);
+    int rc = uidl ? pop3_uidl_lines(c, &raw) : pop3_list_lines(c, &raw);
+    pop3_listing_init(l, uidl);
+    uint64_t *left_out = NULL;
+    size_t nleft = 0;
+    for (size_t i = 0; rc == POP3_OK && i < raw.count; i++) {
+        size_t before = l->skipped;
+        rc = pop3_listing_add(l, raw.lines[i].ptr, raw.lines[i].len);
+        if (rc != POP3_OK) {
+            fprintf(stderr, "pop3: %s: line %zu is not \"N %s\"\n", uidl ? "UIDL" : "LIST", i + 1,
+                    uidl ? "UID" : "SIZE");
+            break;
+        }
+        if (l->skipped == before) continue;
+        uint64_t msg = 0, size = 0;
+        pop3_view uid;
+        if (uidl)
+            pop3_parse_uidl(raw.lines[i].ptr, raw.lines[i].len, &msg, &uid, NULL);
+        else
+            pop3_parse_scan(raw.lines[i].ptr, raw.lines[i].len, &msg, &size, NULL);
+        uint64_t *p = realloc(left_out, (nleft + 1) * sizeof *p);
+        if (!p) {
+            rc = POP3_ENOMEM;
+            break;
+        }
+        left_out = p;
+        left_out[nleft++] = msg;
+    }
+    qsort(left_out, nleft, sizeof *left_out, cmp_u64);
+    for (size_t i = 0; i < nleft;) {
+        size_t j = i;
+        while (j < nleft && left_out[j] == left_out[i])
+            j++;
+        if (left_out[i] == 0)
+            fprintf(stderr,
+                    "pop3: warning: %s: the server listed message number 0 (%zu line%s), which "
+                    "RFC 1939 does not allow; left out\n",
+                    uidl ? "UIDL" : "LIST", j - i, j - i > 1 ? "s" : "");
+        else
+            fprintf(stderr,
+                    "pop3: warning: %s: the server listed message %llu %zu times; only the "
+                    "first is shown\n",
+                    uidl ? "UIDL" : "LIST", (unsigned long long)left_out[i], j - i + 1);
+        i = j;
+    }
+    free(left_out);
+    pop3_lines_free(&raw);
+    return rc;
 }
 
 static int listing(const cli_options *o, int argc, char **argv, bool uidl)
@@ -104,8 +169,7 @@ static int listing(const cli_options *o, int argc, char **argv, bool uidl)
         }
     } else {
         pop3_listing l;
-        memset(&l, 0, sizeof l);
-        rc = uidl ? pop3_uidl(c, &l) : pop3_list(c, &l);
+        rc = read_listing(c, uidl, &l);
         for (size_t i = 0; rc == POP3_OK && i < l.count; i++) {
             const pop3_listing_entry *e = &l.entries[i];
             if (uidl)
@@ -115,7 +179,8 @@ static int listing(const cli_options *o, int argc, char **argv, bool uidl)
         }
         pop3_listing_free(&l);
     }
-    if (rc != POP3_OK) cli_fail(c, rc, name);
+    /* A fault found here (not by the library) was reported by read_listing. */
+    if (rc != POP3_OK && pop3_last_error(c) == rc) cli_report(c, rc, name);
     return finish(c, rc);
 }
 
@@ -132,7 +197,7 @@ int cli_uidl(const cli_options *o, int argc, char **argv)
 /* The body goes to stdout byte for byte, as it arrives. */
 static int to_stdout(void *ud, const char *data, size_t len)
 {
-    (void)ud;
+    cli_trace_body(ud, data, len);
     if (fwrite(data, 1, len, stdout) != len) return POP3_EIO;
     return POP3_OK;
 }
@@ -142,13 +207,14 @@ static int body_command(const cli_options *o, uint64_t msg, bool top, uint64_t l
     pop3_client *c;
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
-    rc = top ? pop3_top(c, msg, lines, to_stdout, NULL) : pop3_retr(c, msg, to_stdout, NULL);
+    rc = top ? pop3_top(c, msg, lines, to_stdout, (void *)o)
+             : pop3_retr(c, msg, to_stdout, (void *)o);
     if (fflush(stdout) != 0 && rc == POP3_OK) {
         fprintf(stderr, "pop3: writing the message: %s\n", strerror(errno));
         pop3_client_free(c);
         return EXIT_CONNECTION;
     }
-    if (rc != POP3_OK) cli_fail(c, rc, top ? "TOP" : "RETR");
+    if (rc != POP3_OK) cli_report(c, rc, top ? "TOP" : "RETR");
     return finish(c, rc);
 }
 
@@ -175,7 +241,7 @@ int cli_dele(const cli_options *o, int argc, char **argv)
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
     rc = pop3_dele(c, msg);
-    if (rc != POP3_OK) cli_fail(c, rc, "DELE");
+    if (rc != POP3_OK) cli_report(c, rc, "DELE");
     return finish(c, rc);
 }
 
@@ -187,6 +253,6 @@ int cli_noop(const cli_options *o, int argc, char **argv)
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
     rc = pop3_noop(c);
-    if (rc != POP3_OK) cli_fail(c, rc, "NOOP");
+    if (rc != POP3_OK) cli_report(c, rc, "NOOP");
     return finish(c, rc);
 }

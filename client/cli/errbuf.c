@@ -1,12 +1,12 @@
 /*
- * errbuf.c - cli_fail: the sentence-in-a-buffer error convention of errbuf.h.
+ * errbuf.c - cli_seterr: the sentence-in-a-buffer error convention of errbuf.h.
  */
 #include "errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Write the formatted sentence into `err` (when given, cut to `errlen`); returns -1. */
-int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_seterr(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif

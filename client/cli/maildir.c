@@ -3,7 +3,12 @@
  *
  * Names follow maildir(5): "TIME.MUSECPPID_SEQ.HOST", plus ",U=<hex uid>" when the
  * POP3 unique-id is known. A MUA may later move the file to cur/ and append ":2,FLAGS";
- * the ",U=" part survives that, which is what lets the next `pop3 fetch` recognise it.
+ * the ",U=" part survives that, which is what lets the next `pop3 fetch` recognise a
+ * message stored by a run that stopped before it saved its UIDL state.
+ *
+ * The "P<pid>_<seq>" part is this program's own: a tmp/ file with it, this host's name,
+ * and a process id that is no longer running was left by a run that was killed before
+ * it could clean up (SIGKILL, a crash, a power cut); no one will ever finish it.
  */
 /* syncfs(2), to make a batch of messages durable at once, is a GNU/Linux call. */
 #define _GNU_SOURCE
@@ -18,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Longest UID recorded in a file name: 2 hex digits per octet must stay well inside the
@@ -46,10 +53,61 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
 {
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
-        return cli_fail(err, errlen, "%s: not a directory", path);
+        if (stat(path, &st) != 0) return cli_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode)) return 0;
+        return cli_seterr(err, errlen, "%s: %s", path, strerror(ENOTDIR));
     }
-    return cli_fail(err, errlen, "%s: %s", path, strerror(errno));
+    return cli_seterr(err, errlen, "%s: %s", path, strerror(errno));
+}
+
+/* This host's name as it appears in Maildir names ("/", ":" and "," replaced). */
+static void host_name(char *host, size_t cap)
+{
+    if (gethostname(host, cap) != 0) snprintf(host, cap, "localhost");
+    host[cap - 1] = '\0';
+    for (char *h = host; *h; h++)
+        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
+}
+
+/* Was `name` written by this program on this host, in a process that is gone? */
+static bool orphan_of_ours(const char *name, const char *host)
+{
+    long sec, usec, pid;
+    unsigned seq;
+    int at = 0;
+    if (sscanf(name, "%ld.M%ldP%ld_%u.%n", &sec, &usec, &pid, &seq, &at) != 4 || at == 0)
+        return false;
+    const char *h = name + at;
+    size_t hl = strlen(host);
+    if (strncmp(h, host, hl) != 0 || (h[hl] != '\0' && h[hl] != ',')) return false;
+    if (pid <= 0 || (pid_t)pid == getpid()) return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void clean_tmp(maildir *m)
+{
+    char *tmpdir = join(m->path, "tmp");
+    DIR *d = tmpdir ? opendir(tmpdir) : NULL;
+    if (!d) {
+        free(tmpdir);
+        return;
+    }
+    char host[128];
+    host_name(host, sizeof host);
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char *p = join(tmpdir, e->d_name);
+        struct stat st;
+        if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+            (now - st.st_atime > MAILDIR_TMP_STALE_SECONDS || orphan_of_ours(e->d_name, host)) &&
+            unlink(p) == 0)
+            m->stale_removed++;
+        free(p);
+    }
+    closedir(d);
+    free(tmpdir);
 }
 
 int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
@@ -62,7 +120,7 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
     static const char *const subs[] = {"tmp", "new", "cur"};
     for (size_t i = 0; i < 3; i++) {
         char *p = join(dir, subs[i]);
-        if (!p) return cli_fail(err, errlen, "out of memory");
+        if (!p) return cli_seterr(err, errlen, "out of memory");
         int rc = ensure_dir(p, err, errlen);
         free(p);
         if (rc) return -1;
@@ -72,15 +130,16 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
     if (!m->path || !newdir) {
         free(newdir);
         maildir_close(m);
-        return cli_fail(err, errlen, "out of memory");
+        return cli_seterr(err, errlen, "out of memory");
     }
     m->new_fd = open(newdir, O_RDONLY | O_DIRECTORY);
     int e = errno;
     free(newdir);
     if (m->new_fd < 0) {
         maildir_close(m);
-        return cli_fail(err, errlen, "%s/new: %s", dir, strerror(e));
+        return cli_seterr(err, errlen, "%s/new: %s", dir, strerror(e));
     }
+    clean_tmp(m);
     return 0;
 }
 
@@ -106,17 +165,14 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
     memset(msg, 0, sizeof *msg);
     msg->fd = -1;
     char host[128];
-    if (gethostname(host, sizeof host) != 0) strcpy(host, "localhost");
-    host[sizeof host - 1] = '\0';
     /* "/" and ":" cannot appear in a Maildir name (maildir(5) replaces them). */
-    for (char *h = host; *h; h++)
-        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
+    host_name(host, sizeof host);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     char name[512];
     int n = snprintf(name, sizeof name, "%lld.M%ldP%ld_%u.%s", (long long)tv.tv_sec,
                      (long)tv.tv_usec, (long)getpid(), m->seq++, host);
-    if (n < 0 || (size_t)n >= sizeof name - 8) return cli_fail(err, errlen, "host name too long");
+    if (n < 0 || (size_t)n >= sizeof name - 8) return cli_seterr(err, errlen, "host name too long");
     size_t ulen = uid ? strlen(uid) : 0;
     if (uid && ulen > 0 && ulen <= MAILDIR_UID_MAX) {
         size_t at = (size_t)n;
@@ -134,32 +190,68 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
     free(tmpdir);
     if (!msg->name || !msg->tmp_path) {
         maildir_abort(msg);
-        return cli_fail(err, errlen, "out of memory");
+        return cli_seterr(err, errlen, "out of memory");
     }
+    msg->to_lf = !m->keep_crlf;
     msg->fd = open(msg->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (msg->fd < 0) {
         int e = errno;
+        int rc = cli_seterr(err, errlen, "%s: %s", msg->tmp_path, strerror(e));
         free(msg->tmp_path);
         msg->tmp_path = NULL; /* nothing to unlink: it was not ours */
         maildir_abort(msg);
-        return cli_fail(err, errlen, "tmp/%s: %s", name, strerror(e));
+        return rc;
     }
     return 0;
 }
 
-int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
+static int write_all(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
 {
     while (len > 0) {
         ssize_t w = write(msg->fd, data, len);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return cli_fail(err, errlen, "tmp/%s: %s", msg->name, strerror(errno));
+            return cli_seterr(err, errlen, "%s: %s", msg->tmp_path, strerror(errno));
         }
         data += w;
         len -= (size_t)w;
         msg->size += (uint64_t)w;
     }
     return 0;
+}
+
+int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
+{
+    if (!msg->to_lf) return write_all(msg, data, len, err, errlen);
+    /* CRLF -> LF, across chunk boundaries: a CR at the end of a chunk waits to see
+     * whether an LF follows. */
+    char out[8192];
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        if (msg->held_cr) {
+            msg->held_cr = false;
+            if (ch != '\n') out[o++] = '\r';
+        }
+        if (ch == '\r') {
+            msg->held_cr = true;
+        } else {
+            out[o++] = ch;
+        }
+        if (o >= sizeof out - 1) {
+            if (write_all(msg, out, o, err, errlen)) return -1;
+            o = 0;
+        }
+    }
+    return o ? write_all(msg, out, o, err, errlen) : 0;
+}
+
+/* The last octet was a lone CR: it belongs to the message. */
+static int finish_line_ends(maildir_msg *msg, char *err, size_t errlen)
+{
+    if (!msg->held_cr) return 0;
+    msg->held_cr = false;
+    return write_all(msg, "\r", 1, err, errlen);
 }
 
 static void free_msg(maildir_msg *msg)
@@ -176,19 +268,19 @@ static int move_to_new(maildir *m, const char *tmp_path, const char *name, char 
     char *newdir = join(m->path, "new");
     char *dest = newdir ? join(newdir, name) : NULL;
     free(newdir);
-    if (!dest) return cli_fail(err, errlen, "out of memory");
+    if (!dest) return cli_seterr(err, errlen, "out of memory");
     int rc = rename(tmp_path, dest);
     int e = errno;
+    if (rc != 0) rc = cli_seterr(err, errlen, "%s: %s", dest, strerror(e));
     free(dest);
-    if (rc != 0) return cli_fail(err, errlen, "rename into new/: %s", strerror(e));
-    return 0;
+    return rc;
 }
 
 static int sync_new(maildir *m, char *err, size_t errlen)
 {
     /* A rename is durable only once the directory is. */
     if (m->fsync && fsync(m->new_fd) != 0)
-        return cli_fail(err, errlen, "fsync new/: %s", strerror(errno));
+        return cli_seterr(err, errlen, "%s/new: fsync: %s", m->path, strerror(errno));
     return 0;
 }
 
@@ -199,12 +291,14 @@ int maildir_flush(maildir *m, char *err, size_t errlen)
     if (m->fsync) {
 #ifdef __linux__
         /* One sync for the whole batch: every file written since is on disk after it. */
-        if (syncfs(m->new_fd) != 0) rc = cli_fail(err, errlen, "syncfs: %s", strerror(errno));
+        if (syncfs(m->new_fd) != 0)
+            rc = cli_seterr(err, errlen, "%s: syncfs: %s", m->path, strerror(errno));
 #else
         for (unsigned i = 0; i < m->npending && rc == 0; i++) {
             int fd = open(m->pending[i].tmp_path, O_RDONLY);
             if (fd < 0 || fsync(fd) != 0)
-                rc = cli_fail(err, errlen, "fsync tmp/%s: %s", m->pending[i].name, strerror(errno));
+                rc = cli_seterr(err, errlen, "%s: fsync: %s", m->pending[i].tmp_path,
+                                strerror(errno));
             if (fd >= 0) close(fd);
         }
 #endif
@@ -229,15 +323,19 @@ int maildir_flush(maildir *m, char *err, size_t errlen)
 int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t errlen)
 {
     bool batched = m->batch_max > 1;
+    if (finish_line_ends(msg, err, errlen)) {
+        maildir_abort(msg);
+        return -1;
+    }
     if (!batched && m->fsync && fsync(msg->fd) != 0) {
-        cli_fail(err, errlen, "fsync tmp/%s: %s", msg->name, strerror(errno));
+        cli_seterr(err, errlen, "%s: fsync: %s", msg->tmp_path, strerror(errno));
         maildir_abort(msg);
         return -1;
     }
     int rc = close(msg->fd);
     msg->fd = -1;
     if (rc != 0) {
-        cli_fail(err, errlen, "close tmp/%s: %s", msg->name, strerror(errno));
+        cli_seterr(err, errlen, "%s: %s", msg->tmp_path, strerror(errno));
         maildir_abort(msg);
         return -1;
     }
@@ -246,7 +344,7 @@ int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t
             m->pending = calloc(m->batch_max, sizeof *m->pending);
             if (!m->pending) {
                 maildir_abort(msg);
-                return cli_fail(err, errlen, "out of memory");
+                return cli_seterr(err, errlen, "out of memory");
             }
         }
         maildir_pending *p = &m->pending[m->npending++];

@@ -20,6 +20,10 @@ typedef struct maildir {
     int new_fd;   /* new/, kept open to fsync it after renames */
     unsigned seq; /* per-process counter for unique names */
     bool fsync;   /* fsync files and new/ (true; off only for benchmarks of the rest) */
+    /* Store line ends as transferred (CRLF). false (the default): CRLF becomes LF, the
+     * form a Maildir holds on Unix (as mpop and fetchmail deliver); a lone CR stays. */
+    bool keep_crlf;
+    unsigned stale_removed; /* tmp/ files of earlier runs removed by maildir_open */
     /* Messages committed together (1). Above 1, files are closed without their own
      * fsync and a batch is made durable by one syncfs, then renamed, then new/ is
      * fsync'd once: the same guarantee (nothing reaches new/ before its octets are on
@@ -33,12 +37,23 @@ typedef struct maildir {
 
 typedef struct maildir_msg {
     int fd;
-    char *tmp_path; /* tmp/NAME */
+    char *tmp_path; /* DIR/tmp/NAME */
     char *name;     /* NAME, the same in new/ */
-    uint64_t size;
+    uint64_t size;  /* octets on disk */
+    bool to_lf;     /* CRLF -> LF (from the maildir's keep_crlf) */
+    bool held_cr;   /* a CR ended the last chunk: its LF may start the next */
 } maildir_msg;
 
-/* Open (creating DIR, tmp/, new/ and cur/ when missing). 0, or -1 with `err` set. */
+/* tmp/ files older than this are removed when a Maildir is opened (maildir(5): "a file
+ * in tmp/ that has not been accessed for 36 hours" is garbage). */
+#define MAILDIR_TMP_STALE_SECONDS (36 * 3600)
+
+/*
+ * Open (creating DIR, tmp/, new/ and cur/ when missing). 0, or -1 with `err` set: the
+ * path and the OS error ("DIR/new: Not a directory"). Stale tmp/ files are removed: those
+ * older than MAILDIR_TMP_STALE_SECONDS, and at once those this program wrote on this
+ * host in a process that no longer exists (a run that was killed; see maildir.c).
+ */
 int maildir_open(maildir *m, const char *dir, char *err, size_t errlen);
 void maildir_close(maildir *m);
 

@@ -1,17 +1,28 @@
 /*
- * main.c - the `pop3` command: options and dispatch (its contract is the manual page,
- * pop3.1, and the top-level README.md).
+ * main.c - the `pop3` command: options and dispatch (the manual page is pop3.1).
+ *
+ * Conventions every pop3kit program follows: getopt_long; -h/--help and --version
+ * print to stdout and exit 0; a usage error is two lines on stderr ("pop3: <what>"
+ * and "try 'pop3 --help'") and exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "cli.h"
 
+#ifndef POP3KIT_VERSION
+#define POP3KIT_VERSION "unknown"
+#endif
+
+/* The help text; "%d" is the default timeout. */
 static const char usage_text[] =
     "usage: pop3 [options] COMMAND [ARGS]\n"
     "commands:\n"
@@ -25,27 +36,41 @@ static const char usage_text[] =
     "  noop              log in and out\n"
     "  fetch DIR         every message into the Maildir DIR\n"
     "options:\n"
-    "  -H, --host HOST         server (required)\n"
+    "  -H, --host HOST[:PORT]  server; [IPv6]:PORT; or pop3://[USER@]HOST[:PORT],\n"
+    "                          pop3s://... (implicit TLS, port 995) in its place\n"
     "  -p, --port PORT         port (110; 995 with --tls)\n"
     "  -u, --user USER         user name\n"
-    "      --password-file F   password (or bearer token) in F; else $POP3_PASSWORD\n"
+    "      --password-command CMD  run CMD (sh -c): its first output line is the password\n"
+    "      --password-file F   password (or bearer token) in the first line of F\n"
+    "      --netrc-file F      user and password from F (curl's netrc format)\n"
+    "                          password from: --password-command, else --password-file,\n"
+    "                          else $POP3_PASSWORD, else --netrc-file\n"
     "      --apop              log in with APOP\n"
     "      --auth MECH         SASL: PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER\n"
     "      --tls               implicit TLS (pop3s)\n"
     "      --starttls          require STLS; fail before login without it\n"
     "      --cafile FILE       trusted certificates (PEM) instead of the system's\n"
     "      --insecure          do not verify the server's certificate\n"
-    "      --timeout SECONDS   connect and I/O timeout\n"
-    "  -v, --verbose           trace the dialogue on stderr (twice: more)\n"
+    "      --timeout SECONDS   connect and I/O timeout, each wait (default %d; 0: none)\n"
+    "  -v, --verbose           trace commands and replies on stderr; -vv adds listing\n"
+    "                          and body lines\n"
+    "  -h, --help              this help\n"
+    "      --version           the version\n"
     "fetch options:\n"
     "      --delete            delete messages once safely in the Maildir\n"
+    "      --keep-crlf         store CRLF line ends as transferred (default: LF)\n"
+    "      --max-messages N    fetch at most N messages\n"
+    "      --max-size OCTETS   skip messages larger than OCTETS\n"
     "      --uidl-state FILE   skip messages fetched before; FILE is kept up to date\n"
     "      --progress          show the progress line even when stderr is no terminal\n"
     "exit status: 0 ok, 1 the server said -ERR, 2 usage, 3 connection/TLS/timeout,\n"
-    "             4 protocol violation or limit exceeded\n";
+    "             4 protocol violation or limit exceeded, 5 local storage (Maildir,\n"
+    "             state file), 130/143 fetch stopped by SIGINT/SIGTERM\n";
 
 enum {
     OPT_PASSWORD_FILE = 256,
+    OPT_PASSWORD_COMMAND,
+    OPT_NETRC_FILE,
     OPT_APOP,
     OPT_AUTH,
     OPT_TLS,
@@ -54,10 +79,13 @@ enum {
     OPT_INSECURE,
     OPT_TIMEOUT,
     OPT_DELETE,
+    OPT_KEEP_CRLF,
+    OPT_MAX_MESSAGES,
+    OPT_MAX_SIZE,
     OPT_UIDL_STATE,
     OPT_PROGRESS,
     OPT_NO_FSYNC,
-    OPT_HELP,
+    OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +93,8 @@ static const struct option long_options[] = {
     {"port", required_argument, NULL, 'p'},
     {"user", required_argument, NULL, 'u'},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"password-command", required_argument, NULL, OPT_PASSWORD_COMMAND},
+    {"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
     {"apop", no_argument, NULL, OPT_APOP},
     {"auth", required_argument, NULL, OPT_AUTH},
     {"tls", no_argument, NULL, OPT_TLS},
@@ -73,40 +103,52 @@ static const struct option long_options[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {"delete", no_argument, NULL, OPT_DELETE},
+    {"keep-crlf", no_argument, NULL, OPT_KEEP_CRLF},
+    {"max-messages", required_argument, NULL, OPT_MAX_MESSAGES},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"uidl-state", required_argument, NULL, OPT_UIDL_STATE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-fsync", no_argument, NULL, OPT_NO_FSYNC},
-    {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
-static int bad_usage(const char *why)
+static int bad_usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int bad_usage(const char *fmt, ...)
 {
-    fprintf(stderr, "pop3: %s\n%s", why, usage_text);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pop3: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\ntry 'pop3 --help'\n", stderr);
     return EXIT_USAGE;
 }
 
-/* The first line of the file, without its line end: a password or a bearer token. */
-static char *read_secret(const char *path)
+/* The option as the user wrote it, for messages: "--x" of "--x=1", or "-x". */
+static void option_text(char *buf, size_t cap, char **argv, int at, int optopt_)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "pop3: %s: %s\n", path, strerror(errno));
-        return NULL;
+    if (optopt_ > 0 && optopt_ < 256) {
+        snprintf(buf, cap, "-%c", optopt_);
+        return;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    fclose(f);
-    if (n < 0) {
-        free(line);
-        line = strdup("");
-        return line;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    return line;
+    const char *arg = at > 0 ? argv[at - 1] : "?";
+    const char *eq = strchr(arg, '=');
+    snprintf(buf, cap, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+}
+
+static const char *option_name(int ch)
+{
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (lo->val == ch) return lo->name;
+    return "?";
 }
 
 typedef int (*command_fn)(const cli_options *o, int argc, char **argv);
@@ -114,78 +156,190 @@ typedef int (*command_fn)(const cli_options *o, int argc, char **argv);
 static const struct {
     const char *name;
     command_fn fn;
+    bool login;
 } commands[] = {
-    {"capa", cli_capa}, {"stat", cli_stat}, {"list", cli_list},
-    {"uidl", cli_uidl}, {"retr", cli_retr}, {"top", cli_top},
-    {"dele", cli_dele}, {"noop", cli_noop}, {"fetch", cli_fetch},
+    {"capa", cli_capa, false}, {"stat", cli_stat, true}, {"list", cli_list, true},
+    {"uidl", cli_uidl, true},  {"retr", cli_retr, true}, {"top", cli_top, true},
+    {"dele", cli_dele, true},  {"noop", cli_noop, true}, {"fetch", cli_fetch, true},
 };
+
+static void wipe(char *s)
+{
+    if (!s) return;
+    for (volatile char *p = s; *p; p++)
+        *p = '\0';
+    free(s);
+}
+
+/* The password, by the documented precedence. 0, or an exit status. */
+static int find_password(cli_options *o)
+{
+    char err[512] = "";
+    if (o->password_command) {
+        if (cli_secret_from_command(o->password_command, &o->password, err, sizeof err)) {
+            fprintf(stderr, "pop3: %s\n", err);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (o->password_file) {
+        if (cli_secret_from_file(o->password_file, &o->password, err, sizeof err)) {
+            fprintf(stderr, "pop3: %s\n", err);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (getenv("POP3_PASSWORD")) {
+        o->password = strdup(getenv("POP3_PASSWORD"));
+        return 0;
+    }
+    if (o->netrc_file) {
+        char *login = NULL, *pass = NULL;
+        int rc = cli_netrc_lookup(o->netrc_file, o->host, o->user, &login, &pass, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "pop3: %s\n", err);
+            return EXIT_USAGE;
+        }
+        if (rc == 0) {
+            if (!o->user && login) {
+                o->user_owned = login;
+                o->user = login;
+                login = NULL;
+            }
+            o->password = pass;
+        }
+        free(login);
+    }
+    return 0;
+}
+
+static int parse_seconds(const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double t = strtod(arg, &end);
+    if (errno || end == arg || *end || !(t >= 0) || t > 86400 || t != t) return -1;
+    *out = t;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     cli_options o;
     memset(&o, 0, sizeof o);
-    o.timeout = -1;
+    o.timeout = CLI_TIMEOUT_DEFAULT;
+    bool fetch_only_seen = false;
+    const char *fetch_only = NULL;
+    const char *host_arg = NULL;
     int ch;
-    while ((ch = getopt_long(argc, argv, "H:p:u:v", long_options, NULL)) != -1) {
+    opterr = 0; /* our own messages, in our own format */
+    while ((ch = getopt_long(argc, argv, ":H:p:u:vh", long_options, NULL)) != -1) {
         uint64_t n;
+        char what[64];
         switch (ch) {
-        case 'H': o.host = optarg; break;
+        case 'H': host_arg = optarg; break;
         case 'p':
-            if (cli_number(optarg, &n, false) || n > 65535) return bad_usage("bad --port");
+            if (cli_number(optarg, &n, false) || n > 65535)
+                return bad_usage("--port wants a number from 1 to 65535, not '%s'", optarg);
             o.port = (unsigned)n;
             break;
         case 'u': o.user = optarg; break;
         case OPT_PASSWORD_FILE: o.password_file = optarg; break;
+        case OPT_PASSWORD_COMMAND: o.password_command = optarg; break;
+        case OPT_NETRC_FILE: o.netrc_file = optarg; break;
         case OPT_APOP: o.apop = true; break;
         case OPT_AUTH: o.auth = optarg; break;
         case OPT_TLS: o.tls = true; break;
         case OPT_STARTTLS: o.starttls = true; break;
         case OPT_CAFILE: o.cafile = optarg; break;
         case OPT_INSECURE: o.insecure = true; break;
-        case OPT_TIMEOUT: {
-            char *end;
-            errno = 0;
-            double t = strtod(optarg, &end);
-            /* 0 is refused like poplib refuses it: this is a blocking client. */
-            if (errno || end == optarg || *end || !(t > 0) || t > 86400)
-                return bad_usage("--timeout wants seconds, more than 0");
-            o.timeout = t;
+        case OPT_TIMEOUT:
+            if (parse_seconds(optarg, &o.timeout))
+                return bad_usage("--timeout wants seconds from 0 (no timeout) to 86400, not '%s'",
+                                 optarg);
             break;
-        }
         case 'v': o.verbose++; break;
-        case OPT_DELETE: o.delete_after = true; break;
-        case OPT_UIDL_STATE: o.uidl_state = optarg; break;
-        case OPT_PROGRESS: o.progress = true; break;
-        case OPT_NO_FSYNC: o.no_fsync = true; break;
-        case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-        default: return bad_usage("unknown option");
+        case 'h': printf(usage_text, CLI_TIMEOUT_DEFAULT); return EXIT_OK;
+        case OPT_VERSION: printf("pop3 (pop3kit) %s\n", POP3KIT_VERSION); return EXIT_OK;
+        case OPT_MAX_MESSAGES:
+        case OPT_MAX_SIZE:
+            if (cli_number(optarg, &n, false))
+                return bad_usage("--%s wants a number above 0, not '%s'", option_name(ch), optarg);
+            if (ch == OPT_MAX_MESSAGES)
+                o.max_messages = n;
+            else
+                o.max_size = n;
+            fetch_only_seen = true;
+            fetch_only = option_name(ch);
+            break;
+        case OPT_DELETE:
+        case OPT_KEEP_CRLF:
+        case OPT_UIDL_STATE:
+        case OPT_PROGRESS:
+        case OPT_NO_FSYNC:
+            if (ch == OPT_DELETE) o.delete_after = true;
+            if (ch == OPT_KEEP_CRLF) o.keep_crlf = true;
+            if (ch == OPT_UIDL_STATE) o.uidl_state = optarg;
+            if (ch == OPT_PROGRESS) o.progress = true;
+            if (ch == OPT_NO_FSYNC) o.no_fsync = true;
+            fetch_only_seen = true;
+            fetch_only = option_name(ch);
+            break;
+        case ':':
+            option_text(what, sizeof what, argv, optind, optopt);
+            return bad_usage("option '%s' needs a value", what);
+        default:
+            option_text(what, sizeof what, argv, optind, optopt);
+            return bad_usage("unknown option '%s'", what);
         }
     }
     if (optind >= argc) return bad_usage("no command");
     const char *name = argv[optind];
-    command_fn fn = NULL;
+    size_t which = SIZE_MAX;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0) fn = commands[i].fn;
-    if (!fn) return bad_usage("unknown command");
-    if (!o.host) return bad_usage("no --host");
-    if (o.tls && o.starttls) return bad_usage("--tls and --starttls exclude each other");
-    if (o.apop && o.auth) return bad_usage("--apop and --auth exclude each other");
+        if (strcmp(commands[i].name, name) == 0) which = i;
+    if (which == SIZE_MAX) return bad_usage("unknown command '%s'", name);
+    if (fetch_only_seen && commands[which].fn != cli_fetch)
+        return bad_usage("--%s is only for fetch", fetch_only);
 
-    if (o.password_file) {
-        o.password = read_secret(o.password_file);
-        if (!o.password) return EXIT_USAGE;
-    } else if (getenv("POP3_PASSWORD")) {
-        o.password = strdup(getenv("POP3_PASSWORD"));
+    if (!host_arg) return bad_usage("no server: -H HOST or -H pop3://HOST");
+    char err[512] = "";
+    bool url_tls = false;
+    unsigned url_port = 0;
+    int u = cli_parse_url(host_arg, &o.user_owned, &o.host, &url_port, &url_tls, err, sizeof err);
+    if (u < 0) return bad_usage("%s", err);
+    if (u == 0) {
+        if (url_tls && o.starttls) return bad_usage("pop3s:// and --starttls exclude each other");
+        o.tls = o.tls || url_tls;
+        if (!o.port) o.port = url_port;
+        if (o.user_owned && !o.user) o.user = o.user_owned;
+    } else if (cli_parse_host(host_arg, &o.host, &o.port, err, sizeof err)) {
+        return bad_usage("-H %s", err);
+    }
+    int status = EXIT_USAGE;
+    if (o.tls && o.starttls) {
+        status = bad_usage("--tls and --starttls exclude each other");
+        goto out;
+    }
+    if (o.apop && o.auth) {
+        status = bad_usage("--apop and --auth exclude each other");
+        goto out;
+    }
+    if (o.password_command && o.password_file) {
+        status = bad_usage("--password-command and --password-file exclude each other");
+        goto out;
+    }
+    if (commands[which].login) {
+        status = find_password(&o);
+        if (status != 0) goto out;
     }
     /* A peer that closes early must give an error, not kill us. */
     signal(SIGPIPE, SIG_IGN);
-    int status = fn(&o, argc - optind - 1, argv + optind + 1);
-    if (o.password) {
-        /* Do not leave the secret lying in freed memory. */
-        volatile char *p = o.password;
-        while (*p)
-            *p++ = '\0';
-        free(o.password);
-    }
+    status = commands[which].fn(&o, argc - optind - 1, argv + optind + 1);
+out:
+    /* Do not leave the secret lying in freed memory. */
+    wipe(o.password);
+    free(o.host);
+    free(o.user_owned);
     return status;
 }

@@ -1,9 +1,8 @@
 /*
- * uidl_state.c - the UIDs already fetched (see uidl_state.h).
- *
- * File format: one UID per line, LF-terminated, in no particular order. RFC 1939
- * section 7 UIDs are 0x21..0x7E; tolerated odd ones (spaces, 8-bit; Q46) are kept as
- * they are, since only CR and LF would break the format and listings never hold them.
+ * uidl_state.c - the UIDs already fetched, per account (see uidl_state.h for the file
+ * format). RFC 1939 section 7 UIDs are 0x21..0x7E; tolerated odd ones (spaces, 8-bit;
+ * Q46) are kept as they are, since only CR, LF and NUL would break the format and
+ * listings never hold them. A file holding any of those is not one of ours: refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "errbuf.h"
@@ -15,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* FNV-1a: UIDs come from the server, but a hostile server gains nothing by colliding
@@ -69,34 +69,167 @@ int uidl_state_add(uidl_state *s, const char *uid)
     return 0;
 }
 
-int uidl_state_load(uidl_state *s, const char *path, char *err, size_t errlen)
+void uidl_state_retain(uidl_state *s, bool (*keep)(void *ud, const char *uid), void *ud)
+{
+    size_t old_cap = s->cap;
+    char **old = s->slots;
+    s->slots = NULL;
+    s->cap = s->count = 0;
+    bool dropped = false;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i]) continue;
+        if (keep(ud, old[i]))
+            uidl_state_add(s, old[i]); /* fits: the new set is no larger than the old */
+        else
+            dropped = true;
+        free(old[i]);
+    }
+    free(old);
+    s->dirty = dropped || s->dirty;
+}
+
+/* The temporary file a save writes, next to the state file. */
+static char *temp_path(const char *path)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (tmp) snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    return tmp;
+}
+
+/* Can the save work? Create and remove its temporary file now. */
+static int check_writable(const uidl_state *s, char *err, size_t errlen)
+{
+    char *tmp = temp_path(s->path);
+    if (!tmp) return cli_seterr(err, errlen, "out of memory");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int e = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    if (fd < 0 && e != EEXIST)
+        return cli_seterr(err, errlen, "%s: cannot be saved: %s", s->path, strerror(e));
+    return 0;
+}
+
+static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen)
+{
+    bool v1 = len >= strlen(UIDL_STATE_MAGIC) + 1 &&
+              memcmp(text, UIDL_STATE_MAGIC "\n", strlen(UIDL_STATE_MAGIC) + 1) == 0;
+    size_t at = v1 ? strlen(UIDL_STATE_MAGIC) + 1 : 0;
+    bool mine = !v1; /* the old format: every line is one of our UIDs */
+    size_t other_start = 0;
+    bool in_other = false;
+    size_t lineno = v1 ? 1 : 0;
+    char *others = NULL;
+    size_t others_len = 0;
+    while (at < len) {
+        char *line = text + at;
+        char *lf = memchr(line, '\n', len - at);
+        size_t n = lf ? (size_t)(lf - line) : len - at;
+        size_t next = at + n + (lf ? 1 : 0);
+        lineno++;
+        if (memchr(line, '\0', n) || memchr(line, '\r', n)) {
+            free(others);
+            return cli_seterr(err, errlen,
+                              "%s: line %zu holds a NUL or CR: not a UIDL state file; move it "
+                              "away or name another with --uidl-state",
+                              s->path, lineno);
+        }
+        if (v1 && n >= 8 && memcmp(line, "account ", 8) == 0) {
+            if (in_other) {
+                /* End of another account's section: keep it verbatim. */
+                size_t slen = at - other_start;
+                char *p = realloc(others, others_len + slen);
+                if (!p) goto oom;
+                others = p;
+                memcpy(others + others_len, text + other_start, slen);
+                others_len += slen;
+            }
+            mine = n - 8 == strlen(s->account) && memcmp(line + 8, s->account, n - 8) == 0;
+            in_other = !mine;
+            other_start = at;
+        } else if (v1 && n >= 4 && memcmp(line, "uid ", 4) == 0) {
+            if (mine) {
+                line[n] = '\0';
+                if (n > 4 && uidl_state_add(s, line + 4)) goto oom;
+            }
+        } else if (!v1) {
+            line[n] = '\0';
+            if (n > 0 && uidl_state_add(s, line)) goto oom;
+        } else if (n > 0) {
+            free(others);
+            return cli_seterr(err, errlen,
+                              "%s: line %zu is neither 'account' nor 'uid': not a "
+                              "UIDL state file",
+                              s->path, lineno);
+        }
+        at = next;
+    }
+    if (in_other) {
+        size_t slen = len - other_start;
+        char *p = realloc(others, others_len + slen + 1);
+        if (!p) goto oom;
+        others = p;
+        memcpy(others + others_len, text + other_start, slen);
+        others_len += slen;
+        if (others[others_len - 1] != '\n') others[others_len++] = '\n';
+    }
+    s->others = others;
+    s->others_len = others_len;
+    /* An old-format file is rewritten in version 1 at the next save. */
+    s->dirty = !v1 && len > 0;
+    return 0;
+oom:
+    free(others);
+    return cli_seterr(err, errlen, "%s: out of memory", s->path);
+}
+
+int uidl_state_load(uidl_state *s, const char *path, const char *account, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->path = strdup(path);
-    if (!s->path) return cli_fail(err, errlen, "out of memory");
-    FILE *f = fopen(path, "r");
+    s->account = strdup(account);
+    if (!s->path || !s->account) return cli_seterr(err, errlen, "out of memory");
+    FILE *f = fopen(path, "rb");
     if (!f) {
-        if (errno == ENOENT) return 0;
-        return cli_fail(err, errlen, "%s: %s", path, strerror(errno));
+        if (errno != ENOENT) return cli_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        return check_writable(s, err, errlen);
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0) continue;
-        if (uidl_state_add(s, line)) {
-            rc = cli_fail(err, errlen, "out of memory");
-            break;
-        }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        int e = errno;
+        fclose(f);
+        return cli_seterr(err, errlen, "%s: %s", path, strerror(e));
     }
-    if (!rc && ferror(f)) rc = cli_fail(err, errlen, "%s: read error", path);
-    free(line);
+    if (!S_ISREG(st.st_mode)) {
+        fclose(f);
+        return cli_seterr(err, errlen, "%s: %s", path,
+                          S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+    }
+    if ((uint64_t)st.st_size > UIDL_STATE_MAX_FILE) {
+        fclose(f);
+        return cli_seterr(err, errlen, "%s: %s", path, strerror(EFBIG));
+    }
+    size_t len = (size_t)st.st_size;
+    char *text = malloc(len + 1);
+    if (!text) {
+        fclose(f);
+        return cli_seterr(err, errlen, "%s: out of memory", path);
+    }
+    size_t got = fread(text, 1, len, f);
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
-    s->dirty = false;
-    return rc;
+    if (rerr) {
+        free(text);
+        return cli_seterr(err, errlen, "%s: %s", path, strerror(rerr));
+    }
+    int rc = parse(s, text, got, err, errlen);
+    free(text);
+    if (rc) return rc;
+    return check_writable(s, err, errlen);
 }
 
 void uidl_state_free(uidl_state *s)
@@ -105,6 +238,8 @@ void uidl_state_free(uidl_state *s)
         free(s->slots[i]);
     free(s->slots);
     free(s->path);
+    free(s->account);
+    free(s->others);
     memset(s, 0, sizeof *s);
 }
 
@@ -124,33 +259,42 @@ static int open_parent(const char *path)
 int uidl_state_save(uidl_state *s, char *err, size_t errlen)
 {
     if (!s->dirty || !s->path) return 0; /* an in-memory set (no file asked for) */
-    size_t plen = strlen(s->path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) return cli_fail(err, errlen, "out of memory");
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", s->path, (long)getpid());
+    char *tmp = temp_path(s->path);
+    if (!tmp) return cli_seterr(err, errlen, "out of memory");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
         int e = errno;
+        int rc = cli_seterr(err, errlen, "%s: %s", tmp, strerror(e));
         free(tmp);
-        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
+        return rc;
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
+        int e = errno;
         close(fd);
         unlink(tmp);
+        int rc = cli_seterr(err, errlen, "%s: %s", tmp, strerror(e));
         free(tmp);
-        return cli_fail(err, errlen, "out of memory");
+        return rc;
     }
+    fprintf(f, "%s\n", UIDL_STATE_MAGIC);
+    if (s->others_len) fwrite(s->others, 1, s->others_len, f);
+    fprintf(f, "account %s\n", s->account ? s->account : "");
     for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i]) fprintf(f, "%s\n", s->slots[i]);
-    int bad = fflush(f) != 0 || ferror(f) || fsync(fd) != 0;
-    int e = errno;
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, s->path) != 0) {
-        if (!bad) e = errno;
+        if (s->slots[i]) fprintf(f, "uid %s\n", s->slots[i]);
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f) || fsync(fd) != 0) e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !e) e = errno;
+    const char *failed = tmp;
+    if (!e && rename(tmp, s->path) != 0) {
+        e = errno;
+        failed = s->path;
+    }
+    if (e) {
+        int rc = cli_seterr(err, errlen, "%s: %s", failed, strerror(e));
         unlink(tmp);
         free(tmp);
-        return cli_fail(err, errlen, "%s: %s", s->path, strerror(e));
+        return rc;
     }
     free(tmp);
     int dfd = open_parent(s->path);

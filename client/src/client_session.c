@@ -19,8 +19,8 @@
 void pop3_options_default(pop3_options *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->connect_timeout_ms = 30000;
-    opt->timeout_ms = 60000;
+    opt->connect_timeout_ms = POP3_DEFAULT_CONNECT_TIMEOUT_MS;
+    opt->timeout_ms = POP3_DEFAULT_TIMEOUT_MS;
     opt->max_line = 2048;
     opt->max_sasl_line = 1048576;
     opt->max_listing = 1000000;

@@ -67,6 +67,16 @@ extern "C" {
 #define POP3_PORT     110 /* RFC 1939 section 3 */
 #define POP3_TLS_PORT 995 /* RFC 8314 section 3.1 */
 
+/*
+ * The default timeouts of pop3_options (pop3_options_default). Every wait of a session
+ * is bounded out of the box: a server that stops sending in the middle of a reply (a
+ * body without its terminating line, a connection left open) ends the call with
+ * POP3_ETIMEOUT after POP3_DEFAULT_TIMEOUT_MS instead of blocking the caller for ever.
+ * Set timeout_ms to -1 to wait without a limit.
+ */
+#define POP3_DEFAULT_TIMEOUT_MS         60000 /* each wait for data or for room to write */
+#define POP3_DEFAULT_CONNECT_TIMEOUT_MS 30000 /* each connect attempt */
+
 /* For the `timeout` argument of the connect calls: use the options' timeouts. */
 #define POP3_TIMEOUT_DEFAULT (-1.0)
 
@@ -78,9 +88,12 @@ typedef enum pop3_pipelining {
 
 /* Limits and policies. Defaults in parentheses (pop3_options_default). */
 typedef struct pop3_options {
-    /* Each connect attempt, in milliseconds; -1 waits as long as the system does (30000). */
+    /* Each connect attempt, in milliseconds; -1 waits as long as the system does
+     * (POP3_DEFAULT_CONNECT_TIMEOUT_MS, 30 s). */
     int connect_timeout_ms;
-    /* Each wait for data or for room to write, in milliseconds; -1 forever (60000). */
+    /* Each wait for data or for room to write, in milliseconds; -1 forever
+     * (POP3_DEFAULT_TIMEOUT_MS, 60 s). It bounds every wait, not a whole call: a server
+     * that sends one octet a minute keeps a long RETR going. */
     int timeout_ms;
     /* Longest status or listing line with its line end (2048, poplib's _MAXLINE).
      * Body lines of RETR and TOP stream at any length. */
