@@ -69,6 +69,7 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
 int probe_run(const probe_config *cfg, probe_findings *f)
 {
     probe_state st = {.cfg = cfg, .f = f};
+    pop3_capa_init(&st.caps);
     probe_conn c;
     /* The first session opens in clear even with --starttls, so that CAPA can be seen
      * before and after TLS (RFC 2595 section 4: STLS is announced, and gone under TLS;
@@ -91,15 +92,15 @@ int probe_run(const probe_config *cfg, probe_findings *f)
     st.caps_known = probe_capa(&st, &c, &st.caps, cfg->starttls ? "before STLS" : "before login");
     if (st.caps_known) {
         finding(f, F_PASS, "RFC2449-5.1", NULL, "CAPA %s: %zu capabilities",
-                cfg->starttls ? "before STLS" : "before login", st.caps.n);
-        if (has_cap(&st.caps, "CAPA"))
+                cfg->starttls ? "before STLS" : "before login", st.caps.count);
+        if (pop3_capa_find(&st.caps, "CAPA") != NULL)
             finding(f, F_NOTE, "RFC2449-5.5", "capa-lists-capa",
                     "CAPA lists \"CAPA\" itself (not a registered capability; Dovecot does it)");
-        if (cfg->tls && has_cap(&st.caps, "STLS"))
+        if (cfg->tls && pop3_capa_find(&st.caps, "STLS") != NULL)
             finding(f, F_DEV, "RFC2595-4.2", NULL, "STLS is announced under implicit TLS");
     }
     if (cfg->starttls) {
-        if (st.caps_known && !has_cap(&st.caps, "STLS"))
+        if (st.caps_known && pop3_capa_find(&st.caps, "STLS") == NULL)
             finding(f, F_DEV, "RFC2595-4.1", NULL, "CAPA does not announce STLS");
         probe_reply r;
         probe_cmd(&c, "STLS", &r, false);
@@ -115,30 +116,44 @@ int probe_run(const probe_config *cfg, probe_findings *f)
             probe_conn_close(&c);
             free(st.greeting);
             free(st.apop_ts);
-            strlist_free(&st.caps);
+            pop3_capa_free(&st.caps);
             return 3;
         }
         finding(f, F_PASS, "RFC2595-4.3", NULL, "STLS: the handshake succeeded");
-        strlist before = st.caps;
-        memset(&st.caps, 0, sizeof st.caps);
+        pop3_capa_set before = st.caps;
+        pop3_capa_init(&st.caps);
         st.caps_known = probe_capa(&st, &c, &st.caps, "after STLS");
-        if (has_cap(&st.caps, "STLS"))
+        if (pop3_capa_find(&st.caps, "STLS") != NULL)
             finding(f, F_DEV, "RFC2595-4.2", NULL, "STLS is still announced under TLS");
         else if (st.caps_known)
             finding(f, F_PASS, "RFC2595-4.2", NULL, "STLS is no longer announced under TLS");
-        for (size_t i = 0; i < before.n; i++)
-            if (strncasecmp(before.v[i], "SASL", 4) == 0 && !has_cap(&st.caps, before.v[i]))
+        /* A mechanism announced in clear and gone under TLS (RFC 5034 section 3 allows it). */
+        for (size_t i = 0; i < before.count; i++) {
+            const pop3_capability *b = &before.caps[i];
+            if (b->name.len != 4 || strncasecmp(b->name.ptr, "SASL", 4) != 0) continue;
+            bool gone = false;
+            for (size_t j = 0; j < b->nparams && !gone; j++) {
+                char mech[64];
+                snprintf(mech, sizeof mech, "%.*s", (int)b->params[j].len, b->params[j].ptr);
+                gone = !pop3_capa_has_param(&st.caps, "SASL", mech);
+            }
+            if (gone)
                 finding(f, F_NOTE, "RFC5034-3.2", NULL,
-                        "the SASL list changed under TLS (allowed): before \"%s\"", before.v[i]);
+                        "the SASL list changed under TLS (allowed): before \"%.*s\"",
+                        (int)b->line.len, b->line.ptr);
+        }
         /* RFC 2595 section 2.3 (and Dovecot's disable_plaintext_auth): cleartext logins
          * offered only once TLS is on. */
-        bool hidden = (!has_cap(&before, "USER") && has_cap(&st.caps, "USER")) ||
-                      (!has_sasl(&before, "PLAIN") && has_sasl(&st.caps, "PLAIN")) ||
-                      (!has_sasl(&before, "LOGIN") && has_sasl(&st.caps, "LOGIN"));
+        bool hidden =
+            (pop3_capa_find(&before, "USER") == NULL && pop3_capa_find(&st.caps, "USER") != NULL) ||
+            (!pop3_capa_has_param(&before, "SASL", "PLAIN") &&
+             pop3_capa_has_param(&st.caps, "SASL", "PLAIN")) ||
+            (!pop3_capa_has_param(&before, "SASL", "LOGIN") &&
+             pop3_capa_has_param(&st.caps, "SASL", "LOGIN"));
         if (hidden)
             finding(f, F_NOTE, "RFC2595-2.3", "plaintext-needs-tls",
                     "USER and plaintext SASL mechanisms are offered only under TLS");
-        strlist_free(&before);
+        pop3_capa_free(&before);
         probe_cmd(&c, "STLS", &r, false);
         finding(f, r.err ? F_PASS : F_DEV, "RFC2595-4.4", NULL, "a second STLS is %s",
                 r.err ? "refused" : "not refused");
@@ -164,7 +179,7 @@ int probe_run(const probe_config *cfg, probe_findings *f)
     }
     free(st.greeting);
     free(st.apop_ts);
-    strlist_free(&st.caps);
+    pop3_capa_free(&st.caps);
     return rc;
 }
 

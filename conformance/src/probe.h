@@ -16,6 +16,7 @@
 
 #include "conform.h"
 #include "pop3/transport.h"
+#include "pop3/wire.h"
 
 typedef struct probe_config {
     const char *host;
@@ -57,8 +58,13 @@ typedef struct probe_line {
 typedef struct probe_reply {
     int status; /* POP3_OK, POP3_ETIMEOUT, POP3_ECLOSED, ... */
     probe_line status_line;
+    /* The codec's reading of the status line (pop3_parse_status, no tolerance): its kind,
+     * response code and text, views into status_line. Zero when it is no status line. */
+    pop3_status_line st;
     bool ok;           /* "+OK" */
     bool err;          /* "-ERR" */
+    bool cont;         /* "+ ": a SASL continuation (RFC 5034 section 4) */
+    bool plus_err;     /* "+ERR": neither, and taken for success by some clients (Q40) */
     probe_line *lines; /* body lines, raw */
     size_t nlines;
     bool terminated; /* the "." line came */
