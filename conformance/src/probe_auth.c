@@ -44,6 +44,7 @@ void check_sasl_mechanisms(probe_state *st)
         any = true;
         char why[400];
         int rc = try_mechanism(st->cfg, mechs[i], why, sizeof why);
+        if (rc == POP3_OK) strlist_add(&st->f->sasl_works, mechs[i]);
         if (rc == POP3_OK)
             finding(st->f, F_PASS, "RFC5034-4.11", NULL, "AUTH %s works", mechs[i]);
         else

@@ -1,7 +1,8 @@
 /*
  * probe_mailbox.c - what the probe checks once logged in, read-only: CAPA in TRANSACTION
  * (RFC 2449 section 5), STAT, LIST and UIDL and their consistency (RFC 1939 sections 5
- * and 7), each message's RETR against its LIST size (section 11, RFC 6856 section 2) and
+ * and 7), each message's RETR against its LIST size (section 11: the octets RETR sends, each
+ * line end counted as two and the byte-stuffing not, are the size LIST gives; RFC1939-11) and
  * its byte-stuffing (section 3), TOP (section 7), commands in the wrong state and
  * malformed ones (section 3), a 255-octet command (RFC 2449 section 4), PIPELINING
  * (RFC 2449 section 6.6), a second session ([IN-USE], RFC 2449 section 8.1.2), the
@@ -200,7 +201,9 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
         probe_reply_free(&r);
         return false;
     }
-    /* Which rule gives LIST's size from what RETR sent: exact (RFC 1939 section 11), line
+    /* Which rule gives LIST's size from what RETR sent: exact (RFC 1939 section 11, the
+     * requirement RFC1939-11 every size finding is labelled with; section 5 makes LIST's
+     * size "the exact size of the message in octets"), line
      * ends counted once (Q11), half (Q9); each with or without an extra blank line at the
      * end (Q7, qmail), since servers combine them. */
     int rule = -1;
@@ -232,11 +235,11 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     } else if (rule == 2 && !seen[6]) {
         seen[6] = true;
-        finding(st->f, F_DEV, "RFC6856-2.3", "lying-sizes Q9",
+        finding(st->f, F_DEV, "RFC1939-11", "lying-sizes Q9",
                 "LIST %llu says %llu, RETR gives %llu octets: half the real size",
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     } else if (rule < 0) {
-        finding(st->f, F_DEV, "RFC6856-2.3", NULL, "LIST %llu says %llu, RETR gives %llu octets",
+        finding(st->f, F_DEV, "RFC1939-11", NULL, "LIST %llu says %llu, RETR gives %llu octets",
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     }
     size_t body_lines = b.lines - b.header_lines;

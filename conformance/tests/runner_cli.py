@@ -194,6 +194,8 @@ try:
                 "option '--tap' takes no value")
     rc, out, err = run("-j", "0")
     usage_error("a bad number", rc, out, err, "--jobs wants a number from 1 to 256, not '0'")
+    rc, out, err = run("--probe")
+    usage_error("--probe without its value", rc, out, err, "option '--probe' needs a value")
     rc, out, err = run("stray")
     usage_error("a stray argument", rc, out, err, "unexpected argument 'stray'")
 
