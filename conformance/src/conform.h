@@ -3,8 +3,8 @@
  *
  * A case (conformance/cases/NAME.case) is a transcript: a mock dialogue in pop3-mock's
  * script format, the client operations to run against it, the result each operation must
- * give, and the requirement ids it covers (RFC 1939, 2449, 2595, 5034, 6856, 3206, 8314
- * rows of the reference requirement matrix, quirks Qn, poplib and curl test names). The
+ * give, and the ids it covers (requirements of RFC 1939, 2449, 2595, 5034, 6856, 3206,
+ * 8314 named by RFC and section, RFC1939-11; quirks Qn; poplib and curl test names). The
  * runner plays the dialogue with the mock in a thread of its own on a free loopback port,
  * runs the operations with the reference client (or an adapter around another client),
  * and compares: the mock checks what the client sent, the runner checks what the client
@@ -197,7 +197,7 @@ size_t adapter_runs(const char *command);
 /* Compare (compare.c): true when `got` meets every expectation of `c`; the diff of
  * expected and received lines goes to `diff`. */
 bool results_match(const conform_case *c, const client_output *got, cbuf *diff);
-/* The exit status the `pop3` command gives for the first error of the run (DESIGN.md). */
+/* The exit status the `pop3` command gives for the first error of the run (pop3(1)). */
 int results_exit_status(const client_output *got);
 
 /* One client under test. */

@@ -1,7 +1,7 @@
 /*
  * probe.c - `pop3-conform --probe HOST:PORT --user U`: check a real server, read-only
- * unless --destructive, and report each finding against a requirement id (the reference
- * requirement matrix: RFC 1939, 2449, 2595, 3206, 5034, 6856, 8314) or a quirk of the
+ * unless --destructive, and report each finding against a requirement id (RFC and
+ * section, "RFC1939-11": RFC 1939, 2449, 2595, 3206, 5034, 6856, 8314) or a quirk of the
  * catalogue, named as pop3-mock names its misbehaviours.
  *
  * Output: one line per finding, "pass", "note" or "dev" (a deviation), the requirement
