@@ -44,14 +44,16 @@ typedef struct tally {
 } tally;
 
 static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
-static tally tallies[CONFORM_MAX_CLIENTS];
+static tally *tallies; /* one per client command; grown under tally_lock */
 static size_t ntallies;
 
+/* Under tally_lock; the pointer is valid until the lock is released. */
 static tally *tally_find(const char *command, bool add)
 {
     for (size_t i = 0; i < ntallies; i++)
         if (strcmp(tallies[i].command, command) == 0) return &tallies[i];
-    if (!add || ntallies >= CONFORM_MAX_CLIENTS) return NULL;
+    if (!add) return NULL;
+    tallies = xrealloc(tallies, (ntallies + 1) * sizeof *tallies);
     tallies[ntallies] = (tally){.command = command};
     return &tallies[ntallies++];
 }

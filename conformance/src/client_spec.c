@@ -274,18 +274,25 @@ int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_
     }
     words w;
     split(cmd, &w);
-    /* Leading NAME=VALUE words are environment assignments, not the program. */
+    /* Leading NAME=VALUE words are environment assignments, not the program; so are
+     * "env" and its options. */
     size_t prog = 0;
-    while (prog < w.n && strchr(w.v[prog].value, '=') != NULL &&
-           valid_name(w.v[prog].value, strcspn(w.v[prog].value, "=")))
+    for (;;) {
+        while (prog < w.n && strchr(w.v[prog].value, '=') != NULL &&
+               valid_name(w.v[prog].value, strcspn(w.v[prog].value, "=")))
+            prog++;
+        if (prog >= w.n || strcmp(w.v[prog].value, "env") != 0) break;
         prog++;
+        while (prog < w.n && w.v[prog].value[0] == '-')
+            prog++;
+    }
     if (prog >= w.n) {
         snprintf(err, errlen, "--client '%s': no command", spec);
         words_free(&w);
         free(name);
         return -1;
     }
-    static const char *const builtins[] = {"exec", "command", "eval", ".", "cd", "env"};
+    static const char *const builtins[] = {"exec", "command", "eval", ".", "cd"};
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
         if (strcmp(w.v[prog].value, builtins[i]) == 0) w.complex = true;
 

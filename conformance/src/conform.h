@@ -206,9 +206,6 @@ typedef struct conform_client {
     char *command; /* NULL: the reference client */
 } conform_client;
 
-/* Most --client options in one run. */
-#define CONFORM_MAX_CLIENTS 16
-
 /* `--client [NAME=]COMMAND` (client_spec.c): the column name (NAME, else derived from the
  * adapter's file name), the command with relative adapter paths found beside the cases,
  * and a check that it can be started. -1 with a one-line reason in `err`. */

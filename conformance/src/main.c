@@ -210,10 +210,6 @@ int main(int argc, char **argv)
                 rc = conform_usage_error("--client wants a command, not an empty string");
                 goto out_args;
             }
-            if (specs.n >= CONFORM_MAX_CLIENTS) {
-                rc = conform_usage_error("at most %d --client options", CONFORM_MAX_CLIENTS);
-                goto out_args;
-            }
             strlist_add(&specs, optarg);
             break;
         case OPT_NO_REFERENCE: no_ref = true; break;

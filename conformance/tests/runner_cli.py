@@ -209,6 +209,9 @@ try:
     cannot_start("a missing adapter script", "python3 %s/nothere_adapter.py" % tmp,
                  r"^pop3-conform: --client .*nothere_adapter\.py: no such file")
     cannot_start("a missing program", "/nonexistent/adapter", r"/nonexistent/adapter: no such file")
+    cannot_start("a missing script behind env and assignments",
+                 "env -i A=1 B=2 python3 %s/nothere_adapter.py" % tmp,
+                 r"nothere_adapter\.py: no such file")
     cannot_start("a program not in PATH", "pop3-conform-no-such-program --x",
                  r"pop3-conform-no-such-program: command not found")
     noexec = os.path.join(tmp, "noexec_adapter.py")
