@@ -200,6 +200,29 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed)
     free(tn);
 }
 
+/* The line of the case file where dialogue session `n` (from 1) starts: the n-1th
+ * "!session" line; 0 when it cannot be told. */
+static int session_line(const conform_case *c, unsigned n)
+{
+    size_t len = 0;
+    char *text = read_file(c->path, &len);
+    if (text == NULL) return 0;
+    int line = 1, found = 0;
+    unsigned seen = 1;
+    bool in_dialogue = false;
+    for (const char *p = text, *end = text + len; p < end && found == 0; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        while (k > 0 && (p[0] == ' ' || p[0] == '\t'))
+            p++, k--;
+        if (k >= 9 && strncmp(p, "dialogue:", 9) == 0) in_dialogue = true;
+        if (in_dialogue && k >= 8 && strncmp(p, "!session", 8) == 0 && ++seen == n) found = line;
+        p += k + 1;
+    }
+    free(text);
+    return found;
+}
+
 /* The text after the indentation of a detail line. */
 static const char *trimmed(const char *p, size_t *n)
 {
@@ -258,9 +281,8 @@ void report_first_difference(const conform_case *c, const char *detail, cbuf *ms
             other = rest != NULL ? rest + 1 : t;
             othern = (size_t)(t + tn - other);
             other = trimmed(other, &othern);
-        } else if (other == NULL && op == NULL && tn > 0 && t[0] != '[' &&
-                   strncmp(t, "client run problems:", 20) != 0 &&
-                   strncmp(t, "client results", 14) != 0) {
+        } else if (other == NULL && op == NULL && tn > 0 && t[0] != '[' && t[tn - 1] != ':') {
+            /* Not a heading ("the mock (what the client sent):", "transcript:"). */
             other = t;
             othern = tn;
         }
@@ -277,6 +299,9 @@ void report_first_difference(const conform_case *c, const char *detail, cbuf *ms
     } else if (other != NULL) {
         cbuf_printf(msg, "%.*s", (int)(othern > 300 ? 300 : othern), other);
         *line = other_line;
+        unsigned session = 0;
+        if (*line == 0 && sscanf(other, "session %u never ran", &session) == 1)
+            *line = session_line(c, session);
     } else {
         cbuf_puts(msg, "failed");
     }

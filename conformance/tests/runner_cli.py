@@ -166,6 +166,27 @@ try:
     rc, out, err = run("--cases", d, cwd=tmp, env=ENV)
     check("no annotations outside GitHub Actions", "::error" not in out, out)
 
+    # A failure the mock alone sees (a session the client never opened): the annotation
+    # points at that session's "!session" line, the message is the mock's.
+    sess = os.path.join(tmp, "sess")
+    os.makedirs(sess)
+    open(os.path.join(sess, "sess.case"), "w").write(
+        GOOD + "\n!session\nS: +OK again\nC: QUIT\nS: +OK bye\n")
+    line = (GOOD + "\n!session\n").count("\n")
+    rc, out, err = run("--cases", sess, "--github", "--no-drip", "--junit", junit, cwd=tmp,
+                       env=ENV)
+    want = ("::error file=sess/sess.case,line=%d,title=pop3kit%%3A sess (RFC 1939 §5)::"
+            "session 2 never ran: the client did not open a connection for it" % line)
+    check("--github: a session that never ran is annotated at its !session line",
+          rc == 1 and want in out.splitlines(), out)
+    try:
+        msgs = [f.get("message") for f in ET.parse(junit).getroot().iter("failure")]
+    except (ET.ParseError, OSError) as e:
+        msgs = [str(e)]
+    check("--junit: the mock's first line is the message when the results agree",
+          msgs == ["session 2 never ran: the client did not open a connection for it"],
+          repr(msgs))
+
     # Command-line conventions.
     rc, out, err = run("--version")
     check("--version: 'pop3-conform (pop3kit) VERSION' on stdout, exit 0",
