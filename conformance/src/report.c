@@ -348,14 +348,14 @@ void report_github(const conform_report *r)
             cbuf msg = {0};
             int line = 0;
             report_first_difference(c, o->detail.ptr != NULL ? o->detail.ptr : "", &msg, &line);
+            /* "::error file=F,line=N::CLIENT: CASE: MESSAGE" */
             fputs("::error file=", r->out);
             gh_escape(r->out, file, true);
-            fprintf(r->out, ",line=%d,title=", line > 0 ? line : 1);
+            fprintf(r->out, ",line=%d::", line > 0 ? line : 1);
             cbuf t = {0};
-            cbuf_printf(&t, "%s: %s (%s)", r->clients[k].name, c->id, c->section);
-            gh_escape(r->out, t.ptr, true);
-            fputs("::", r->out);
-            gh_escape(r->out, msg.ptr != NULL ? msg.ptr : "", false);
+            cbuf_printf(&t, "%s: %s: %s", r->clients[k].name, c->id,
+                        msg.ptr != NULL ? msg.ptr : "");
+            gh_escape(r->out, t.ptr, false);
             fputc('\n', r->out);
             cbuf_free(&t);
             cbuf_free(&msg);

@@ -152,7 +152,7 @@ try:
 
     # GitHub annotations: at the case file and the line of the operation that differs.
     bad_rel = os.path.relpath(os.path.join(d, "bad.case"), tmp)
-    want = ("::error file=%s,line=8,title=pop3kit%%3A bad (RFC 1939 §5)::"
+    want = ("::error file=%s,line=8::pop3kit: bad: "
             "stat: expected stat 2 999, received stat 2 320" % bad_rel)
     rc, out, err = run("--cases", d, "--github", cwd=tmp, env=ENV)
     check("--github: an ::error annotation at the case file and line", want in out.splitlines(),
@@ -175,7 +175,7 @@ try:
     line = (GOOD + "\n!session\n").count("\n")
     rc, out, err = run("--cases", sess, "--github", "--no-drip", "--junit", junit, cwd=tmp,
                        env=ENV)
-    want = ("::error file=sess/sess.case,line=%d,title=pop3kit%%3A sess (RFC 1939 §5)::"
+    want = ("::error file=sess/sess.case,line=%d::pop3kit: sess: "
             "session 2 never ran: the client did not open a connection for it" % line)
     check("--github: a session that never ran is annotated at its !session line",
           rc == 1 and want in out.splitlines(), out)
