@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,66 @@
 #include "conform.h"
 
 extern char **environ;
+
+/*
+ * How each adapter command's runs ended, across the threads of a run: a command the shell
+ * cannot execute (126) or find (127) on every run is reported once as a usage error by
+ * main.c, and the cases not yet run with it are skipped.
+ */
+typedef struct tally {
+    const char *command; /* the client's own string, alive for the whole run */
+    size_t runs, cannot;
+    char why[256]; /* the first stderr line of such a run */
+} tally;
+
+static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
+static tally *tallies; /* one per client command; grown under tally_lock */
+static size_t ntallies;
+
+/* Under tally_lock; the pointer is valid until the lock is released. */
+static tally *tally_find(const char *command, bool add)
+{
+    for (size_t i = 0; i < ntallies; i++)
+        if (strcmp(tallies[i].command, command) == 0) return &tallies[i];
+    if (!add) return NULL;
+    tallies = xrealloc(tallies, (ntallies + 1) * sizeof *tallies);
+    tallies[ntallies] = (tally){.command = command};
+    return &tallies[ntallies++];
+}
+
+static void tally_note(const char *command, bool cannot, const cbuf *err)
+{
+    pthread_mutex_lock(&tally_lock);
+    tally *t = tally_find(command, true);
+    if (t != NULL) {
+        t->runs++;
+        if (cannot && t->cannot++ == 0) {
+            const char *e = err->ptr != NULL ? err->ptr : "";
+            size_t n = strcspn(e, "\n");
+            snprintf(t->why, sizeof t->why, "%.*s", (int)n, e);
+        }
+    }
+    pthread_mutex_unlock(&tally_lock);
+}
+
+bool adapter_cannot_start(const char *command, char *why, size_t len)
+{
+    pthread_mutex_lock(&tally_lock);
+    tally *t = tally_find(command, false);
+    bool cannot = t != NULL && t->runs > 0 && t->cannot == t->runs;
+    if (cannot) snprintf(why, len, "%s", t->why[0] ? t->why : "exit status 126/127");
+    pthread_mutex_unlock(&tally_lock);
+    return cannot;
+}
+
+size_t adapter_runs(const char *command)
+{
+    pthread_mutex_lock(&tally_lock);
+    tally *t = tally_find(command, false);
+    size_t n = t != NULL ? t->runs : 0;
+    pthread_mutex_unlock(&tally_lock);
+    return n;
+}
 
 static void add_env(strlist *env, const char *name, const char *value)
 {
@@ -225,9 +286,13 @@ void client_adapter_run(const conform_case *c, const char *command, const client
                     watchdog_ms);
     } else if (WIFEXITED(wst) && WEXITSTATUS(wst) != 0) {
         cbuf_printf(&out->problems, "the adapter exited with status %d\n", WEXITSTATUS(wst));
+
     } else if (WIFSIGNALED(wst)) {
         cbuf_printf(&out->problems, "the adapter died of signal %d\n", WTERMSIG(wst));
     }
+    tally_note(command,
+               !killed && WIFEXITED(wst) && (WEXITSTATUS(wst) == 126 || WEXITSTATUS(wst) == 127),
+               &out->log);
     parse_output(c, sout.ptr != NULL ? sout.ptr : "", sout.len, out);
     cbuf_free(&sout);
     cbuf_free(&input);

@@ -3,8 +3,8 @@
  *
  * A case (conformance/cases/NAME.case) is a transcript: a mock dialogue in pop3-mock's
  * script format, the client operations to run against it, the result each operation must
- * give, and the requirement ids it covers (RFC 1939, 2449, 2595, 5034, 6856, 3206, 8314
- * rows of conformance/coverage.txt, quirks Qn of QUIRKS.md, poplib and curl test names). The
+ * give, and the ids it covers (requirements of RFC 1939, 2449, 2595, 5034, 6856, 3206,
+ * 8314 named by RFC and section, RFC1939-11; quirks Qn; poplib and curl test names). The
  * runner plays the dialogue with the mock in a thread of its own on a free loopback port,
  * runs the operations with the reference client (or an adapter around another client),
  * and compares: the mock checks what the client sent, the runner checks what the client
@@ -100,6 +100,21 @@ char *case_expand(const char *in, size_t len, size_t *outlen, const char **err);
 
 /* Every *.case under `dir` whose id matches one of the globs (all when none), sorted. */
 int cases_list(const char *dir, const strlist *globs, strlist *paths, char *err, size_t errlen);
+/* The cases folder when none is given (case_list.c): $POP3_CONFORM_CASES, conformance/cases
+ * under the working folder, the installed <bin>/../share/pop3kit/cases beside the program,
+ * the source tree's. Returns a malloc'd path. */
+char *cases_default_dir(void);
+
+/* The command-line conventions (cli.c). */
+struct option;
+/* "pop3-conform: MESSAGE" and "try 'pop3-conform --help'" on stderr; returns 2. */
+int conform_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The message for what getopt_long returned ('?' or ':'); returns 2. */
+int conform_getopt_error(int c, char **argv, const struct option *opts);
+/* "pop3-conform (pop3kit) VERSION" on stdout; returns 0. */
+int conform_version(void);
+/* A decimal number from lo to hi, nothing else. */
+bool conform_number(const char *s, long lo, long hi, long *out);
 
 /* The TLS fixture (test_cert.c): fresh self-signed certificates, one of which the mock
  * serves and the clients trust as their only CA, and an unrelated one that they must not
@@ -173,11 +188,16 @@ void client_ref_run(const conform_case *c, const client_env *env, client_output 
 /* Run the operations with an adapter command (client_adapter.c). */
 void client_adapter_run(const conform_case *c, const char *command, const client_env *env,
                         int watchdog_ms, client_output *out);
+/* True when every run of `command` so far exited 126 or 127 (the shell could not execute
+ * it or did not find it); `why` gets the first line the shell said about it. */
+bool adapter_cannot_start(const char *command, char *why, size_t len);
+/* Runs of `command` so far. */
+size_t adapter_runs(const char *command);
 
 /* Compare (compare.c): true when `got` meets every expectation of `c`; the diff of
  * expected and received lines goes to `diff`. */
 bool results_match(const conform_case *c, const client_output *got, cbuf *diff);
-/* The exit status the `pop3` command gives for the first error of the run (pop3.1). */
+/* The exit status the `pop3` command gives for the first error of the run (pop3(1)). */
 int results_exit_status(const client_output *got);
 
 /* One client under test. */
@@ -185,6 +205,12 @@ typedef struct conform_client {
     char *name;    /* "pop3kit", "poplib", "curl" */
     char *command; /* NULL: the reference client */
 } conform_client;
+
+/* `--client [NAME=]COMMAND` (client_spec.c): the column name (NAME, else derived from the
+ * adapter's file name), the command with relative adapter paths found beside the cases,
+ * and a check that it can be started. -1 with a one-line reason in `err`. */
+int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_dir, char *err,
+                        size_t errlen);
 
 typedef enum verdict {
     V_PASS = 0,
@@ -224,7 +250,7 @@ typedef struct report {
     size_t nclients;
     case_outcome *outcomes; /* ncases * nclients, case-major */
     bool tap;
-    bool verbose; /* details of every client's failures, and of passing cases */
+    int verbose; /* 1: details of every client's failures; 2: and of n/a and passing cases */
     FILE *out;
 } conform_report;
 
@@ -233,6 +259,11 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed);
 void report_tap_plan(const conform_report *r);
 void report_tap_case(const conform_report *r, size_t i);
 int report_junit(const conform_report *r, const char *path, char *err, size_t errlen);
+/* The first difference of a failure's detail, in one line (JUnit message, annotations);
+ * `*line` gets the case file line it is about (0 when none is known). */
+void report_first_difference(const conform_case *c, const char *detail, cbuf *msg, int *line);
+/* GitHub Actions workflow commands: "::error file=F,line=N::MESSAGE" per failure. */
+void report_github(const conform_report *r);
 /* The group a coverage id belongs to in the summary: "RFC 1939", "quirks", "poplib"... */
 const char *cover_group(const char *id, char *buf, size_t len);
 

@@ -1,14 +1,16 @@
 /*
  * main.c - the `pop3-conform` command: the conformance suite runner and the server probe.
  *
- *   pop3-conform [--cases DIR] [--filter GLOB]... [-j N] [--tap] [--junit FILE]
- *                [--client [NAME=]COMMAND]... [--no-reference] [--no-drip] [-v]
+ *   pop3-conform [--cases DIR] [--filter GLOB]... [-j N] [--tap] [--junit FILE] [--github]
+ *                [--client [NAME=]COMMAND]... [--no-reference] [--no-drip] [-v|-vv]
  *   pop3-conform --probe HOST:PORT --user U [--tls | --starttls] [--cafile F] ...
  *
- * The contract (README.md here): one line per case with its RFC section, then
- * "N passed, N failed" as the last line, exit status 1 when anything failed.
+ * The contract (README.md, pop3-conform.1): one line per case with its RFC section, then
+ * "N passed, N failed" as the last line; exit status 0 all passed, 1 something failed,
+ * 2 usage (a --client that cannot be started included) or a case file error.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,35 +21,33 @@
 #include "conform.h"
 #include "quirk_names.h"
 
-#ifndef POP3_CONFORM_CASES_DIR
-#define POP3_CONFORM_CASES_DIR "conformance/cases"
-#endif
-#ifndef POP3KIT_VERSION
-#define POP3KIT_VERSION "0"
-#endif
-
 static const char usage_text[] =
     "usage: pop3-conform [options]                 run the conformance suite\n"
     "       pop3-conform --probe HOST:PORT --user U [probe options]\n"
     "\n"
-    "  --cases DIR          case files (default: conformance/cases, or $POP3_CONFORM_CASES)\n"
+    "  --cases DIR          case files (default: $POP3_CONFORM_CASES, conformance/cases,\n"
+    "                       the installed share/pop3kit/cases, the source tree's)\n"
     "  --filter GLOB        only cases whose name matches (repeatable; fnmatch syntax)\n"
     "  -j, --jobs N         cases run at once (default: twice the CPUs)\n"
     "  --tap                TAP 13 on standard output instead of the text report\n"
     "  --junit FILE         also write JUnit XML to FILE\n"
+    "  --github             GitHub Actions annotations for failures (default when\n"
+    "                       GITHUB_ACTIONS=true); --no-github turns them off\n"
     "  --client [NAME=]CMD  also run the cases with another client through an adapter\n"
-    "                       (repeatable; conformance/README.md describes the contract)\n"
+    "                       (repeatable; relative adapter paths are also looked for\n"
+    "                       beside the cases folder)\n"
     "  --no-reference       with --client: do not run the reference client\n"
     "  --no-drip            only the delivery with replies written whole\n"
     "  --timeout MS         client read timeout (default 5000)\n"
     "  --watchdog MS        longest run of one case and client (default 30000)\n"
     "  --list               list the cases and what they cover, run nothing\n"
-    "  -v, --verbose        details of every failure (peers too) and of passing cases\n"
-    "  --help, --version\n"
+    "  -v, --verbose        details of every client's failures (peers too);\n"
+    "                       -vv also n/a reasons and transcripts of passing cases\n"
+    "  -h, --help, --version\n"
     "\n"
-    "Probe options (read-only unless --destructive): --tls, --starttls, --cafile FILE,\n"
-    "--insecure, --password-file FILE (else $POP3_PASSWORD), --timeout SECONDS,\n"
-    "--destructive, --idle SECONDS. pop3-conform --probe --help says more.\n";
+    "Exit status: 0 every case passed, 1 a case failed, 2 usage, a case file error,\n"
+    "or a --client command that cannot be started.\n"
+    "Probe options: pop3-conform --probe --help. Manual: pop3-conform(1).\n";
 
 typedef struct runner {
     conform_case **cases;
@@ -59,11 +59,25 @@ typedef struct runner {
     conform_report rep;
 } runner;
 
+/* Runs of an adapter that could not be started before its client is given up: enough to
+ * tell a missing program from one case that makes an adapter exit 127 by itself. */
+#define CANNOT_START_RUNS 2
+
 static void job(void *ud, size_t j)
 {
     runner *r = ud;
     size_t i = j / r->nclients, k = j % r->nclients;
-    case_run(r->cases[i], &r->clients[k], &r->cfg, &r->outcomes[j]);
+    const conform_client *cl = &r->clients[k];
+    char why[256];
+    if (cl->command != NULL && adapter_runs(cl->command) >= CANNOT_START_RUNS &&
+        adapter_cannot_start(cl->command, why, sizeof why)) {
+        /* The shell cannot run it: main reports that once instead of every case. */
+        memset(&r->outcomes[j], 0, sizeof r->outcomes[j]);
+        r->outcomes[j].v = V_FAIL;
+        cbuf_printf(&r->outcomes[j].detail, "  not run: the client command cannot be started\n");
+        return;
+    }
+    case_run(r->cases[i], cl, &r->cfg, &r->outcomes[j]);
 }
 
 static void job_done(void *ud, size_t j)
@@ -78,144 +92,177 @@ static void job_done(void *ud, size_t j)
         report_case_line(&r->rep, i);
 }
 
-static bool is_dir(const char *p)
+static void free_clients(runner *r)
 {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    for (size_t k = 0; k < r->nclients; k++) {
+        free(r->clients[k].name);
+        free(r->clients[k].command);
+    }
+    free(r->clients);
+    r->clients = NULL;
+    r->nclients = 0;
 }
 
-static void add_client(runner *r, const char *spec)
+/* Two clients with one column name get "-2", "-3": the table must tell them apart. */
+static void unique_names(runner *r)
 {
-    const char *eq = strchr(spec, '=');
-    size_t nl = 0;
-    if (eq != NULL) {
-        nl = (size_t)(eq - spec);
-        for (size_t i = 0; i < nl; i++) {
-            char ch = spec[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')) {
-                nl = 0;
-                break;
-            }
-        }
+    for (size_t k = 1; k < r->nclients; k++) {
+        unsigned n = 1;
+        for (size_t m = 0; m < k; m++)
+            if (strcmp(r->clients[m].name, r->clients[k].name) == 0) n++;
+        if (n == 1) continue;
+        cbuf b = {0};
+        cbuf_printf(&b, "%s-%u", r->clients[k].name, n);
+        free(r->clients[k].name);
+        r->clients[k].name = cbuf_take(&b);
     }
-    r->clients = xrealloc(r->clients, (r->nclients + 1) * sizeof *r->clients);
-    conform_client *cl = &r->clients[r->nclients++];
-    if (nl > 0) {
-        cl->name = xstrndup(spec, nl);
-        cl->command = xstrdup(eq + 1);
-        return;
-    }
-    cl->command = xstrdup(spec);
-    /* The name from the command's first word: ".../poplib_adapter.py" -> "poplib". */
-    size_t wl = strcspn(spec, " \t");
-    const char *base = spec;
-    for (size_t i = 0; i < wl; i++)
-        if (spec[i] == '/') base = spec + i + 1;
-    size_t bl = (size_t)(spec + wl - base);
-    const char *dot = memchr(base, '.', bl);
-    if (dot != NULL) bl = (size_t)(dot - base);
-    if (bl > 8 && strncmp(base + bl - 8, "_adapter", 8) == 0) bl -= 8;
-    cl->name = xstrndup(base, bl > 0 ? bl : 1);
 }
 
-static long number_arg(const char *s, long lo, long hi)
+enum {
+    OPT_CASES = 256,
+    OPT_FILTER,
+    OPT_TAP,
+    OPT_JUNIT,
+    OPT_GITHUB,
+    OPT_NO_GITHUB,
+    OPT_CLIENT,
+    OPT_NO_REFERENCE,
+    OPT_NO_DRIP,
+    OPT_TIMEOUT,
+    OPT_WATCHDOG,
+    OPT_LIST,
+    OPT_VERSION,
+    OPT_PROBE,
+};
+
+static const struct option long_options[] = {
+    {"cases", required_argument, NULL, OPT_CASES},
+    {"filter", required_argument, NULL, OPT_FILTER},
+    {"jobs", required_argument, NULL, 'j'},
+    {"tap", no_argument, NULL, OPT_TAP},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"github", no_argument, NULL, OPT_GITHUB},
+    {"no-github", no_argument, NULL, OPT_NO_GITHUB},
+    {"client", required_argument, NULL, OPT_CLIENT},
+    {"no-reference", no_argument, NULL, OPT_NO_REFERENCE},
+    {"no-drip", no_argument, NULL, OPT_NO_DRIP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"probe", required_argument, NULL, OPT_PROBE},
+    {NULL, 0, NULL, 0},
+};
+
+/* Is this run a probe? "--probe" anywhere before "--" (its options differ: --timeout is
+ * in seconds there), abbreviations included. */
+static bool probe_requested(int argc, char **argv)
 {
-    char *e;
-    long v = s != NULL ? strtol(s, &e, 10) : 0;
-    if (s == NULL || *s == '\0' || *e != '\0' || v < lo || v > hi) return -1;
-    return v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) return false;
+        size_t n = strcspn(a, "=");
+        if (n >= 5 && strncmp(a, "--probe", n) == 0) return true;
+    }
+    return false;
 }
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--probe") == 0) return probe_main(argc, argv);
+    if (probe_requested(argc, argv)) return probe_main(argc, argv);
 
     runner r;
     memset(&r, 0, sizeof r);
-    const char *cases_dir = NULL;
+    const char *cases_arg = NULL;
     const char *junit = NULL;
-    strlist globs = {0};
-    long jobs = 0;
-    bool tap = false, list = false, no_ref = false, verbose = false;
+    strlist globs = {0}, specs = {0};
+    long jobs = 0, v = 0;
+    int verbose = 0;
+    bool tap = false, list = false, no_ref = false;
+    const char *ga = getenv("GITHUB_ACTIONS");
+    bool github = ga != NULL && strcmp(ga, "true") == 0;
     r.cfg.timeout_ms = 5000;
     r.cfg.watchdog_ms = 30000;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    int c, rc = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hj:v", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             fputs(usage_text, stdout);
-            return 0;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("pop3-conform %s\n", POP3KIT_VERSION);
-            return 0;
-        } else if (strcmp(a, "--cases") == 0 && v != NULL) {
-            cases_dir = v;
-            i++;
-        } else if (strcmp(a, "--filter") == 0 && v != NULL) {
-            strlist_add(&globs, v);
-            i++;
-        } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) &&
-                   (jobs = number_arg(v, 1, 256)) > 0) {
-            i++;
-        } else if (strncmp(a, "-j", 2) == 0 && a[2] != '\0' &&
-                   (jobs = number_arg(a + 2, 1, 256)) > 0) {
-        } else if (strcmp(a, "--tap") == 0) {
-            tap = true;
-        } else if (strcmp(a, "--junit") == 0 && v != NULL) {
-            junit = v;
-            i++;
-        } else if (strcmp(a, "--client") == 0 && v != NULL && *v != '\0') {
-            add_client(&r, v);
-            i++;
-        } else if (strcmp(a, "--no-reference") == 0) {
-            no_ref = true;
-        } else if (strcmp(a, "--no-drip") == 0) {
-            r.cfg.whole_only = true;
-        } else if (strcmp(a, "--timeout") == 0 && number_arg(v, 1, 600000) > 0) {
-            r.cfg.timeout_ms = (int)number_arg(v, 1, 600000);
-            i++;
-        } else if (strcmp(a, "--watchdog") == 0 && number_arg(v, 100, 3600000) > 0) {
-            r.cfg.watchdog_ms = (int)number_arg(v, 100, 3600000);
-            i++;
-        } else if (strcmp(a, "--list") == 0) {
-            list = true;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            verbose = true;
-        } else {
-            fprintf(stderr, "pop3-conform: unknown or incomplete option \"%s\"\n%s", a, usage_text);
-            for (size_t k = 0; k < r.nclients; k++) {
-                free(r.clients[k].name);
-                free(r.clients[k].command);
+            rc = 0;
+            goto out_args;
+        case OPT_VERSION: rc = conform_version(); goto out_args;
+        case OPT_CASES: cases_arg = optarg; break;
+        case OPT_FILTER: strlist_add(&globs, optarg); break;
+        case 'j':
+            if (!conform_number(optarg, 1, 256, &jobs)) {
+                rc = conform_usage_error("--jobs wants a number from 1 to 256, not '%s'", optarg);
+                goto out_args;
             }
-            free(r.clients);
-            strlist_free(&globs);
-            return 2;
+            break;
+        case OPT_TAP: tap = true; break;
+        case OPT_JUNIT: junit = optarg; break;
+        case OPT_GITHUB: github = true; break;
+        case OPT_NO_GITHUB: github = false; break;
+        case OPT_CLIENT:
+            if (*optarg == '\0') {
+                rc = conform_usage_error("--client wants a command, not an empty string");
+                goto out_args;
+            }
+            strlist_add(&specs, optarg);
+            break;
+        case OPT_NO_REFERENCE: no_ref = true; break;
+        case OPT_NO_DRIP: r.cfg.whole_only = true; break;
+        case OPT_TIMEOUT:
+            if (!conform_number(optarg, 1, 600000, &v)) {
+                rc = conform_usage_error("--timeout wants milliseconds from 1 to 600000, not '%s'",
+                                         optarg);
+                goto out_args;
+            }
+            r.cfg.timeout_ms = (int)v;
+            break;
+        case OPT_WATCHDOG:
+            if (!conform_number(optarg, 100, 3600000, &v)) {
+                rc = conform_usage_error(
+                    "--watchdog wants milliseconds from 100 to 3600000, not '%s'", optarg);
+                goto out_args;
+            }
+            r.cfg.watchdog_ms = (int)v;
+            break;
+        case OPT_LIST: list = true; break;
+        case 'v': verbose++; break;
+        default: rc = conform_getopt_error(c, argv, long_options); goto out_args;
         }
     }
-    if (no_ref && r.nclients == 0) {
-        fputs("pop3-conform: --no-reference needs at least one --client\n", stderr);
-        strlist_free(&globs);
-        free(r.clients);
-        return 2;
+    if (optind < argc) {
+        rc = conform_usage_error("unexpected argument '%s'", argv[optind]);
+        goto out_args;
     }
-    if (!no_ref) {
-        /* The reference client comes first in every table. */
-        r.clients = xrealloc(r.clients, (r.nclients + 1) * sizeof *r.clients);
-        memmove(r.clients + 1, r.clients, r.nclients * sizeof *r.clients);
-        r.clients[0] = (conform_client){.name = xstrdup("pop3kit"), .command = NULL};
-        r.nclients++;
+    if (no_ref && specs.n == 0) {
+        rc = conform_usage_error("--no-reference needs at least one --client");
+        goto out_args;
     }
-    if (cases_dir == NULL) cases_dir = getenv("POP3_CONFORM_CASES");
-    if (cases_dir == NULL || *cases_dir == '\0')
-        cases_dir = is_dir("conformance/cases") ? "conformance/cases" : POP3_CONFORM_CASES_DIR;
 
+    char *cases_dir = cases_arg != NULL ? xstrdup(cases_arg) : cases_default_dir();
     char err[2048];
     strlist paths = {0};
-    int rc = 2;
     conform_tls tls;
     memset(&tls, 0, sizeof tls);
+    if (!no_ref) r.clients = xcalloc(1, sizeof *r.clients);
+    if (!no_ref) r.clients[r.nclients++] = (conform_client){xstrdup("pop3kit"), NULL};
+    for (size_t i = 0; i < specs.n; i++) {
+        r.clients = xrealloc(r.clients, (r.nclients + 1) * sizeof *r.clients);
+        if (client_spec_prepare(&r.clients[r.nclients], specs.v[i], cases_dir, err, sizeof err) !=
+            0) {
+            /* One line: the reason is the whole story, the usage would bury it. */
+            fprintf(stderr, "pop3-conform: %s\n", err);
+            goto done;
+        }
+        r.nclients++;
+    }
+    unique_names(&r);
     if (cases_list(cases_dir, &globs, &paths, err, sizeof err) != 0) {
         fprintf(stderr, "pop3-conform: %s\n", err);
         goto done;
@@ -254,7 +301,7 @@ int main(int argc, char **argv)
         goto done;
     }
     r.cfg.tls = &tls;
-    r.cfg.verbose = verbose;
+    r.cfg.verbose = verbose >= 2;
     r.outcomes = xcalloc(r.ncases * r.nclients, sizeof *r.outcomes);
     r.rep = (conform_report){.cases = r.cases,
                              .ncases = r.ncases,
@@ -270,6 +317,19 @@ int main(int argc, char **argv)
     }
     if (tap) report_tap_plan(&r.rep);
     pool_run(r.ncases * r.nclients, (unsigned)jobs, job, job_done, &r);
+    /* A client whose every run the shell could not start is a usage error, not N failed
+     * cases: the check before the run catches most, this catches the rest (a missing
+     * interpreter in a "#!" line, a command built with shell expansions). */
+    for (size_t k = 0; k < r.nclients; k++) {
+        char why[256];
+        if (r.clients[k].command == NULL ||
+            !adapter_cannot_start(r.clients[k].command, why, sizeof why))
+            continue;
+        fflush(stdout);
+        fprintf(stderr, "pop3-conform: --client %s: '%s' cannot be started: %s\n",
+                r.clients[k].name, r.clients[k].command, why);
+        goto done;
+    }
     size_t passed = 0, failed = 0;
     if (!tap) {
         report_summary(&r.rep, &passed, &failed);
@@ -284,6 +344,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pop3-conform: %s\n", err);
         rc = rc == 0 ? 2 : rc;
     }
+    if (github) report_github(&r.rep);
     /* The closing line, exactly: CI reads it. */
     printf("%zu passed, %zu failed\n", passed, failed);
     fflush(stdout);
@@ -293,14 +354,13 @@ done:
         cbuf_free(&r.outcomes[i].detail);
     for (size_t i = 0; i < r.ncases; i++)
         case_free(r.cases[i]);
-    for (size_t k = 0; k < r.nclients; k++) {
-        free(r.clients[k].name);
-        free(r.clients[k].command);
-    }
-    free(r.clients);
     free(r.cases);
     free(r.outcomes);
     strlist_free(&paths);
+    free(cases_dir);
+out_args:
+    free_clients(&r);
     strlist_free(&globs);
+    strlist_free(&specs);
     return rc;
 }

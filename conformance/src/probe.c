@@ -5,11 +5,13 @@
  * (QUIRKS.md), named as pop3-mock names its misbehaviours.
  *
  * Output: one line per finding, "pass", "note" or "dev" (a deviation), the requirement
- * id, "quirk=NAME" when it is a named quirk, and what was seen; then a summary line.
+ * id, "quirk=NAME" when it is a named quirk, and what was seen; then a summary line. Or
+ * TAP (--tap), or one JSON document (--json); and JUnit XML besides (--junit FILE).
  * Exit status: 0 no deviation, 1 deviations found, 2 usage, 3 the server could not be
  * reached or would not let us log in.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@
 static const char probe_usage[] =
     "usage: pop3-conform --probe HOST:PORT --user U [options]\n"
     "  password: the environment variable POP3_PASSWORD, or --password-file FILE\n"
+    "  --tap               TAP 13 on standard output: a test point per finding\n"
+    "  --json              one JSON document on standard output (pop3-conform(1))\n"
+    "  --junit FILE        also write JUnit XML to FILE: a failure per deviation\n"
     "  --tls               implicit TLS (RFC 8314, port 995 style)\n"
     "  --starttls          STLS after the greeting (RFC 2595)\n"
     "  --cafile FILE       trust these certificates instead of the system store\n"
@@ -32,7 +37,10 @@ static const char probe_usage[] =
     "  --max-size OCTETS   (1048576) are skipped\n"
     "  --idle SECONDS      also stay idle this long and check the session survives\n"
     "  --destructive       also DELE and RSET (nothing is committed: no QUIT after DELE,\n"
-    "                      but a server that deletes on disconnect will lose message 1)\n";
+    "                      but a server that deletes on disconnect will lose message 1)\n"
+    "  -h, --help, --version\n"
+    "Exit status: 0 no deviation, 1 deviations, 2 usage, 3 the server could not be\n"
+    "reached or refused the login.\n";
 
 void finding(probe_findings *f, finding_level level, const char *id, const char *quirk,
              const char *fmt, ...)
@@ -63,15 +71,65 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
             if (!seen) strlist_add(&f->quirks, name);
         }
     }
-    char label[160]; /* each catalogue number with its name, "Q41 (stls-injection)" */
-    pop3conform_quirk_annotate(q, label, sizeof label);
-    printf("%-4s  %-13s %s%s%s\n", names[level], id, label, q[0] ? "  " : "", text);
-    fflush(stdout);
+    if (f->n == f->cap) {
+        f->cap = f->cap < 32 ? 32 : f->cap * 2;
+        f->v = xrealloc(f->v, f->cap * sizeof *f->v);
+    }
+    probe_finding *x = &f->v[f->n++];
+    *x = (probe_finding){.level = level,
+                         .id = xstrdup(id),
+                         .quirk = quirk != NULL ? xstrdup(quirk) : NULL,
+                         .text = xstrdup(text)};
+    if (f->format == PROBE_TAP) {
+        probe_tap_point(f, x);
+    } else if (f->format == PROBE_TEXT) {
+        char label[160]; /* each catalogue number with its name, "Q41 (stls-injection)" */
+        pop3conform_quirk_annotate(q, label, sizeof label);
+        printf("%-4s  %-13s %s%s%s\n", names[level], id, label, q[0] ? "  " : "", text);
+        fflush(stdout);
+    }
+}
+
+void probe_fatal(probe_findings *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->fatal, sizeof f->fatal, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "pop3-conform: %s\n", f->fatal);
+}
+
+void probe_findings_free(probe_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].id);
+        free(f->v[i].quirk);
+        free(f->v[i].text);
+    }
+    free(f->v);
+    strlist_free(&f->quirks);
+    strlist_free(&f->caps);
+    strlist_free(&f->sasl_works);
+    free(f->greeting);
+    memset(f, 0, sizeof *f);
+}
+
+/* What the JSON report says the server supports: kept before the state goes. */
+static void keep_supported(probe_findings *f, const probe_state *st)
+{
+    /* The first greeting: later sessions replace st->greeting. */
+    if (f->greeting == NULL && st->greeting != NULL) f->greeting = xstrdup(st->greeting);
+    f->apop = st->apop_ts != NULL;
+    f->caps_known = st->caps_known;
+    strlist_free(&f->caps);
+    for (size_t i = 0; i < st->caps.count; i++)
+        strlist_take(&f->caps, xstrndup(st->caps.caps[i].line.ptr, st->caps.caps[i].line.len));
 }
 
 int probe_run(const probe_config *cfg, probe_findings *f)
 {
     probe_state st = {.cfg = cfg, .f = f};
+    pop3_capa_init(&st.caps);
     probe_conn c;
     /* The first session opens in clear even with --starttls, so that CAPA can be seen
      * before and after TLS (RFC 2595 section 4: STLS is announced, and gone under TLS;
@@ -80,11 +138,13 @@ int probe_run(const probe_config *cfg, probe_findings *f)
     clear.starttls = false;
     st.cfg = &clear;
     bool opened = probe_open(&st, &c, true);
+    if (st.greeting != NULL) f->greeting = xstrdup(st.greeting);
     st.cfg = cfg;
     c.cfg = cfg;
     if (!opened) {
-        fprintf(stderr, "pop3-conform: %s:%u: %s\n", cfg->host, cfg->port,
-                st.login_error[0] ? st.login_error : "no usable greeting");
+        probe_fatal(f, "%s:%u: %s", cfg->host, cfg->port,
+                    st.login_error[0] ? st.login_error : "no usable greeting");
+        keep_supported(f, &st);
         probe_conn_close(&c);
         free(st.greeting);
         free(st.apop_ts);
@@ -94,15 +154,15 @@ int probe_run(const probe_config *cfg, probe_findings *f)
     st.caps_known = probe_capa(&st, &c, &st.caps, cfg->starttls ? "before STLS" : "before login");
     if (st.caps_known) {
         finding(f, F_PASS, "RFC2449-5.1", NULL, "CAPA %s: %zu capabilities",
-                cfg->starttls ? "before STLS" : "before login", st.caps.n);
-        if (has_cap(&st.caps, "CAPA"))
+                cfg->starttls ? "before STLS" : "before login", st.caps.count);
+        if (pop3_capa_find(&st.caps, "CAPA") != NULL)
             finding(f, F_NOTE, "RFC2449-5.5", "capa-lists-capa",
                     "CAPA lists \"CAPA\" itself (not a registered capability; Dovecot does it)");
-        if (cfg->tls && has_cap(&st.caps, "STLS"))
+        if (cfg->tls && pop3_capa_find(&st.caps, "STLS") != NULL)
             finding(f, F_DEV, "RFC2595-4.2", NULL, "STLS is announced under implicit TLS");
     }
     if (cfg->starttls) {
-        if (st.caps_known && !has_cap(&st.caps, "STLS"))
+        if (st.caps_known && pop3_capa_find(&st.caps, "STLS") == NULL)
             finding(f, F_DEV, "RFC2595-4.1", NULL, "CAPA does not announce STLS");
         probe_reply r;
         probe_cmd(&c, "STLS", &r, false);
@@ -114,33 +174,47 @@ int probe_run(const probe_config *cfg, probe_findings *f)
             ok = false;
         }
         if (!ok || probe_starttls(&c) != POP3_OK) {
-            fprintf(stderr, "pop3-conform: STLS failed: %s\n", ok ? c.error : "refused");
+            probe_fatal(f, "STLS failed: %s", ok ? c.error : "refused");
+            keep_supported(f, &st);
             probe_conn_close(&c);
             free(st.greeting);
             free(st.apop_ts);
-            strlist_free(&st.caps);
+            pop3_capa_free(&st.caps);
             return 3;
         }
         finding(f, F_PASS, "RFC2595-4.3", NULL, "STLS: the handshake succeeded");
-        strlist before = st.caps;
-        memset(&st.caps, 0, sizeof st.caps);
+        f->stls = true;
+        pop3_capa_set before = st.caps;
+        pop3_capa_init(&st.caps);
         st.caps_known = probe_capa(&st, &c, &st.caps, "after STLS");
-        if (has_cap(&st.caps, "STLS"))
+        if (pop3_capa_find(&st.caps, "STLS") != NULL)
             finding(f, F_DEV, "RFC2595-4.2", NULL, "STLS is still announced under TLS");
         else if (st.caps_known)
             finding(f, F_PASS, "RFC2595-4.2", NULL, "STLS is no longer announced under TLS");
-        for (size_t i = 0; i < before.n; i++)
-            if (strncasecmp(before.v[i], "SASL", 4) == 0 && !has_cap(&st.caps, before.v[i]))
+        /* A mechanism announced in clear and gone under TLS (RFC 5034 section 3 allows it). */
+        for (size_t i = 0; i < before.count; i++) {
+            const pop3_capability *b = &before.caps[i];
+            if (b->name.len != 4 || strncasecmp(b->name.ptr, "SASL", 4) != 0) continue;
+            bool gone = false;
+            for (size_t j = 0; j < b->nparams && !gone; j++) {
+                char mech[64];
+                snprintf(mech, sizeof mech, "%.*s", (int)b->params[j].len, b->params[j].ptr);
+                gone = !pop3_capa_has_param(&st.caps, "SASL", mech);
+            }
+            if (gone)
                 finding(f, F_NOTE, "RFC5034-3.2", NULL,
-                        "the SASL list changed under TLS (allowed): before \"%s\"", before.v[i]);
+                        "the SASL list changed under TLS (allowed): before \"%.*s\"",
+                        (int)b->line.len, b->line.ptr);
+        }
         /* RFC 2595 section 2.3 (and Dovecot's disable_plaintext_auth): cleartext logins
          * offered only once TLS is on. USER is the sign: PLAIN alone appearing under TLS
          * is what RFC 2595 section 6 asks of every server. */
-        bool hidden = !has_cap(&before, "USER") && has_cap(&st.caps, "USER");
+        bool hidden =
+            pop3_capa_find(&before, "USER") == NULL && pop3_capa_find(&st.caps, "USER") != NULL;
         if (hidden)
             finding(f, F_NOTE, "RFC2595-2.3", "plaintext-needs-tls",
                     "USER and plaintext SASL mechanisms are offered only under TLS");
-        strlist_free(&before);
+        pop3_capa_free(&before);
         probe_cmd(&c, "STLS", &r, false);
         finding(f, r.err ? F_PASS : F_DEV, "RFC2595-4.4", NULL, "a second STLS is %s",
                 r.err ? "refused" : "not refused");
@@ -148,8 +222,8 @@ int probe_run(const probe_config *cfg, probe_findings *f)
     }
     int rc = 0;
     if (!probe_login(&st, &c)) {
-        fprintf(stderr, "pop3-conform: cannot log in as %s: %s\n", cfg->user,
-                st.login_error[0] ? st.login_error : "refused");
+        probe_fatal(f, "cannot log in as %s: %s", cfg->user,
+                    st.login_error[0] ? st.login_error : "refused");
         rc = 3;
     } else {
         finding(f, F_PASS, "RFC1939-7.6", NULL, "logged in as %s", cfg->user);
@@ -164,11 +238,52 @@ int probe_run(const probe_config *cfg, probe_findings *f)
         check_sasl_mechanisms(&st);
         if (cfg->destructive) check_destructive(&st);
     }
+    keep_supported(f, &st);
     free(st.greeting);
     free(st.apop_ts);
-    strlist_free(&st.caps);
+    pop3_capa_free(&st.caps);
     return rc;
 }
+
+enum {
+    P_PROBE = 256,
+    P_USER,
+    P_PASSWORD_FILE,
+    P_CAFILE,
+    P_TLS,
+    P_STARTTLS,
+    P_INSECURE,
+    P_DESTRUCTIVE,
+    P_TIMEOUT,
+    P_IDLE,
+    P_MAX_MESSAGES,
+    P_MAX_SIZE,
+    P_TAP,
+    P_JSON,
+    P_JUNIT,
+    P_VERSION,
+};
+
+static const struct option probe_options[] = {
+    {"probe", required_argument, NULL, P_PROBE},
+    {"user", required_argument, NULL, P_USER},
+    {"password-file", required_argument, NULL, P_PASSWORD_FILE},
+    {"cafile", required_argument, NULL, P_CAFILE},
+    {"tls", no_argument, NULL, P_TLS},
+    {"starttls", no_argument, NULL, P_STARTTLS},
+    {"insecure", no_argument, NULL, P_INSECURE},
+    {"destructive", no_argument, NULL, P_DESTRUCTIVE},
+    {"timeout", required_argument, NULL, P_TIMEOUT},
+    {"idle", required_argument, NULL, P_IDLE},
+    {"max-messages", required_argument, NULL, P_MAX_MESSAGES},
+    {"max-size", required_argument, NULL, P_MAX_SIZE},
+    {"tap", no_argument, NULL, P_TAP},
+    {"json", no_argument, NULL, P_JSON},
+    {"junit", required_argument, NULL, P_JUNIT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, P_VERSION},
+    {NULL, 0, NULL, 0},
+};
 
 int probe_main(int argc, char **argv)
 {
@@ -177,106 +292,133 @@ int probe_main(int argc, char **argv)
     cfg.timeout_ms = 10000;
     cfg.max_msgs = 20;
     cfg.max_octets = 1u << 20;
-    const char *target = NULL, *password_file = NULL, *cafile = NULL;
+    const char *target = NULL, *password_file = NULL, *cafile = NULL, *junit = NULL;
+    probe_format format = PROBE_TEXT;
+    /* "--probe --help": --help would be taken for the probe's HOST:PORT. */
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--probe") == 0 && v != NULL) {
-            target = v;
-            i++;
-        } else if (strcmp(a, "--user") == 0 && v != NULL) {
-            cfg.user = v;
-            i++;
-        } else if (strcmp(a, "--password-file") == 0 && v != NULL) {
-            password_file = v;
-            i++;
-        } else if (strcmp(a, "--cafile") == 0 && v != NULL) {
-            cafile = v;
-            i++;
-        } else if (strcmp(a, "--tls") == 0) {
-            cfg.tls = true;
-        } else if (strcmp(a, "--starttls") == 0) {
-            cfg.starttls = true;
-        } else if (strcmp(a, "--insecure") == 0) {
-            cfg.tlsopt.insecure = true;
-        } else if (strcmp(a, "--destructive") == 0) {
-            cfg.destructive = true;
-        } else if (strcmp(a, "--timeout") == 0 && v != NULL && atoi(v) > 0) {
-            cfg.timeout_ms = atoi(v) * 1000;
-            i++;
-        } else if (strcmp(a, "--idle") == 0 && v != NULL && atoi(v) > 0) {
-            cfg.idle_s = (unsigned)atoi(v);
-            i++;
-        } else if (strcmp(a, "--max-messages") == 0 && v != NULL && atoi(v) >= 0) {
-            cfg.max_msgs = (unsigned)atoi(v);
-            i++;
-        } else if (strcmp(a, "--max-size") == 0 && v != NULL && atol(v) > 0) {
-            cfg.max_octets = (uint64_t)atol(v);
-            i++;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(probe_usage, stdout);
             return 0;
-        } else {
-            fprintf(stderr, "pop3-conform: unknown or incomplete probe option \"%s\"\n%s", a,
-                    probe_usage);
-            return 2;
         }
     }
-    if (target == NULL || cfg.user == NULL || (cfg.tls && cfg.starttls)) {
-        fputs(probe_usage, stderr);
-        return 2;
+    int c;
+    long v;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", probe_options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(probe_usage, stdout); return 0;
+        case P_VERSION: return conform_version();
+        case P_PROBE: target = optarg; break;
+        case P_USER: cfg.user = optarg; break;
+        case P_PASSWORD_FILE: password_file = optarg; break;
+        case P_CAFILE: cafile = optarg; break;
+        case P_TLS: cfg.tls = true; break;
+        case P_STARTTLS: cfg.starttls = true; break;
+        case P_INSECURE: cfg.tlsopt.insecure = true; break;
+        case P_DESTRUCTIVE: cfg.destructive = true; break;
+        case P_TIMEOUT:
+            if (!conform_number(optarg, 1, 3600, &v))
+                return conform_usage_error("--timeout wants seconds from 1 to 3600, not '%s'",
+                                           optarg);
+            cfg.timeout_ms = (int)v * 1000;
+            break;
+        case P_IDLE:
+            if (!conform_number(optarg, 1, 86400, &v))
+                return conform_usage_error("--idle wants seconds from 1 to 86400, not '%s'",
+                                           optarg);
+            cfg.idle_s = (unsigned)v;
+            break;
+        case P_MAX_MESSAGES:
+            if (!conform_number(optarg, 0, 1000000, &v))
+                return conform_usage_error("--max-messages wants a number from 0 to 1000000, "
+                                           "not '%s'",
+                                           optarg);
+            cfg.max_msgs = (unsigned)v;
+            break;
+        case P_MAX_SIZE:
+            if (!conform_number(optarg, 1, 0x7fffffffffffffffL, &v))
+                return conform_usage_error("--max-size wants a number of octets, not '%s'", optarg);
+            cfg.max_octets = (uint64_t)v;
+            break;
+        case P_TAP:
+        case P_JSON:
+            if (format != PROBE_TEXT && format != (c == P_TAP ? PROBE_TAP : PROBE_JSON))
+                return conform_usage_error("--tap and --json exclude each other");
+            format = c == P_TAP ? PROBE_TAP : PROBE_JSON;
+            break;
+        case P_JUNIT: junit = optarg; break;
+        default: return conform_getopt_error(c, argv, probe_options);
+        }
     }
+    if (optind < argc) return conform_usage_error("unexpected argument '%s'", argv[optind]);
+    if (cfg.user == NULL) return conform_usage_error("--probe needs --user");
+    if (cfg.tls && cfg.starttls)
+        return conform_usage_error("--tls and --starttls exclude each other");
     /* HOST:PORT, [V6]:PORT */
     char host[256];
     const char *colon = strrchr(target, ':');
-    if (colon == NULL || colon == target || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
-        fprintf(stderr, "pop3-conform: --probe wants HOST:PORT, got \"%s\"\n", target);
-        return 2;
-    }
+    long port = 0;
+    if (colon == NULL || colon == target || !conform_number(colon + 1, 1, 65535, &port))
+        return conform_usage_error("--probe wants HOST:PORT, not '%s'", target);
     const char *hs = target;
     size_t hl = (size_t)(colon - target);
     if (hs[0] == '[' && hl > 2 && hs[hl - 1] == ']') {
         hs++;
         hl -= 2;
     }
+    if (hl >= sizeof host) return conform_usage_error("--probe: the host name is too long");
     snprintf(host, sizeof host, "%.*s", (int)hl, hs);
     cfg.host = host;
-    cfg.port = (unsigned)atoi(colon + 1);
+    cfg.port = (unsigned)port;
     char *pw = NULL;
     if (password_file != NULL) {
         size_t n = 0;
         pw = read_file(password_file, &n);
-        if (pw == NULL) {
-            fprintf(stderr, "pop3-conform: cannot read %s\n", password_file);
-            return 2;
-        }
+        if (pw == NULL) return conform_usage_error("cannot read %s", password_file);
         while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
             pw[--n] = '\0';
         cfg.password = pw;
     } else {
         cfg.password = getenv("POP3_PASSWORD");
     }
-    if (cfg.password == NULL) {
-        fputs("pop3-conform: no password: set POP3_PASSWORD or give --password-file\n", stderr);
-        return 2;
-    }
+    if (cfg.password == NULL)
+        return conform_usage_error("no password: set POP3_PASSWORD or give --password-file");
     cfg.tlsopt.ca_file = cafile;
-    printf("pop3-conform probe of %s:%u as %s (%s)%s\n", cfg.host, cfg.port, cfg.user,
-           cfg.tls        ? "implicit TLS"
-           : cfg.starttls ? "STLS"
-                          : "plain",
-           cfg.destructive ? ", destructive" : ", read-only");
+    char title[512];
+    snprintf(title, sizeof title, "pop3-conform probe of %s:%u as %s (%s)%s", cfg.host, cfg.port,
+             cfg.user,
+             cfg.tls        ? "implicit TLS"
+             : cfg.starttls ? "STLS"
+                            : "plain",
+             cfg.destructive ? ", destructive" : ", read-only");
+    if (format == PROBE_TEXT) printf("%s\n", title);
+    if (format == PROBE_TAP) printf("TAP version 13\n# %s\n", title);
+    fflush(stdout);
     probe_findings f = {0};
+    f.format = format;
     int rc = probe_run(&cfg, &f);
-    printf("probe: %zu passed, %zu notes, %zu deviations", f.pass, f.note, f.dev);
-    if (f.quirks.n > 0) {
-        printf("; quirks:");
-        for (size_t i = 0; i < f.quirks.n; i++)
-            printf(" %s", f.quirks.v[i]);
+    if (rc == 0) rc = f.dev > 0 ? 1 : 0;
+    if (format == PROBE_TEXT) {
+        printf("probe: %zu passed, %zu notes, %zu deviations", f.pass, f.note, f.dev);
+        if (f.quirks.n > 0) {
+            printf("; quirks:");
+            for (size_t i = 0; i < f.quirks.n; i++)
+                printf(" %s", f.quirks.v[i]);
+        }
+        printf("\n");
+    } else if (format == PROBE_TAP) {
+        probe_tap_end(&f);
+    } else {
+        probe_json(&f, &cfg, rc);
     }
-    printf("\n");
-    strlist_free(&f.quirks);
+    fflush(stdout);
+    char err[600];
+    if (junit != NULL && probe_junit(&f, &cfg, junit, err, sizeof err) != 0) {
+        fprintf(stderr, "pop3-conform: %s\n", err);
+        if (rc == 0) rc = 2;
+    }
+    probe_findings_free(&f);
     free(pw);
-    if (rc != 0) return rc;
-    return f.dev > 0 ? 1 : 0;
+    return rc;
 }

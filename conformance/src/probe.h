@@ -16,6 +16,7 @@
 
 #include "conform.h"
 #include "pop3/transport.h"
+#include "pop3/wire.h"
 
 typedef struct probe_config {
     const char *host;
@@ -57,8 +58,13 @@ typedef struct probe_line {
 typedef struct probe_reply {
     int status; /* POP3_OK, POP3_ETIMEOUT, POP3_ECLOSED, ... */
     probe_line status_line;
+    /* The codec's reading of the status line (pop3_parse_status, no tolerance): its kind,
+     * response code and text, views into status_line. Zero when it is no status line. */
+    pop3_status_line st;
     bool ok;           /* "+OK" */
     bool err;          /* "-ERR" */
+    bool cont;         /* "+ ": a SASL continuation (RFC 5034 section 4) */
+    bool plus_err;     /* "+ERR": neither, and taken for success by some clients (Q40) */
     probe_line *lines; /* body lines, raw */
     size_t nlines;
     bool terminated; /* the "." line came */
@@ -88,15 +94,53 @@ typedef enum finding_level {
     F_DEV,      /* a deviation from the RFC or a named quirk that clients must survive */
 } finding_level;
 
+/* One finding as reported. */
+typedef struct probe_finding {
+    finding_level level;
+    char *id;    /* requirement id: "RFC1939-11" */
+    char *quirk; /* "no-dot-stuffing Q4", "Q41", or NULL */
+    char *text;
+} probe_finding;
+
+/* How findings are written as they are made (--tap, --json; text otherwise). */
+typedef enum probe_format {
+    PROBE_TEXT = 0,
+    PROBE_TAP,
+    PROBE_JSON,
+} probe_format;
+
 typedef struct probe_findings {
     size_t pass, note, dev;
-    strlist quirks; /* names seen, once each */
+    strlist quirks;   /* names seen, once each */
+    probe_finding *v; /* every finding in order, for --json and --junit */
+    size_t n, cap;
+    probe_format format;
+    /* What the server supports, filled by probe_run for --json. */
+    char *greeting;
+    strlist caps;       /* the CAPA lines used (before login; after STLS with --starttls) */
+    bool caps_known;    /* CAPA answered */
+    bool apop;          /* the greeting has an APOP timestamp */
+    bool stls;          /* --starttls and the handshake succeeded */
+    strlist sasl_works; /* mechanisms that logged in */
+    char fatal[600];    /* why the probe could not go on (exit 3), "" otherwise */
 } probe_findings;
 
-/* Print one finding: level, requirement id, quirk (mock name and Qn, or NULL), text. */
+/* Record and print one finding: level, requirement id, quirk (mock name and Qn, or NULL),
+ * text. */
 void finding(probe_findings *f, finding_level level, const char *id, const char *quirk,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The probe cannot go on: one line on stderr, kept for the reports. */
+void probe_fatal(probe_findings *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void probe_findings_free(probe_findings *f);
 
 int probe_run(const probe_config *cfg, probe_findings *f);
+
+/* The reports (probe_report.c): a TAP test point per finding as it is made, and at the
+ * end the TAP plan, the JSON document, the JUnit file. */
+void probe_tap_point(const probe_findings *f, const probe_finding *x);
+void probe_tap_end(const probe_findings *f);
+void probe_json(const probe_findings *f, const probe_config *cfg, int exit_status);
+int probe_junit(const probe_findings *f, const probe_config *cfg, const char *path, char *err,
+                size_t errlen);
 
 #endif

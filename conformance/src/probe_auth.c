@@ -40,10 +40,11 @@ void check_sasl_mechanisms(probe_state *st)
     static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
     bool any = false;
     for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
-        if (!has_sasl(&st->caps, mechs[i])) continue;
+        if (!pop3_capa_has_param(&st->caps, "SASL", mechs[i])) continue;
         any = true;
         char why[400];
         int rc = try_mechanism(st->cfg, mechs[i], why, sizeof why);
+        if (rc == POP3_OK) strlist_add(&st->f->sasl_works, mechs[i]);
         if (rc == POP3_OK)
             finding(st->f, F_PASS, "RFC5034-4.11", NULL, "AUTH %s works", mechs[i]);
         else
@@ -53,7 +54,7 @@ void check_sasl_mechanisms(probe_state *st)
     if (!any && st->caps_known)
         finding(st->f, F_NOTE, "RFC5034-3.1", NULL,
                 "no SASL mechanism this probe knows (PLAIN, LOGIN, CRAM-MD5) is announced");
-    if (has_sasl(&st->caps, "PLAIN") && !st->cfg->tls && !st->cfg->starttls)
+    if (pop3_capa_has_param(&st->caps, "SASL", "PLAIN") && !st->cfg->tls && !st->cfg->starttls)
         finding(st->f, F_DEV, "RFC2595-6", NULL,
                 "SASL PLAIN is offered on a connection without TLS");
 }

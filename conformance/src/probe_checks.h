@@ -5,6 +5,7 @@
 #ifndef POP3_CONFORM_PROBE_CHECKS_H
 #define POP3_CONFORM_PROBE_CHECKS_H
 
+#include "pop3/parse.h"
 #include "probe.h"
 
 typedef struct probe_state {
@@ -13,7 +14,7 @@ typedef struct probe_state {
     char *greeting;
     char *apop_ts; /* the APOP timestamp of the first greeting, NULL when none */
     unsigned greetings;
-    strlist caps; /* CAPA before login (after STLS when asked) */
+    pop3_capa_set caps; /* CAPA before login (after STLS when asked), as the codec parses it */
     bool caps_known;
     char login_error[300];
     bool seen_plus_err, seen_nul, seen_bare_lf, seen_capa_err;
@@ -22,9 +23,7 @@ typedef struct probe_state {
 void probe_cmd(probe_conn *c, const char *line, probe_reply *r, bool multi);
 void check_status_form(probe_state *st, const probe_reply *r, const char *what);
 void check_line_forms(probe_state *st, const probe_reply *r, const char *what);
-bool probe_capa(probe_state *st, probe_conn *c, strlist *caps, const char *when);
-bool has_cap(const strlist *caps, const char *tag);
-bool has_sasl(const strlist *caps, const char *mech);
+bool probe_capa(probe_state *st, probe_conn *c, pop3_capa_set *caps, const char *when);
 bool check_greeting(probe_state *st, probe_conn *c, bool report);
 bool probe_open(probe_state *st, probe_conn *c, bool report);
 bool probe_login(probe_state *st, probe_conn *c);

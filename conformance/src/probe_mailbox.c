@@ -1,7 +1,8 @@
 /*
  * probe_mailbox.c - what the probe checks once logged in, read-only: CAPA in TRANSACTION
  * (RFC 2449 section 5), STAT, LIST and UIDL and their consistency (RFC 1939 sections 5
- * and 7), each message's RETR against its LIST size (section 11, RFC 6856 section 2) and
+ * and 7), each message's RETR against its LIST size (section 11: the octets RETR sends, each
+ * line end counted as two and the byte-stuffing not, are the size LIST gives; RFC1939-11) and
  * its byte-stuffing (section 3), TOP (section 7), commands in the wrong state and
  * malformed ones (section 3), a 255-octet command (RFC 2449 section 4), PIPELINING
  * (RFC 2449 section 6.6), a second session ([IN-USE], RFC 2449 section 8.1.2), the
@@ -45,6 +46,14 @@ static const entry *find(const listing *l, uint64_t msg)
     return NULL;
 }
 
+/* The text of a status line up to a NUL octet: the NUL is reported on its own (Q48,
+ * check_line_forms); these checks are about the numbers before it. */
+static size_t before_nul(pop3_view v)
+{
+    const char *nul = v.len > 0 ? memchr(v.ptr, '\0', v.len) : NULL;
+    return nul != NULL ? (size_t)(nul - v.ptr) : v.len;
+}
+
 static void read_listing(probe_state *st, probe_conn *c, bool uidl, listing *out)
 {
     memset(out, 0, sizeof *out);
@@ -60,37 +69,31 @@ static void read_listing(probe_state *st, probe_conn *c, bool uidl, listing *out
         probe_reply_free(&r);
         return;
     }
+    /* Each line as the codec reads it (pop3_parse_scan, pop3_parse_uidl); its anomaly bits
+     * are what the probe reports. Duplicates are across lines: counted here. */
     bool zero = false, dup = false, lng = false, spaced = false, bad = false;
     out->v = xcalloc(r.nlines + 1, sizeof *out->v);
     for (size_t i = 0; i < r.nlines; i++) {
         const probe_line *l = &r.lines[i];
-        char *e;
-        unsigned long long msg = strtoull(l->p, &e, 10);
-        if (e == l->p || *e != ' ') {
+        uint64_t msg = 0, size = 0;
+        pop3_view uid = {0};
+        unsigned anom = 0;
+        int rc = uidl ? pop3_parse_uidl(l->p, l->n, &msg, &uid, &anom)
+                      : pop3_parse_scan(l->p, l->n, &msg, &size, &anom);
+        if (rc != POP3_OK) {
             bad = true;
             continue;
         }
-        const char *rest = e + 1;
-        if (*rest == ' ') spaced = true;
-        while (*rest == ' ')
-            rest++;
-        if (msg == 0) zero = true;
+        if (anom & POP3_ANOM_EXTRA_SPACE) spaced = true;
+        if (anom & POP3_ANOM_MSGNO_ZERO) zero = true;
+        if (anom & POP3_ANOM_UID_LONG) lng = true;
+        /* A space inside a unique-id (the codec keeps "1 abc def" as one id). */
+        if ((anom & POP3_ANOM_UID_CHARS) && memchr(uid.ptr, ' ', uid.len) != NULL) spaced = true;
         if (find(out, msg) != NULL) dup = true;
         entry *en = &out->v[out->n++];
         en->msg = msg;
-        if (uidl) {
-            size_t ul = l->n - (size_t)(rest - l->p);
-            while (ul > 0 && rest[ul - 1] == ' ') {
-                ul--;
-                spaced = true;
-            }
-            if (memchr(rest, ' ', ul) != NULL) spaced = true;
-            if (ul > POP3_UID_MAX) lng = true;
-            en->uid = xstrndup(rest, ul);
-        } else {
-            en->size = strtoull(rest, &e, 10);
-            if (e == rest || (*e != '\0' && *e != ' ')) bad = true;
-        }
+        en->size = size;
+        if (uidl) en->uid = xstrndup(uid.ptr, uid.len);
     }
     const char *what = uidl ? "UIDL" : "LIST";
     if (zero)
@@ -198,7 +201,9 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
         probe_reply_free(&r);
         return false;
     }
-    /* Which rule gives LIST's size from what RETR sent: exact (RFC 1939 section 11), line
+    /* Which rule gives LIST's size from what RETR sent: exact (RFC 1939 section 11, the
+     * requirement RFC1939-11 every size finding is labelled with; section 5 makes LIST's
+     * size "the exact size of the message in octets"), line
      * ends counted once (Q11), half (Q9); each with or without an extra blank line at the
      * end (Q7, qmail), since servers combine them. */
     int rule = -1;
@@ -230,11 +235,11 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     } else if (rule == 2 && !seen[6]) {
         seen[6] = true;
-        finding(st->f, F_DEV, "RFC6856-2.3", "lying-sizes Q9",
+        finding(st->f, F_DEV, "RFC1939-11", "lying-sizes Q9",
                 "LIST %llu says %llu, RETR gives %llu octets: half the real size",
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     } else if (rule < 0) {
-        finding(st->f, F_DEV, "RFC6856-2.3", NULL, "LIST %llu says %llu, RETR gives %llu octets",
+        finding(st->f, F_DEV, "RFC1939-11", NULL, "LIST %llu says %llu, RETR gives %llu octets",
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     }
     size_t body_lines = b.lines - b.header_lines;
@@ -255,7 +260,11 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
             return true;
         }
         size_t from = 0;
-        if (r.nlines > 0 && r.lines[0].n >= 3 && memcmp(r.lines[0].p, "+OK", 3) == 0) {
+        pop3_status_line first;
+        if (r.nlines > 0 &&
+            pop3_parse_status(r.lines[0].p, r.lines[0].n, POP3_EXPECT_SINGLE, POP3_TOL_STRICT,
+                              &first, NULL, NULL) == POP3_OK &&
+            first.kind == POP3_STATUS_OK) {
             if (!seen[7])
                 finding(st->f, F_DEV, "RFC1939-7.1", "top-twice Q18",
                         "TOP %llu %u was answered with +OK twice", (unsigned long long)msg,
@@ -292,12 +301,15 @@ static void must_refuse(probe_state *st, probe_conn *c, const char *cmd, const c
 {
     probe_reply r;
     probe_cmd(c, cmd, &r, false);
-    if (r.status == POP3_OK && r.status_line.n >= 1 && r.status_line.p[0] == '+' && !r.ok) {
+    /* A "+ " continuation, or any other "+" line that is not +OK: answer it with "*" so
+     * that a SASL exchange the server may have started ends (RFC 5034 section 4). */
+    if (r.status == POP3_OK &&
+        (r.cont || (r.status_line.n >= 1 && r.status_line.p[0] == '+' && !r.ok))) {
         probe_reply_free(&r);
         probe_cmd(c, "*", &r, false);
         finding(st->f, F_DEV, id, NULL, "%s is accepted (a SASL exchange started)", why);
     } else {
-        bool refused = r.err || (r.status_line.n >= 4 && memcmp(r.status_line.p, "+ERR", 4) == 0);
+        bool refused = r.err || r.plus_err;
         finding(st->f, refused ? F_PASS : F_DEV, id, NULL, "%s is %s", why,
                 refused               ? "refused"
                 : r.status != POP3_OK ? "left unanswered"
@@ -308,9 +320,9 @@ static void must_refuse(probe_state *st, probe_conn *c, const char *cmd, const c
     probe_reply_free(&r);
 }
 
-static void check_pipelining(probe_state *st, probe_conn *c, const strlist *caps)
+static void check_pipelining(probe_state *st, probe_conn *c, const pop3_capa_set *caps)
 {
-    if (!has_cap(caps, "PIPELINING")) {
+    if (pop3_capa_find(caps, "PIPELINING") == NULL) {
         finding(st->f, F_NOTE, "RFC2449-6.6a", NULL, "PIPELINING is not announced");
         return;
     }
@@ -321,8 +333,9 @@ static void check_pipelining(probe_state *st, probe_conn *c, const strlist *caps
         probe_read_reply(c, &r[i], i >= 3, c->cfg->timeout_ms);
         ok = ok && r[i].ok && (i < 3 || r[i].terminated);
     }
-    ok = ok && r[1].status_line.n > 4 && r[1].status_line.p[4] >= '0' &&
-         r[1].status_line.p[4] <= '9';
+    uint64_t count, size;
+    ok = ok && pop3_parse_stat(r[1].st.text.ptr, before_nul(r[1].st.text), &count, &size, NULL) ==
+                   POP3_OK;
     finding(st->f, ok ? F_PASS : F_DEV, "RFC2449-6.6a", NULL,
             "five pipelined commands (NOOP STAT NOOP LIST UIDL) %s",
             ok ? "were answered in order" : "were not answered in order");
@@ -350,8 +363,8 @@ static void check_second_session(probe_state *st)
                 "a second session of the user is let in while the first is open (no maildrop "
                 "lock)");
     else if (r.status == POP3_OK)
-        finding(st->f, strstr(r.status_line.p, "[IN-USE]") != NULL ? F_PASS : F_NOTE, "RFC2449-8.1",
-                NULL, "a second session of the user is refused: %.100s", r.status_line.p);
+        finding(st->f, r.st.code == POP3_CODE_IN_USE ? F_PASS : F_NOTE, "RFC2449-8.1", NULL,
+                "a second session of the user is refused: %.100s", r.status_line.p);
     probe_reply_free(&r);
     probe_cmd(&c2, "QUIT", &r, false);
     probe_reply_free(&r);
@@ -361,15 +374,17 @@ static void check_second_session(probe_state *st)
 void check_transaction(probe_state *st, probe_conn *c)
 {
     const probe_config *cfg = st->cfg;
-    strlist after = {0};
+    pop3_capa_set after;
+    pop3_capa_init(&after);
     if (probe_capa(st, c, &after, "after login")) {
         cbuf missing = {0};
-        for (size_t i = 0; i < st->caps.n; i++) {
+        for (size_t i = 0; i < st->caps.count; i++) {
             char tag[64];
-            snprintf(tag, sizeof tag, "%.*s", (int)strcspn(st->caps.v[i], " "), st->caps.v[i]);
+            snprintf(tag, sizeof tag, "%.*s", (int)st->caps.caps[i].name.len,
+                     st->caps.caps[i].name.ptr);
             /* STLS is for AUTHORIZATION only (RFC 2595 section 4); USER and SASL are
              * announced in both states (RFC 2449 section 6, RFC 5034 section 3). */
-            if (strcasecmp(tag, "STLS") == 0 || has_cap(&after, tag)) continue;
+            if (strcasecmp(tag, "STLS") == 0 || pop3_capa_find(&after, tag) != NULL) continue;
             cbuf_printf(&missing, " %s", tag);
         }
         if (missing.len > 0)
@@ -381,12 +396,13 @@ void check_transaction(probe_state *st, probe_conn *c)
         cbuf_free(&missing);
         static const char *const late[] = {"TOP", "UIDL", "PIPELINING"};
         for (size_t i = 0; i < 3; i++)
-            if (st->caps_known && !has_cap(&st->caps, late[i]) && has_cap(&after, late[i])) {
+            if (st->caps_known && pop3_capa_find(&st->caps, late[i]) == NULL &&
+                pop3_capa_find(&after, late[i]) != NULL) {
                 finding(st->f, F_NOTE, "RFC2449-5.1", "capa-after-login Q31",
                         "%s is announced only after login", late[i]);
                 break;
             }
-        if (has_cap(&after, "STLS"))
+        if (pop3_capa_find(&after, "STLS") != NULL)
             finding(st->f, F_DEV, "RFC2595-4.2", NULL, "STLS is still announced after login");
     }
     probe_reply r;
@@ -395,8 +411,7 @@ void check_transaction(probe_state *st, probe_conn *c)
     uint64_t count = 0, size = 0;
     unsigned anom = 0;
     bool stat_ok =
-        r.ok && r.status_line.n > 4 &&
-        pop3_parse_stat(r.status_line.p + 4, r.status_line.n - 4, &count, &size, &anom) == POP3_OK;
+        r.ok && pop3_parse_stat(r.st.text.ptr, r.st.text.len, &count, &size, &anom) == POP3_OK;
     if (!stat_ok)
         finding(st->f, F_DEV, "RFC1939-5.1", NULL, "STAT reply \"%.60s\" is not \"+OK nn mm\"",
                 r.status_line.p != NULL ? r.status_line.p : "");
@@ -446,7 +461,15 @@ void check_transaction(probe_state *st, probe_conn *c)
         char want[64];
         snprintf(want, sizeof want, "+OK %llu %llu", (unsigned long long)list.v[i].msg,
                  (unsigned long long)list.v[i].size);
-        if (!r.ok || strncmp(r.status_line.p, want, strlen(want)) != 0)
+        /* The codec's reading of "+OK n size": the same numbers, one space between (text
+         * after them is allowed, RFC 1939 section 5). */
+        uint64_t m = 0, sz = 0;
+        unsigned scan_anom = 0;
+        bool same = r.ok && pop3_parse_scan(r.st.text.ptr, before_nul(r.st.text), &m, &sz,
+                                            &scan_anom) == POP3_OK;
+        same = same && m == list.v[i].msg && sz == list.v[i].size &&
+               !(scan_anom & POP3_ANOM_EXTRA_SPACE);
+        if (!same)
             finding(st->f, F_DEV, "RFC1939-5.2", NULL, "LIST %llu answers \"%.60s\", not \"%s\"",
                     (unsigned long long)list.v[i].msg,
                     r.status_line.p != NULL ? r.status_line.p : "", want);
@@ -464,7 +487,7 @@ void check_transaction(probe_state *st, probe_conn *c)
                     st->login_error);
             listing_free(&list);
             listing_free(&uidl);
-            strlist_free(&after);
+            pop3_capa_free(&after);
             return;
         }
     }
@@ -473,9 +496,9 @@ void check_transaction(probe_state *st, probe_conn *c)
     char line[600];
     snprintf(line, sizeof line, "USER %s", cfg->user);
     must_refuse(st, c, line, "RFC1939-3.6", "USER after login");
-    if (has_cap(&st->caps, "STLS") || cfg->starttls)
+    if (pop3_capa_find(&st->caps, "STLS") != NULL || cfg->starttls)
         must_refuse(st, c, "STLS", "RFC2595-4.6", "STLS after login");
-    if (has_cap(&st->caps, "SASL"))
+    if (pop3_capa_find(&st->caps, "SASL") != NULL)
         must_refuse(st, c, "AUTH PLAIN", "RFC5034-4.2", "AUTH after login");
     must_refuse(st, c, "RETR", "RFC1939-3.5", "RETR without an argument");
     must_refuse(st, c, "RETR x", "RFC1939-3.5", "RETR x");
@@ -521,7 +544,7 @@ void check_transaction(probe_state *st, probe_conn *c)
 out:
     listing_free(&list);
     listing_free(&uidl);
-    strlist_free(&after);
+    pop3_capa_free(&after);
 }
 
 /* --destructive: DELE, RSET, and a drop without QUIT. Nothing is committed. */
@@ -535,8 +558,7 @@ void check_destructive(probe_state *st)
     probe_reply r;
     uint64_t n0 = 0, s0 = 0, n1 = 0, s1 = 0, size1 = 0;
     probe_cmd(&c, "STAT", &r, false);
-    bool ok = r.ok &&
-              pop3_parse_stat(r.status_line.p + 4, r.status_line.n - 4, &n0, &s0, NULL) == POP3_OK;
+    bool ok = r.ok && pop3_parse_stat(r.st.text.ptr, r.st.text.len, &n0, &s0, NULL) == POP3_OK;
     probe_reply_free(&r);
     if (!ok || n0 == 0) {
         finding(st->f, F_NOTE, "RFC1939-5.4", NULL, "no message to DELE: skipped");
@@ -546,7 +568,7 @@ void check_destructive(probe_state *st)
     probe_cmd(&c, "LIST 1", &r, false);
     if (r.ok) {
         uint64_t m;
-        pop3_parse_scan(r.status_line.p + 4, r.status_line.n - 4, &m, &size1, NULL);
+        pop3_parse_scan(r.st.text.ptr, r.st.text.len, &m, &size1, NULL);
     }
     probe_reply_free(&r);
     probe_cmd(&c, "DELE 1", &r, false);
@@ -572,8 +594,7 @@ void check_destructive(probe_state *st)
         probe_reply_free(&r);
     }
     probe_cmd(&c, "STAT", &r, false);
-    ok = r.ok &&
-         pop3_parse_stat(r.status_line.p + 4, r.status_line.n - 4, &n1, &s1, NULL) == POP3_OK;
+    ok = r.ok && pop3_parse_stat(r.st.text.ptr, r.st.text.len, &n1, &s1, NULL) == POP3_OK;
     finding(st->f, ok && n1 == n0 - 1 && s1 == s0 - size1 ? F_PASS : F_DEV, "RFC1939-5.1", NULL,
             "STAT after DELE: %llu messages, %llu octets (before: %llu, %llu)",
             (unsigned long long)n1, (unsigned long long)s1, (unsigned long long)n0,
@@ -596,8 +617,7 @@ void check_destructive(probe_state *st)
     }
     probe_cmd(&c2, "STAT", &r, false);
     uint64_t n2 = 0, s2 = 0;
-    ok = r.ok &&
-         pop3_parse_stat(r.status_line.p + 4, r.status_line.n - 4, &n2, &s2, NULL) == POP3_OK;
+    ok = r.ok && pop3_parse_stat(r.st.text.ptr, r.st.text.len, &n2, &s2, NULL) == POP3_OK;
     probe_reply_free(&r);
     if (ok && n2 == n0)
         finding(st->f, F_PASS, "RFC1939-6.1", NULL,

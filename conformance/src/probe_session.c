@@ -30,7 +30,7 @@ void check_status_form(probe_state *st, const probe_reply *r, const char *what)
 {
     if (r->status != POP3_OK || r->ok || r->err) return;
     const probe_line *s = &r->status_line;
-    if (s->n >= 4 && memcmp(s->p, "+ERR", 4) == 0) {
+    if (r->plus_err) {
         if (!st->seen_plus_err)
             finding(st->f, F_DEV, "RFC1939-3.1", "plus-err Q40",
                     "%s: an error reply spelled \"+ERR\": clients that test only the \"+\" "
@@ -55,19 +55,17 @@ void check_line_forms(probe_state *st, const probe_reply *r, const char *what)
         finding(st->f, F_DEV, "RFC1939-3", "bare-lf Q6", "%s: lines end with a bare LF, not CRLF",
                 what);
     }
-    if (r->err && r->status_line.n > 5 && r->status_line.p[5] == '[') {
-        pop3_resp_code code;
-        pop3_view text;
-        if (pop3_parse_resp_code(r->status_line.p + 5, r->status_line.n - 5, &code, &text) == 0)
-            finding(st->f, F_DEV, "RFC2449-8.1", NULL,
-                    "%s: \"%.40s\" starts with \"[\" but is no well-formed response code", what,
-                    r->status_line.p);
-    }
+    /* The codec found no response code where the text opens with "[". */
+    if (r->err && r->st.code == POP3_CODE_NONE && r->st.text.len > 0 && r->st.text.ptr[0] == '[')
+        finding(st->f, F_DEV, "RFC2449-8.1", NULL,
+                "%s: \"%.40s\" starts with \"[\" but is no well-formed response code", what,
+                r->status_line.p);
     check_status_form(st, r, what);
 }
 
-/* CAPA into `caps` (one tag per entry, the whole line kept). */
-bool probe_capa(probe_state *st, probe_conn *c, strlist *caps, const char *when)
+/* CAPA into `caps`, parsed by the codec (pop3_capa_add: tag and parameters, RFC 2449
+ * section 5); lines it refuses (blank ones) are not capabilities and are left out. */
+bool probe_capa(probe_state *st, probe_conn *c, pop3_capa_set *caps, const char *when)
 {
     probe_reply r;
     probe_cmd(c, "CAPA", &r, true);
@@ -86,38 +84,13 @@ bool probe_capa(probe_state *st, probe_conn *c, strlist *caps, const char *when)
         const probe_line *l = &r.lines[i];
         /* A line beginning with "." arrives stuffed; the capability is the rest. */
         const char *p = l->n > 1 && l->p[0] == '.' ? l->p + 1 : l->p;
-        strlist_take(caps, xstrndup(p, l->n - (size_t)(p - l->p)));
+        (void)pop3_capa_add(caps, p, l->n - (size_t)(p - l->p));
         if (l->n + 2 > 512)
             finding(st->f, F_DEV, "RFC2449-5.5", NULL,
                     "CAPA %s: a capability line of %zu octets (512 at most)", when, l->n + 2);
     }
     probe_reply_free(&r);
     return ok;
-}
-
-bool has_cap(const strlist *caps, const char *tag)
-{
-    size_t n = strlen(tag);
-    for (size_t i = 0; i < caps->n; i++)
-        if (strncasecmp(caps->v[i], tag, n) == 0 && (caps->v[i][n] == '\0' || caps->v[i][n] == ' '))
-            return true;
-    return false;
-}
-
-bool has_sasl(const strlist *caps, const char *mech)
-{
-    size_t ml = strlen(mech);
-    for (size_t i = 0; i < caps->n; i++) {
-        if (strncasecmp(caps->v[i], "SASL ", 5) != 0) continue;
-        for (const char *p = caps->v[i] + 5; *p != '\0';) {
-            while (*p == ' ')
-                p++;
-            size_t n = strcspn(p, " ");
-            if (n == ml && strncasecmp(p, mech, n) == 0) return true;
-            p += n;
-        }
-    }
-    return false;
 }
 
 /* The greeting: banner lines before it (Q35), its form, the APOP timestamp. */
@@ -190,7 +163,7 @@ bool probe_login(probe_state *st, probe_conn *c)
     const probe_config *cfg = c->cfg;
     probe_reply r;
     char line[600];
-    if (st->caps_known && !has_cap(&st->caps, "USER") && st->apop_ts != NULL) {
+    if (st->caps_known && pop3_capa_find(&st->caps, "USER") == NULL && st->apop_ts != NULL) {
         char hex[POP3_MD5_HEX_SIZE];
         pop3_apop_digest(st->apop_ts, strlen(st->apop_ts), cfg->password, strlen(cfg->password),
                          hex);
@@ -279,8 +252,7 @@ void check_authorization_state(probe_state *st)
             break;
         }
         if (seq[i].id != NULL && seq[i].must_fail) {
-            bool refused =
-                r.err || (r.status_line.n >= 4 && memcmp(r.status_line.p, "+ERR", 4) == 0);
+            bool refused = r.err || r.plus_err;
             finding(st->f, refused ? F_PASS : F_DEV, seq[i].id, NULL, "%s is %s", seq[i].why,
                     refused ? "refused" : "accepted");
         } else if (seq[i].id != NULL) {
@@ -304,7 +276,7 @@ void check_authorization_state(probe_state *st)
 void check_bad_password(probe_state *st)
 {
     probe_conn c;
-    if (!probe_open(st, &c, false) || !has_cap(&st->caps, "USER")) {
+    if (!probe_open(st, &c, false) || pop3_capa_find(&st->caps, "USER") == NULL) {
         probe_conn_close(&c);
         return;
     }
@@ -317,8 +289,8 @@ void check_bad_password(probe_state *st)
     if (r.ok) {
         finding(st->f, F_DEV, "RFC1939-7.6", NULL, "a wrong password was accepted");
     } else if (r.status == POP3_OK) {
-        bool auth = strstr(r.status_line.p, "[AUTH]") != NULL;
-        if (has_cap(&st->caps, "AUTH-RESP-CODE"))
+        bool auth = r.st.code == POP3_CODE_AUTH;
+        if (pop3_capa_find(&st->caps, "AUTH-RESP-CODE") != NULL)
             finding(st->f, auth ? F_PASS : F_DEV, "RFC3206-6", NULL,
                     "AUTH-RESP-CODE announced; a wrong password gets %s",
                     auth ? "[AUTH]" : "no [AUTH]");

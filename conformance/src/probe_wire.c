@@ -4,7 +4,9 @@
  * a bare LF (Q6), a NUL in a status line (Q48), a body ending in ".\r" (Q2), a "."
  * glued to the last line (Q1) or octets nobody asked for are seen as such.
  *
- * RFC 1939 section 3 (status lines, multi-line replies and their "." terminator).
+ * RFC 1939 section 3 (status lines, multi-line replies and their "." terminator). What a
+ * status line says (+OK, -ERR, a continuation, its response code) is the codec's reading
+ * (pop3_parse_status), not the probe's own.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -129,16 +131,45 @@ void probe_reply_free(probe_reply *r)
     memset(r, 0, sizeof *r);
 }
 
+/*
+ * The status line as the codec reads it, strictly (POP3_TOL_STRICT): "+ok", "+OKAY" and
+ * "+ERR" are neither +OK nor -ERR, which is what the probe reports. A "+ " line is read as
+ * a continuation wherever it comes, so that a SASL exchange nobody asked for is seen. The
+ * codec refuses a line with a NUL octet outright (Q48); the probe reports the NUL on its
+ * own (check_line_forms) and still wants to know the status before it, so only the octets
+ * up to the NUL are classified; the text still runs to the end of the line, NUL included,
+ * so that "+OK 2 320<NUL>" is no well-formed STAT reply. A "+ERR" (Q40) is no status line
+ * to the codec, but carries its response code where -ERR would.
+ */
+static void classify(probe_reply *r)
+{
+    const probe_line *s = &r->status_line;
+    const char *nul = memchr(s->p, '\0', s->n);
+    size_t n = nul != NULL ? (size_t)(nul - s->p) : s->n;
+    unsigned quirks = 0;
+    const char *why = NULL;
+    if (pop3_parse_status(s->p, n, POP3_EXPECT_SASL, POP3_TOL_STRICT, &r->st, &quirks, &why) ==
+        POP3_OK) {
+        r->ok = r->st.kind == POP3_STATUS_OK;
+        r->err = r->st.kind == POP3_STATUS_ERR;
+        r->cont = r->st.kind == POP3_STATUS_CONTINUE;
+        r->st.text.len = (size_t)(s->p + s->n - r->st.text.ptr);
+        r->st.line.len = s->n;
+    } else {
+        memset(&r->st, 0, sizeof r->st);
+    }
+    r->plus_err = (quirks & POP3_SEEN_PLUS_ERR) != 0;
+    if (r->plus_err && s->n > 5 && (s->p[4] == ' ' || s->p[4] == '\t'))
+        pop3_parse_resp_code(s->p + 5, s->n - 5, &r->st.code, &r->st.code_text);
+}
+
 void probe_read_reply(probe_conn *c, probe_reply *r, bool multi, int timeout_ms)
 {
     memset(r, 0, sizeof *r);
     r->status = probe_read_line(c, &r->status_line, timeout_ms);
     if (r->status != POP3_OK) return;
-    const probe_line *s = &r->status_line;
-    r->bare_lf = s->bare_lf;
-    r->ok = s->n >= 3 && memcmp(s->p, "+OK", 3) == 0 &&
-            (s->n == 3 || s->p[3] == ' ' || s->p[3] == '\0');
-    r->err = s->n >= 4 && memcmp(s->p, "-ERR", 4) == 0;
+    r->bare_lf = r->status_line.bare_lf;
+    classify(r);
     if (!multi || !r->ok) return;
     size_t cap = 0;
     for (;;) {

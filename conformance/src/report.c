@@ -5,9 +5,12 @@
  * dialogue, the transcript), a summary by RFC and by quirk, and the closing line
  * "N passed, N failed" that CI reads.
  */
+#define _GNU_SOURCE
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conform.h"
 #include "quirk_names.h"
@@ -33,9 +36,10 @@ void report_case_line(const conform_report *r, size_t i)
     }
     for (size_t k = 0; k < r->nclients; k++) {
         /* Details of the reference client's failures always; of other clients' failures
-         * only when asked for (-v): peers fail many cases, that is what the table shows. */
-        bool show = o[k].v == V_FAIL && (r->clients[k].command == NULL || r->verbose);
-        if (r->verbose && o[k].detail.len > 0) show = true;
+         * only when asked for (-v): peers fail many cases, that is what the table shows.
+         * Why a case is n/a and the transcripts of passing cases only with -vv. */
+        bool show = o[k].v == V_FAIL && (r->clients[k].command == NULL || r->verbose >= 1);
+        if (r->verbose >= 2 && o[k].detail.len > 0) show = true;
         if (!show) continue;
         fprintf(r->out, "  --- %s: %s (%s)\n", r->clients[k].name, c->id, c->title);
         fputs(o[k].detail.ptr != NULL ? o[k].detail.ptr : "", r->out);
@@ -197,4 +201,168 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed)
     free(tp);
     free(tf);
     free(tn);
+}
+
+/* The line of the case file where dialogue session `n` (from 1) starts: the n-1th
+ * "!session" line; 0 when it cannot be told. */
+static int session_line(const conform_case *c, unsigned n)
+{
+    size_t len = 0;
+    char *text = read_file(c->path, &len);
+    if (text == NULL) return 0;
+    int line = 1, found = 0;
+    unsigned seen = 1;
+    bool in_dialogue = false;
+    for (const char *p = text, *end = text + len; p < end && found == 0; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        while (k > 0 && (p[0] == ' ' || p[0] == '\t'))
+            p++, k--;
+        if (k >= 9 && strncmp(p, "dialogue:", 9) == 0) in_dialogue = true;
+        if (in_dialogue && k >= 8 && strncmp(p, "!session", 8) == 0 && ++seen == n) found = line;
+        p += k + 1;
+    }
+    free(text);
+    return found;
+}
+
+/* The text after the indentation of a detail line. */
+static const char *trimmed(const char *p, size_t *n)
+{
+    while (*n > 0 && (*p == ' ' || *p == '\t'))
+        p++, (*n)--;
+    return p;
+}
+
+/*
+ * The first difference of a failure, as one line. The detail (case_run.c, compare.c) is
+ * "  run: OP   (FILE:LINE)" followed by "    - expected" and "    + received" lines, or
+ * the mock's "FILE:LINE: session N: ..." report of a departure from the dialogue, or a
+ * problem of the client run; the first of these that is there gives the message.
+ */
+void report_first_difference(const conform_case *c, const char *detail, cbuf *msg, int *line)
+{
+    *line = 0;
+    const char *op = NULL, *want = NULL, *got = NULL, *other = NULL;
+    size_t opn = 0, wantn = 0, gotn = 0, othern = 0;
+    int op_line = 0, other_line = 0;
+    size_t plen = strlen(c->path);
+    for (const char *p = detail; *p != '\0' && (want == NULL || got == NULL);) {
+        size_t n = strcspn(p, "\n");
+        size_t tn = n;
+        const char *t = trimmed(p, &tn);
+        if (tn > 5 && strncmp(t, "run: ", 5) == 0 && op == NULL) {
+            /* "run: OP   (FILE:LINE)": the operation and its line. */
+            const char *paren = NULL;
+            for (size_t i = tn; i > 0; i--)
+                if (t[i - 1] == '(') {
+                    paren = t + i - 1;
+                    break;
+                }
+            op = t + 5;
+            opn = paren != NULL ? (size_t)(paren - op) : tn - 5;
+            while (opn > 0 && op[opn - 1] == ' ')
+                opn--;
+            const char *colon = paren != NULL ? memchr(paren, ':', (size_t)(t + tn - paren)) : NULL;
+            while (colon != NULL) {
+                const char *next = memchr(colon + 1, ':', (size_t)(t + tn - colon - 1));
+                if (next == NULL) break;
+                colon = next;
+            }
+            if (colon != NULL) op_line = atoi(colon + 1);
+        } else if (op != NULL && tn > 1 && t[0] == '-' && t[1] == ' ' && want == NULL) {
+            want = t + 2;
+            wantn = tn - 2;
+        } else if (op != NULL && tn > 1 && t[0] == '+' && t[1] == ' ' && got == NULL) {
+            got = t + 2;
+            gotn = tn - 2;
+        } else if (other == NULL && tn > plen + 1 && strncmp(t, c->path, plen) == 0 &&
+                   t[plen] == ':') {
+            /* The mock: "FILE:LINE: session 1: the client departed from the script". */
+            other_line = atoi(t + plen + 1);
+            const char *rest = memchr(t + plen + 1, ':', tn - plen - 1);
+            other = rest != NULL ? rest + 1 : t;
+            othern = (size_t)(t + tn - other);
+            other = trimmed(other, &othern);
+        } else if (other == NULL && op == NULL && tn > 0 && t[0] != '[' && t[tn - 1] != ':') {
+            /* Not a heading ("the mock (what the client sent):", "transcript:"). */
+            other = t;
+            othern = tn;
+        }
+        p += n + (p[n] == '\n');
+    }
+    if (op != NULL) {
+        cbuf_printf(msg, "%.*s:", (int)opn, op);
+        if (want != NULL)
+            cbuf_printf(msg, " expected %.*s", (int)(wantn > 200 ? 200 : wantn), want);
+        if (want != NULL && got != NULL) cbuf_putc(msg, ',');
+        if (got != NULL) cbuf_printf(msg, " received %.*s", (int)(gotn > 200 ? 200 : gotn), got);
+        if (want == NULL && got == NULL) cbuf_puts(msg, " results differ");
+        *line = op_line;
+    } else if (other != NULL) {
+        cbuf_printf(msg, "%.*s", (int)(othern > 300 ? 300 : othern), other);
+        *line = other_line;
+        unsigned session = 0;
+        if (*line == 0 && sscanf(other, "session %u never ran", &session) == 1)
+            *line = session_line(c, session);
+    } else {
+        cbuf_puts(msg, "failed");
+    }
+}
+
+/* Workflow command escaping: the message may not hold a line end or a bare "%". */
+static void gh_escape(FILE *f, const char *s, bool property)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '%')
+            fputs("%25", f);
+        else if (*s == '\r')
+            fputs("%0D", f);
+        else if (*s == '\n')
+            fputs("%0A", f);
+        else if (property && *s == ':')
+            fputs("%3A", f);
+        else if (property && *s == ',')
+            fputs("%2C", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void report_github(const conform_report *r)
+{
+    /* GitHub resolves file= against the workspace: give paths under it relative. */
+    char cwd[PATH_MAX];
+    const char *ws = getenv("GITHUB_WORKSPACE");
+    if (ws == NULL || realpath(ws, cwd) == NULL) {
+        if (getcwd(cwd, sizeof cwd) == NULL) cwd[0] = '\0';
+    }
+    size_t cl = strlen(cwd);
+    for (size_t i = 0; i < r->ncases; i++) {
+        const conform_case *c = r->cases[i];
+        char real[PATH_MAX];
+        const char *file = c->path;
+        if (cl > 0 && realpath(c->path, real) != NULL && strncmp(real, cwd, cl) == 0 &&
+            real[cl] == '/')
+            file = real + cl + 1;
+        for (size_t k = 0; k < r->nclients; k++) {
+            const case_outcome *o = &r->outcomes[i * r->nclients + k];
+            if (o->v != V_FAIL) continue;
+            cbuf msg = {0};
+            int line = 0;
+            report_first_difference(c, o->detail.ptr != NULL ? o->detail.ptr : "", &msg, &line);
+            /* "::error file=F,line=N::CLIENT: CASE: MESSAGE" */
+            fputs("::error file=", r->out);
+            gh_escape(r->out, file, true);
+            fprintf(r->out, ",line=%d::", line > 0 ? line : 1);
+            cbuf t = {0};
+            cbuf_printf(&t, "%s: %s: %s", r->clients[k].name, c->id,
+                        msg.ptr != NULL ? msg.ptr : "");
+            gh_escape(r->out, t.ptr, false);
+            fputc('\n', r->out);
+            cbuf_free(&t);
+            cbuf_free(&msg);
+        }
+    }
+    fflush(r->out);
 }

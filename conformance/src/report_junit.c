@@ -1,7 +1,8 @@
 /*
  * report_junit.c - JUnit XML for CI: one <testsuite> per client, one <testcase> per case
- * (its RFC section as the class name), <failure> with the transcript diff, <skipped> for
- * a case the client cannot express.
+ * (its RFC section as the class name), <failure> whose message is the first difference in
+ * one line and whose text is the whole diff and transcript, <skipped> for a case the client
+ * cannot express.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,9 +59,16 @@ int report_junit(const conform_report *r, const char *path, char *err, size_t er
             fprintf(f, "\" time=\"%.3f\">", (double)o->ms / 1000.0);
             const char *detail = o->detail.ptr != NULL ? o->detail.ptr : "";
             if (o->v == V_FAIL) {
+                /* The message is what a CI page shows in one line: the first difference. */
+                cbuf msg = {0};
+                int line = 0;
+                report_first_difference(c, detail, &msg, &line);
                 fputs("\n      <failure message=\"", f);
+                xml_text(f, msg.ptr != NULL ? msg.ptr : "");
+                fputs("\" type=\"", f);
                 xml_text(f, c->title);
                 fputs("\">", f);
+                cbuf_free(&msg);
                 xml_text(f, detail);
                 fputs("</failure>\n    ", f);
             } else if (o->v == V_NA) {

@@ -18,12 +18,15 @@ import sys
 
 conform, cases, peers = sys.argv[1:4]
 py = sys.executable
+# poplib is named with NAME=; curl's column takes its name from the adapter's file name
+# (curl_adapter.py -> "curl", not the interpreter's "python3").
 clients = ["poplib=%s %s" % (py, os.path.join(peers, "poplib_adapter.py"))]
+names = ["poplib"]
 if shutil.which("curl"):
-    clients.append("curl=%s %s" % (py, os.path.join(peers, "curl_adapter.py")))
+    clients.append("%s %s" % (py, os.path.join(peers, "curl_adapter.py")))
+    names.append("curl")
 else:
     print("# curl not found: its column is left out")
-names = [c.split("=", 1)[0] for c in clients]
 
 args = [conform, "--cases", cases, "-j", "6"]
 for c in clients:

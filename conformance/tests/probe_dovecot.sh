@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # probe_dovecot.sh - pop3-conform --probe against a real server: Debian's Dovecot, run on
 # loopback from a config of our own (conformance/peers/dovecot.sh), in clear, over STLS and
-# over implicit TLS, and once with --destructive. The probe must complete, log in, and find
-# what is known of Dovecot 2.3 (it lists CAPA in CAPA: quirk capa-lists-capa; it hangs up
-# after three bad commands before login: max-bad-commands) and no other named quirk.
+# over implicit TLS, once with --destructive, and once with --json (the document must parse).
+# The probe must complete, log in, and find what is known of Dovecot 2.3 (it lists CAPA in
+# CAPA: quirk capa-lists-capa; it hangs up after three bad commands before login:
+# max-bad-commands) and no other named quirk.
 #
 # usage: probe_dovecot.sh POP3_CONFORM   (exit 77 = skipped: no Dovecot, or not root)
 set -euo pipefail
@@ -50,5 +51,22 @@ run "plain" "$DOVECOT_HOST:$DOVECOT_PORT"
 run "STLS" "$DOVECOT_HOST:$DOVECOT_PORT" --starttls --cafile "$DOVECOT_CA"
 run "implicit TLS" "localhost:$DOVECOT_TLS_PORT" --tls --cafile "$DOVECOT_CA"
 run "destructive" "$DOVECOT_HOST:$DOVECOT_PORT" --destructive
+# The JSON report of a real server: valid JSON (whatever octets the server sends), what it
+# supports, the same quirks as the text report.
+json=$("$conform" --probe "$DOVECOT_HOST:$DOVECOT_PORT" --user "$DOVECOT_USER" --timeout 5 \
+       --json 2>/dev/null) || true
+if python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["format"] == "pop3-conform-probe/1" and d["exit_status"] in (0, 1), d["exit_status"]
+assert d["supported"]["capa"] and "UIDL" in d["supported"]["capabilities"]
+assert any(f["requirement"] == "RFC1939-7.6" and f["severity"] == "pass" for f in d["findings"])
+assert set(d["summary"]["quirks"]) <= {"capa-lists-capa", "max-bad-commands"}, d["summary"]
+' <<<"$json"; then
+  echo "ok - --json"
+else
+  printf '%s\n' "$json" | sed 's/^/#   /'
+  echo "not ok - --json"; failures=$((failures + 1))
+fi
 echo "$failures failed"
 [ "$failures" = 0 ]
