@@ -13,6 +13,16 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/include/pop3
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES ${PROJECT_SOURCE_DIR}/client/cli/pop3.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
+# pkg-config files name their prefix relative to their own folder, so that an installation
+# moved elsewhere (or made with `cmake --install --prefix`) still works.
+file(RELATIVE_PATH POP3KIT_PC_TO_PREFIX /pop3kit-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /pop3kit-prefix)
+string(REGEX REPLACE "/$" "" POP3KIT_PC_TO_PREFIX "${POP3KIT_PC_TO_PREFIX}")
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(POP3KIT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  set(POP3KIT_PC_PREFIX "\${pcfiledir}/${POP3KIT_PC_TO_PREFIX}")
+endif()
+
 # ---- The mock server: libpop3mock, its headers, `pop3-mock` and its manual page. ----------
 # libpop3mock.so is the mock's static engine (`pop3mock`) linked whole into a shared library
 # with a version and soname. Whatever the engine links (the wire codec today through the
@@ -94,7 +104,8 @@ install(EXPORT pop3kitTargets NAMESPACE pop3kit::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pop3kit)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/pop3kitConfig.cmake.in
   ${PROJECT_BINARY_DIR}/pop3kitConfig.cmake
-  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pop3kit)
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pop3kit
+  PATH_VARS CMAKE_INSTALL_DATADIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/pop3kitConfigVersion.cmake
   COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/pop3kitConfig.cmake
