@@ -78,8 +78,8 @@ static pop3mock_script_result play(const pop3mock_script *sc, const char *in)
 static void script_sessions(void)
 {
     char err[512];
-    pop3mock_script *sc = pop3mock_script_parse("dialogue", dialogue, sizeof dialogue - 1, err,
-                                                sizeof err);
+    pop3mock_script *sc =
+        pop3mock_script_parse("dialogue", dialogue, sizeof dialogue - 1, err, sizeof err);
     if (sc == NULL) {
         printf("%s\n", err);
         expect(0, "script: parse");
