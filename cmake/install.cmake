@@ -42,9 +42,9 @@ if(TARGET pop3mock)
        "typedef int pop3mock__translation_unit_not_empty;\n")
   add_library(pop3mock_shared SHARED ${PROJECT_BINARY_DIR}/pop3mock_shared.c)
   target_link_libraries(pop3mock_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,pop3mock>")
+  # In the tree, the engine's own include folders (whatever it links); installed, include/.
   target_include_directories(pop3mock_shared INTERFACE
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/mockserver/include>
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/client/include>
+    $<BUILD_INTERFACE:$<TARGET_PROPERTY:pop3mock,INTERFACE_INCLUDE_DIRECTORIES>>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   set_target_properties(pop3mock_shared PROPERTIES
     OUTPUT_NAME pop3mock
@@ -118,6 +118,13 @@ install(FILES ${PROJECT_BINARY_DIR}/pop3kit.pc DESTINATION ${CMAKE_INSTALL_LIBDI
 # examples/check_install.py runs every installed program, looks for the manual pages, cases
 # and adapters, and builds the examples against the installed package (find_package and
 # pkg-config), among them a program that embeds the mock library.
+# First the mock library from the build tree, linked as an installed program links it.
+if(TARGET pop3kit::pop3mock)
+  add_executable(mockcheck ${PROJECT_SOURCE_DIR}/examples/mock_embed/mockcheck.c)
+  target_link_libraries(mockcheck PRIVATE pop3kit::pop3mock)
+  set_target_properties(mockcheck PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  add_test(NAME mock_library_embedded COMMAND mockcheck)
+endif()
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME install_check
