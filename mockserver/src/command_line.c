@@ -1,33 +1,31 @@
 /*
- * command_line.c - splitting a received command line (RFC 1939 section 3).
+ * command_line.c - a received command line as the mock's handlers want it, read by the
+ * codec's command parser (pop3_parse_command, RFC 1939 section 3, RFC 2449 section 4):
+ * the mock does not split command lines itself.
  */
 #include "command_line.h"
 
-void pop3mock__command_split(const char *line, size_t len, pop3mock__command *cmd)
+#include "pop3/command.h"
+
+bool pop3mock__command_split(const char *line, size_t len, pop3mock__command *cmd,
+                             const char **message)
 {
-    size_t kw = 0;
-    while (kw < len && line[kw] != ' ')
-        kw++;
-    cmd->keyword = line;
-    cmd->keyword_len = kw;
-    cmd->rest = kw < len ? line + kw + 1 : line + len;
-    cmd->rest_len = kw < len ? len - kw - 1 : 0;
-    cmd->nargs = 0;
-    const char *a = cmd->rest;
-    size_t i = 0, n = cmd->rest_len;
-    for (;;) {
-        while (i < n && a[i] == ' ')
-            i++;
-        if (i == n) return;
-        if (cmd->nargs == POP3MOCK__ARGS_MAX) {
-            cmd->nargs = POP3MOCK__ARGS_MAX + 1;
-            return;
-        }
-        size_t start = i;
-        while (i < n && a[i] != ' ')
-            i++;
-        cmd->arg[cmd->nargs] = a + start;
-        cmd->arg_len[cmd->nargs] = i - start;
-        cmd->nargs++;
+    pop3_command_options opt;
+    pop3_command_options_default(&opt);
+    /* session.c enforces the line length (and lets AUTH's initial response be longer,
+     * RFC 5034 section 4), so the codec checks every rule but that one here. */
+    opt.max_line = len + 2;
+    pop3_request req;
+    if (pop3_parse_command(line, len, &opt, &req, message) != 0) return false;
+    cmd->keyword = req.keyword.ptr;
+    cmd->keyword_len = req.keyword.len;
+    cmd->rest = req.rest.ptr != NULL ? req.rest.ptr : line + len;
+    cmd->rest_len = req.rest.len;
+    size_t n = req.nargs < POP3MOCK__ARGS_MAX ? req.nargs : POP3MOCK__ARGS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        cmd->arg[i] = req.args[i].ptr;
+        cmd->arg_len[i] = req.args[i].len;
     }
+    cmd->nargs = req.nargs > POP3MOCK__ARGS_MAX ? POP3MOCK__ARGS_MAX + 1 : req.nargs;
+    return true;
 }

@@ -3,12 +3,12 @@
  *
  * RFC 1939 section 3: a keyword, then arguments separated by single spaces (runs of
  * spaces are tolerated); RFC 2449 section 4: at most 255 octets with CRLF (session.c
- * enforces the length before a line gets here). This is the one place the mock splits a
- * command line.
+ * enforces the length before a line gets here). The codec's pop3_parse_command reads it.
  */
 #ifndef POP3MOCK_COMMAND_LINE_H
 #define POP3MOCK_COMMAND_LINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Arguments kept as words; a command needs at most two (TOP, APOP, AUTH). */
@@ -26,7 +26,10 @@ typedef struct pop3mock__command {
     size_t nargs; /* words after the keyword; POP3MOCK__ARGS_MAX + 1 when there are more */
 } pop3mock__command;
 
-/* Split `line` (without its line end); the views point into `line`. */
-void pop3mock__command_split(const char *line, size_t len, pop3mock__command *cmd);
+/* Read `line` (without its line end) with the codec's command parser; the views point
+ * into `line`. False when the line is not a command (a control octet, a keyword that is
+ * not 3 or 4 printable characters, an empty line), with the codec's reason in *message. */
+bool pop3mock__command_split(const char *line, size_t len, pop3mock__command *cmd,
+                             const char **message);
 
 #endif

@@ -263,7 +263,15 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
         return;
     }
     pop3mock__command c;
-    pop3mock__command_split(line, len, &c);
+    const char *why = NULL;
+    if (!pop3mock__command_split(line, len, &c, &why)) {
+        st->have_user = false;
+        /* Not a command by the codec's rules (why says which): answered as an unknown
+         * keyword is, and counted as one. */
+        err(s, NULL, "unknown command"); /* RFC1939-3.5 */
+        bad_command(s);
+        return;
+    }
     /* PASS is valid only right after USER (RFC 1939 section 7): any other command, or a
      * USER/PASS that fails before its handler, forgets the name. */
     bool was_user = st->have_user;
