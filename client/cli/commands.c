@@ -125,7 +125,7 @@ static int read_listing(pop3_client *c, bool uidl, pop3_listing *l)
         left_out = p;
         left_out[nleft++] = msg;
     }
-    qsort(left_out, nleft, sizeof *left_out, cmp_u64);
+    if (nleft > 1) qsort(left_out, nleft, sizeof *left_out, cmp_u64); /* never qsort(NULL) */
     for (size_t i = 0; i < nleft;) {
         size_t j = i;
         while (j < nleft && left_out[j] == left_out[i])
