@@ -270,4 +270,7 @@ const char *cover_group(const char *id, char *buf, size_t len);
 /* The server probe (probe*.c). */
 int probe_main(int argc, char **argv);
 
+/* Write `s` as XML character data or an attribute value (report_junit.c). */
+void conform_xml_text(FILE *f, const char *s);
+
 #endif

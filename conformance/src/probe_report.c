@@ -235,25 +235,6 @@ void probe_json(const probe_findings *f, const probe_config *cfg, int exit_statu
     pop3_capa_free(&caps);
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 has no place for most control characters, even escaped. */
-            if (ch < 0x20 && ch != '\n' && ch != '\t')
-                fputc('?', f);
-            else
-                fputc(ch, f);
-        }
-    }
-}
-
 int probe_junit(const probe_findings *f, const probe_config *cfg, const char *path, char *err,
                 size_t errlen)
 {
@@ -265,30 +246,30 @@ int probe_junit(const probe_findings *f, const probe_config *cfg, const char *pa
     bool fatal = f->fatal[0] != '\0';
     fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
                "  <testsuite name=\"pop3-conform.probe\" hostname=\"");
-    xml_text(o, cfg->host);
+    conform_xml_text(o, cfg->host);
     fprintf(o, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"0\">\n",
             f->n + (fatal ? 1 : 0), f->dev, fatal ? 1 : 0);
     for (size_t i = 0; i < f->n; i++) {
         const probe_finding *x = &f->v[i];
         /* The requirement is the class, so that a CI page groups findings by it. */
         fputs("    <testcase classname=\"", o);
-        xml_text(o, x->id);
+        conform_xml_text(o, x->id);
         fputs("\" name=\"", o);
         if (x->quirk != NULL) {
             bool only_ids = x->quirk[0] == 'Q' && x->quirk[1] >= '0' && x->quirk[1] <= '9';
             fputs(only_ids ? "" : "quirk=", o);
-            xml_text(o, x->quirk);
+            conform_xml_text(o, x->quirk);
             fputs(" ", o);
         }
-        xml_text(o, x->text);
+        conform_xml_text(o, x->text);
         fputs("\">", o);
         if (x->level == F_DEV) {
             fputs("<failure type=\"deviation\" message=\"", o);
-            xml_text(o, x->text);
+            conform_xml_text(o, x->text);
             fputs("\"/>", o);
         } else if (x->level == F_NOTE) {
             fputs("<system-out>note: ", o);
-            xml_text(o, x->text);
+            conform_xml_text(o, x->text);
             fputs("</system-out>", o);
         }
         fputs("</testcase>\n", o);
@@ -297,7 +278,7 @@ int probe_junit(const probe_findings *f, const probe_config *cfg, const char *pa
         fputs("    <testcase classname=\"probe\" name=\"the probe could go on\">"
               "<error message=\"",
               o);
-        xml_text(o, f->fatal);
+        conform_xml_text(o, f->fatal);
         fputs("\"/></testcase>\n", o);
     }
     fputs("  </testsuite>\n</testsuites>\n", o);

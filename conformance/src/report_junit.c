@@ -9,7 +9,8 @@
 
 #include "conform.h"
 
-static void xml_text(FILE *f, const char *s)
+/* Shared by the probe's JUnit report (probe_report.c). */
+void conform_xml_text(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -46,16 +47,16 @@ int report_junit(const conform_report *r, const char *path, char *err, size_t er
             ms += o->ms;
         }
         fprintf(f, "  <testsuite name=\"pop3-conform.");
-        xml_text(f, r->clients[k].name);
+        conform_xml_text(f, r->clients[k].name);
         fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", r->ncases,
                 fail, skip, (double)ms / 1000.0);
         for (size_t i = 0; i < r->ncases; i++) {
             const conform_case *c = r->cases[i];
             const case_outcome *o = &r->outcomes[i * r->nclients + k];
             fputs("    <testcase classname=\"", f);
-            xml_text(f, c->section);
+            conform_xml_text(f, c->section);
             fputs("\" name=\"", f);
-            xml_text(f, c->id);
+            conform_xml_text(f, c->id);
             fprintf(f, "\" time=\"%.3f\">", (double)o->ms / 1000.0);
             const char *detail = o->detail.ptr != NULL ? o->detail.ptr : "";
             if (o->v == V_FAIL) {
@@ -64,16 +65,16 @@ int report_junit(const conform_report *r, const char *path, char *err, size_t er
                 int line = 0;
                 report_first_difference(c, detail, &msg, &line);
                 fputs("\n      <failure message=\"", f);
-                xml_text(f, msg.ptr != NULL ? msg.ptr : "");
+                conform_xml_text(f, msg.ptr != NULL ? msg.ptr : "");
                 fputs("\" type=\"", f);
-                xml_text(f, c->title);
+                conform_xml_text(f, c->title);
                 fputs("\">", f);
                 cbuf_free(&msg);
-                xml_text(f, detail);
+                conform_xml_text(f, detail);
                 fputs("</failure>\n    ", f);
             } else if (o->v == V_NA) {
                 fputs("\n      <skipped message=\"", f);
-                xml_text(f, detail);
+                conform_xml_text(f, detail);
                 fputs("\"/>\n    ", f);
             }
             fputs("</testcase>\n", f);
