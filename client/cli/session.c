@@ -103,6 +103,7 @@ static void trace_line(void *ud, int level, const char *line)
         {"*banner* ", 2, "< "},
         {"*body* ", 2, "  body: "},
         {"*unsolicited* ", 1, "< (unsolicited) "},
+        {"*tls* ", 1, "* "}, /* "* TLS established: TLSv1.3, TLS_AES_256_GCM_SHA384" */
     };
     const char *text = line;
     const char *shown = "* ";
@@ -213,6 +214,16 @@ static bool ct_is_tls(const pop3_transport *t)
     return w->inner->ops->is_tls(w->inner);
 }
 
+static int ct_tls_info(const pop3_transport *t, const char **version, const char **cipher)
+{
+    const cli_transport *w = (const cli_transport *)t;
+    if (w->inner->ops->tls_info == NULL) {
+        *version = *cipher = NULL;
+        return POP3_ESTATE;
+    }
+    return w->inner->ops->tls_info(w->inner, version, cipher);
+}
+
 static void ct_close(pop3_transport *t)
 {
     cli_transport *w = (cli_transport *)t;
@@ -220,8 +231,14 @@ static void ct_close(pop3_transport *t)
     free(w);
 }
 
-static const pop3_transport_ops cli_transport_ops = {ct_read, ct_write, ct_starttls, ct_is_tls,
-                                                     ct_close};
+static const pop3_transport_ops cli_transport_ops = {
+    .read = ct_read,
+    .write = ct_write,
+    .starttls = ct_starttls,
+    .is_tls = ct_is_tls,
+    .close = ct_close,
+    .tls_info = ct_tls_info, /* the library's TLS trace line names what was negotiated */
+};
 
 /* Connecting
  * ---------- */
@@ -284,7 +301,6 @@ int cli_connect(pop3_client **out, const cli_options *o)
     }
     w->base.ops = &cli_transport_ops;
     w->inner = inner;
-    if (o->tls && o->verbose > 0) fprintf(stderr, "* TLS established\n");
     rc = pop3_connect_transport(c, &w->base, o->host, port);
     if (rc != POP3_OK) {
         cli_report(c, rc, "connect");
