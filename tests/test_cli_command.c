@@ -10,6 +10,8 @@
 #include <regex.h>
 
 #include "pop3/client.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 static const cli_rule login_rules[] = {
     {"CAPA", "-ERR no CAPA here\r\n"},
@@ -100,6 +102,100 @@ Test(cli_conventions, usage_errors_are_one_line_and_a_hint)
                 "'pop3://u:pw@h': no password in a URL, please (it shows in process lists); "
                 "use --password-command or --password-file");
     usage_error(CLI_ARGS("-H", "imap://h", "stat"), "'imap://': only pop3:// and pop3s:// URLs");
+}
+
+/* Numbers on the command line
+ * --------------------------- */
+
+/* One past the largest 64-bit number. */
+#define TWO_TO_64  "18446744073709551616"
+#define UINT64_TOP "18446744073709551615"
+
+Test(cli_numbers, options_past_their_range_or_signed)
+{
+    const char *timeout_bad[] = {TWO_TO_64, "-1",  "86401", "86400.001", "1e3", "0x10", " 5",
+                                 "inf",     "nan", ".5",    "5.",        "+5",  ""};
+    for (size_t i = 0; i < sizeof timeout_bad / sizeof timeout_bad[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--timeout wants seconds from 0 (no timeout) to 86400, not '%s'", timeout_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--timeout", (char *)timeout_bad[i], "stat"), want);
+    }
+    const char *count_bad[] = {TWO_TO_64, "-1", "0", "1x", "+1", " 1", "0x1"};
+    for (size_t i = 0; i < sizeof count_bad / sizeof count_bad[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--max-messages wants a number from 1 to " UINT64_TOP ", not '%s'", count_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--max-messages", (char *)count_bad[i], "fetch", "d"),
+                    want);
+        snprintf(want, sizeof want, "--max-size wants a number from 1 to " UINT64_TOP ", not '%s'",
+                 count_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--max-size", (char *)count_bad[i], "fetch", "d"), want);
+    }
+    usage_error(CLI_ARGS("-H", "h", "-p", "65536", "stat"),
+                "--port wants a number from 1 to 65535, not '65536'");
+    usage_error(CLI_ARGS("-H", "h", "-p", TWO_TO_64, "stat"),
+                "--port wants a number from 1 to 65535, not '" TWO_TO_64 "'");
+    usage_error(CLI_ARGS("-H", "h:" TWO_TO_64, "stat"),
+                "-H 'h:" TWO_TO_64 "': the port must be 1 to 65535");
+}
+
+Test(cli_numbers, options_at_their_limits)
+{
+    cli_server *s = serve(login_rules, sizeof login_rules / sizeof login_rules[0]);
+    const char *ok[] = {"86400", "0.25", "007", "86400.000000000000000000001"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        cli_result *r =
+            cli_run(CLI_ARGS("-H", hostport, "-u", "me", "--timeout", (char *)ok[i], "stat"));
+        cr_assert_eq(r->status, 0, "--timeout %s: %s", ok[i], r->err);
+        free(r);
+    }
+    /* The largest counts are taken: fetch goes on to find its folder is a file (exit 5). */
+    char file[] = "/tmp/pop3kit-notdir-XXXXXX";
+    close(mkstemp(file));
+    cli_result *r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "--max-messages", UINT64_TOP,
+                                     "--max-size", UINT64_TOP, "fetch", file));
+    cr_assert_eq(r->status, 5, "%s", r->err);
+    unlink(file);
+    done(s, r);
+}
+
+Test(cli_numbers, message_numbers_and_line_counts)
+{
+    usage_error(CLI_ARGS("-H", "h", "retr", TWO_TO_64),
+                "retr: the message number must be a number from 1 to " UINT64_TOP
+                ", not '" TWO_TO_64 "'");
+    usage_error(CLI_ARGS("-H", "h", "retr", "--", "-1"),
+                "retr: the message number must be a number from 1 to " UINT64_TOP ", not '-1'");
+    /* Without "--", getopt reads "-1" as an option; the message says what went wrong. */
+    usage_error(CLI_ARGS("-H", "h", "retr", "-1"), "unknown option '-1' (numbers take no sign)");
+    usage_error(CLI_ARGS("-H", "h", "dele", "0"),
+                "dele: the message number must be a number from 1 to " UINT64_TOP ", not '0'");
+    usage_error(CLI_ARGS("-H", "h", "list", "+1"),
+                "list: the message number must be a number from 1 to " UINT64_TOP ", not '+1'");
+    usage_error(CLI_ARGS("-H", "h", "uidl", " 1"),
+                "uidl: the message number must be a number from 1 to " UINT64_TOP ", not ' 1'");
+    usage_error(CLI_ARGS("-H", "h", "top", "1", TWO_TO_64),
+                "top: the line count must be a number from 0 to " UINT64_TOP ", not '" TWO_TO_64
+                "'");
+    usage_error(CLI_ARGS("-H", "h", "retr"), "usage: pop3 [options] retr N");
+    /* At the limit: sent as it is, and the server's answer decides. */
+    static const cli_rule rules[] = {
+        {"CAPA", "-ERR\r\n"},
+        {"USER *", "+OK\r\n"},
+        {"PASS *", "+OK\r\n"},
+        {"RETR " UINT64_TOP, "-ERR no such message\r\n"},
+        {"TOP 1 0", "+OK\r\nSubject: a\r\n.\r\n"},
+    };
+    cli_server *s = serve(rules, sizeof rules / sizeof rules[0]);
+    cli_result *r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "retr", UINT64_TOP));
+    cr_assert_eq(r->status, 1, "%s", r->err);
+    cr_assert(strstr(r->err, "no such message") != NULL, "%s", r->err);
+    free(r);
+    r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "top", "1", "0"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_str_eq(r->out, "Subject: a\r\n");
+    done(s, r);
 }
 
 /* Addresses and passwords
@@ -409,7 +505,11 @@ static unsigned start_tls_mock(char *dir, bool implicit)
         if (port[0] == '\0') usleep(50000);
     }
     cr_assert(port[0] != '\0', "pop3-mock wrote no port file");
-    return (unsigned)strtoul(port, NULL, 10);
+    uint64_t v = 0;
+    port[strcspn(port, "\n")] = '\0';
+    cr_assert_eq(pop3_parse_number(port, strlen(port), &v), POP3_OK, "port file: %s", port);
+    cr_assert(v > 0 && v <= 65535);
+    return (unsigned)v;
 #endif
 }
 

@@ -531,6 +531,38 @@ Test(maildir, stale_tmp_files_are_removed)
     remove_tree(root);
 }
 
+/* Our names hold plain decimal digits: a name that only a lenient scanf would read
+ * (a sign, a blank, a number past 64 bits) is not ours, and a fresh one stays. */
+Test(maildir, only_our_exact_names_count_as_orphans)
+{
+    make_root();
+    char err[512], tmp[320], host[128], name[400];
+    maildir m;
+    cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
+    maildir_close(&m);
+    snprintf(tmp, sizeof tmp, "%s/tmp", root);
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    for (char *h = host; *h; h++)
+        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    snprintf(name, sizeof name, "1700000000.M1P+%ld_0.%s", (long)dead, host);
+    touch(tmp, name, 0);
+    snprintf(name, sizeof name, "1700000000.M1P %ld_1.%s", (long)dead, host);
+    touch(tmp, name, 0);
+    snprintf(name, sizeof name, "1700000000.M1P%ld_18446744073709551616.%s", (long)dead, host);
+    touch(tmp, name, 0);
+    snprintf(name, sizeof name, "1700000000.M1P%ld_3.%s", (long)dead, host);
+    touch(tmp, name, 0); /* the one orphan of ours */
+    cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
+    cr_assert_eq(m.stale_removed, 1);
+    maildir_close(&m);
+    cr_assert_eq(count_files(tmp), 3);
+    remove_tree(root);
+}
+
 /* State per account, pruned
  * ------------------------- */
 
@@ -571,6 +603,31 @@ Test(uidl_state, accounts_are_kept_apart_and_pruned)
     cr_assert_eq(uidl_state_load(&s, path, "bob@h:110", err, sizeof err), 0);
     cr_assert_eq(s.count, 2);
     uidl_state_free(&s);
+    remove_tree(root);
+}
+
+/* Another account's section at the end of a file without a final LF is kept, and
+ * ends with one when saved. */
+Test(uidl_state, last_section_without_final_newline)
+{
+    make_root();
+    char path[300], err[512];
+    snprintf(path, sizeof path, "%s/state", root);
+    FILE *f = fopen(path, "w");
+    fputs(UIDL_STATE_MAGIC "\naccount me@h:110\nuid m1\naccount bob@h:110\nuid b1", f);
+    fclose(f);
+    uidl_state s;
+    cr_assert_eq(uidl_state_load(&s, path, "me@h:110", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(s.count, 1);
+    cr_assert_eq(uidl_state_add(&s, "m2"), 0);
+    cr_assert_eq(uidl_state_save(&s, err, sizeof err), 0, "%s", err);
+    uidl_state_free(&s);
+    size_t n;
+    char *text = read_all(path, &n);
+    text[n] = '\0';
+    static const char other[] = UIDL_STATE_MAGIC "\naccount bob@h:110\nuid b1\naccount me@h:110\n";
+    cr_assert_eq(strncmp(text, other, strlen(other)), 0, "%s", text);
+    cr_assert(strstr(text, "uid m1\n") && strstr(text, "uid m2\n"), "%s", text);
     remove_tree(root);
 }
 

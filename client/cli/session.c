@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "pop3/parse.h"
 
 volatile sig_atomic_t cli_interrupted;
 
@@ -52,17 +53,11 @@ int cli_report(pop3_client *c, int error, const char *what)
     return cli_exit_status(error);
 }
 
-int cli_number(const char *s, uint64_t *out, bool allow_zero)
+int cli_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!s || !*s) return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    if (v == 0 && !allow_zero) return -1;
+    uint64_t v;
+    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK) return -1;
+    if (v < min || v > max) return -1;
     *out = v;
     return 0;
 }
