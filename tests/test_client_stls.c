@@ -335,6 +335,17 @@ static void keep_tls_line(void *ud, int level, const char *line)
     if (strncmp(line, "*tls* ", 6) == 0) snprintf(tls_line, sizeof tls_line, "%s", line);
 }
 
+/* A client whose "*tls*" trace line lands in tls_line. */
+static pop3_client *traced_client(void)
+{
+    pop3_client *c;
+    cr_assert_eq(pop3_client_new(&c, NULL), POP3_OK);
+    tls_line[0] = '\0';
+    pop3_set_debuglevel(c, 1);
+    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    return c;
+}
+
 /* Run STLS over a wrapped transport; pop3_tls_info's status, its names in `v`/`n`. */
 static int stls_info(const pop3_transport_ops *ops, const char *version, const char *cipher,
                      const char **v, const char **n)
@@ -344,11 +355,7 @@ static int stls_info(const pop3_transport_ops *ops, const char *version, const c
     w.inner = pop3_transport_memory_new();
     for (unsigned i = 0; script[i]; i++)
         pop3_transport_memory_add_str(w.inner, script[i], i);
-    pop3_client *c;
-    cr_assert_eq(pop3_client_new(&c, NULL), POP3_OK);
-    tls_line[0] = '\0';
-    pop3_set_debuglevel(c, 1);
-    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    pop3_client *c = traced_client();
     cr_assert_eq(pop3_connect_transport(c, &w.base, "h", 110), POP3_OK);
     *v = *n = "x";
     cr_assert_eq(pop3_tls_info(c, v, n), POP3_ESTATE, "in clear");
@@ -398,11 +405,7 @@ Test(stls, tls_info_of_implicit_tls_is_traced_before_the_greeting)
                  .inner = t,
                  .version = "TLSv1.3",
                  .cipher = "TLS_CHACHA20_POLY1305_SHA256"};
-    pop3_client *c;
-    cr_assert_eq(pop3_client_new(&c, NULL), POP3_OK);
-    tls_line[0] = '\0';
-    pop3_set_debuglevel(c, 1);
-    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    pop3_client *c = traced_client();
     cr_assert_eq(pop3_connect_transport(c, &w.base, "h", 995), POP3_OK);
     cr_assert_str_eq(tls_line, "*tls* TLS established: TLSv1.3, TLS_CHACHA20_POLY1305_SHA256");
     const char *v;

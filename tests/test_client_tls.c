@@ -415,6 +415,14 @@ static void keep_tls_line(void *ud, int level, const char *line)
     if (strncmp(line, "*tls* ", 6) == 0) snprintf(trace_tls, sizeof trace_tls, "%s", line);
 }
 
+/* The client's "*tls*" trace line lands in trace_tls. */
+static void traced(pop3_client *c)
+{
+    trace_tls[0] = '\0';
+    pop3_set_debuglevel(c, 1);
+    pop3_set_debug_callback(c, keep_tls_line, NULL);
+}
+
 static void assert_tls_info(pop3_client *c, const server *s)
 {
     const char *version = "x", *cipher = "x";
@@ -441,9 +449,7 @@ Test(tls, info_names_version_and_cipher_implicit)
     const char *version = "x", *cipher = "x";
     cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_ESTATE, "not connected");
     cr_assert(version == NULL && cipher == NULL);
-    trace_tls[0] = '\0';
-    pop3_set_debuglevel(c, 1);
-    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    traced(c);
     cr_assert_eq(pop3_connect_tls(c, "localhost", s.port, 10.0, &tls), POP3_OK, "%s",
                  pop3_errmsg(c));
     assert_tls_info(c, &s);
@@ -461,9 +467,7 @@ Test(tls, info_names_version_and_cipher_after_stls)
     server_run(&s);
     pop3_tls_options tls = {.ca_file = ca_file()};
     pop3_client *c = client(NULL);
-    trace_tls[0] = '\0';
-    pop3_set_debuglevel(c, 1);
-    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    traced(c);
     cr_assert_eq(pop3_connect(c, "localhost", s.port, 10.0), POP3_OK);
     const char *version = "x", *cipher = "x";
     cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_ESTATE, "still in clear");
