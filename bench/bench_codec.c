@@ -9,12 +9,15 @@
  * target is a ratio of at least 0.5. Usage: bench_codec [MiB] [rounds]
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pop3/error.h"
+#include "pop3/parse.h"
 #include "pop3/wire.h"
 
 #define CHUNK (64u * 1024u)
@@ -103,20 +106,22 @@ static size_t memchr_lines(const char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    size_t mib = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 256;
-    int rounds = argc > 2 ? atoi(argv[2]) : 5;
-    if (mib == 0 || rounds <= 0) {
+    /* Both numbers read by the codec's one decimal parser; 1 GiB and 1000 rounds at most. */
+    uint64_t mib = 256, rounds = 5;
+    bool ok = (argc < 2 || pop3_parse_number(argv[1], strlen(argv[1]), &mib) == POP3_OK) &&
+              (argc < 3 || pop3_parse_number(argv[2], strlen(argv[2]), &rounds) == POP3_OK);
+    if (!ok || argc > 3 || mib == 0 || mib > 1024 || rounds == 0 || rounds > 1000) {
         fprintf(stderr, "usage: bench_codec [MiB] [rounds]\n");
         return 2;
     }
-    size_t target = mib << 20;
+    size_t target = (size_t)mib << 20;
     char *buf = malloc(target + target / 20 + 64);
     if (!buf) return 1;
     size_t body = 0, len = build(buf, target, &body);
 
     double best_dec = 1e30, best_scan = 1e30;
     size_t lines = 0, delivered = 0;
-    for (int r = 0; r < rounds; r++) {
+    for (uint64_t r = 0; r < rounds; r++) {
         double t0 = now();
         if (!decode_all(buf, len, &delivered)) {
             fprintf(stderr, "no end of body\n");
@@ -134,9 +139,9 @@ int main(int argc, char **argv)
     }
     double mb = (double)len / 1e6;
     double dec = mb / best_dec, scan = mb / best_scan;
-    printf(
-        "body: %zu MiB wire, %zu lines of %u octets, 3%% dot-stuffed, 64 KiB chunks, best of %d\n",
-        mib, lines, LINE, rounds);
+    printf("body: %llu MiB wire, %zu lines of %u octets, 3%% dot-stuffed, 64 KiB chunks, best of "
+           "%llu\n",
+           (unsigned long long)mib, lines, LINE, (unsigned long long)rounds);
     printf("pop3_decode   %9.1f MB/s\n", dec);
     printf("memchr lines  %9.1f MB/s\n", scan);
     printf("ratio decoder/memchr: %.2f (target >= 0.50)\n", dec / scan);

@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "pop3/client.h"
 #include "pop3/error.h"
+#include "pop3/parse.h"
 
 static double now(void)
 {
@@ -65,11 +67,20 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *host = argv[1], *user = argv[3], *pw = getenv("POP3_PASSWORD");
-    unsigned port = (unsigned)atoi(argv[2]);
+    /* Whole numbers by the codec's one decimal parser; SECONDS may be a fraction. */
+    uint64_t port_n = 0, workers_n = 0;
+    char *amount_end;
+    double amount = strtod(argv[6], &amount_end);
+    if (pop3_parse_number(argv[2], strlen(argv[2]), &port_n) != POP3_OK || port_n == 0 ||
+        port_n > 65535 || pop3_parse_number(argv[5], strlen(argv[5]), &workers_n) != POP3_OK ||
+        workers_n == 0 || workers_n > 4096 || amount_end == argv[6] || *amount_end != '\0' ||
+        !(amount > 0 && amount <= 1e6)) {
+        fprintf(stderr, "bench_server_load: PORT 1-65535, WORKERS 1-4096, SECONDS|ROUNDS > 0\n");
+        return 2;
+    }
+    unsigned port = (unsigned)port_n;
     int retr = strcmp(argv[4], "retr") == 0;
-    int workers = atoi(argv[5]);
-    double amount = atof(argv[6]);
-    if (workers < 1 || amount <= 0) return 2;
+    int workers = (int)workers_n;
     /* Per-worker results in shared memory: sessions done, octets, failures. */
     long long *shared = mmap(NULL, (size_t)workers * 3 * sizeof(long long), PROT_READ | PROT_WRITE,
                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);

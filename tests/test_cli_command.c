@@ -2,10 +2,16 @@
  * test_cli_command.c - the `pop3` program as a user meets it: command-line conventions
  * (help, version, usage errors), server addresses and URLs, password sources, the
  * default I/O timeout, the -v trace, listings with duplicate message numbers (RFC 1939
- * section 7 LIST; Q45), and local errors of `fetch` (exit status 5).
+ * section 7 LIST; Q45), local errors of `fetch` (exit status 5), and the -v line
+ * naming the TLS version and cipher (implicit TLS and STLS against pop3-mock).
  */
 #include "cli_run.h"
+
+#include <regex.h>
+
 #include "pop3/client.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 static const cli_rule login_rules[] = {
     {"CAPA", "-ERR no CAPA here\r\n"},
@@ -96,6 +102,100 @@ Test(cli_conventions, usage_errors_are_one_line_and_a_hint)
                 "'pop3://u:pw@h': no password in a URL, please (it shows in process lists); "
                 "use --password-command or --password-file");
     usage_error(CLI_ARGS("-H", "imap://h", "stat"), "'imap://': only pop3:// and pop3s:// URLs");
+}
+
+/* Numbers on the command line
+ * --------------------------- */
+
+/* One past the largest 64-bit number. */
+#define TWO_TO_64  "18446744073709551616"
+#define UINT64_TOP "18446744073709551615"
+
+Test(cli_numbers, options_past_their_range_or_signed)
+{
+    const char *timeout_bad[] = {TWO_TO_64, "-1",  "86401", "86400.001", "1e3", "0x10", " 5",
+                                 "inf",     "nan", ".5",    "5.",        "+5",  ""};
+    for (size_t i = 0; i < sizeof timeout_bad / sizeof timeout_bad[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--timeout wants seconds from 0 (no timeout) to 86400, not '%s'", timeout_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--timeout", (char *)timeout_bad[i], "stat"), want);
+    }
+    const char *count_bad[] = {TWO_TO_64, "-1", "0", "1x", "+1", " 1", "0x1"};
+    for (size_t i = 0; i < sizeof count_bad / sizeof count_bad[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--max-messages wants a number from 1 to " UINT64_TOP ", not '%s'", count_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--max-messages", (char *)count_bad[i], "fetch", "d"),
+                    want);
+        snprintf(want, sizeof want, "--max-size wants a number from 1 to " UINT64_TOP ", not '%s'",
+                 count_bad[i]);
+        usage_error(CLI_ARGS("-H", "h", "--max-size", (char *)count_bad[i], "fetch", "d"), want);
+    }
+    usage_error(CLI_ARGS("-H", "h", "-p", "65536", "stat"),
+                "--port wants a number from 1 to 65535, not '65536'");
+    usage_error(CLI_ARGS("-H", "h", "-p", TWO_TO_64, "stat"),
+                "--port wants a number from 1 to 65535, not '" TWO_TO_64 "'");
+    usage_error(CLI_ARGS("-H", "h:" TWO_TO_64, "stat"),
+                "-H 'h:" TWO_TO_64 "': the port must be 1 to 65535");
+}
+
+Test(cli_numbers, options_at_their_limits)
+{
+    cli_server *s = serve(login_rules, sizeof login_rules / sizeof login_rules[0]);
+    const char *ok[] = {"86400", "0.25", "007", "86400.000000000000000000001"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        cli_result *r =
+            cli_run(CLI_ARGS("-H", hostport, "-u", "me", "--timeout", (char *)ok[i], "stat"));
+        cr_assert_eq(r->status, 0, "--timeout %s: %s", ok[i], r->err);
+        free(r);
+    }
+    /* The largest counts are taken: fetch goes on to find its folder is a file (exit 5). */
+    char file[] = "/tmp/pop3kit-notdir-XXXXXX";
+    close(mkstemp(file));
+    cli_result *r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "--max-messages", UINT64_TOP,
+                                     "--max-size", UINT64_TOP, "fetch", file));
+    cr_assert_eq(r->status, 5, "%s", r->err);
+    unlink(file);
+    done(s, r);
+}
+
+Test(cli_numbers, message_numbers_and_line_counts)
+{
+    usage_error(CLI_ARGS("-H", "h", "retr", TWO_TO_64),
+                "retr: the message number must be a number from 1 to " UINT64_TOP
+                ", not '" TWO_TO_64 "'");
+    usage_error(CLI_ARGS("-H", "h", "retr", "--", "-1"),
+                "retr: the message number must be a number from 1 to " UINT64_TOP ", not '-1'");
+    /* Without "--", getopt reads "-1" as an option; the message says what went wrong. */
+    usage_error(CLI_ARGS("-H", "h", "retr", "-1"), "unknown option '-1' (numbers take no sign)");
+    usage_error(CLI_ARGS("-H", "h", "dele", "0"),
+                "dele: the message number must be a number from 1 to " UINT64_TOP ", not '0'");
+    usage_error(CLI_ARGS("-H", "h", "list", "+1"),
+                "list: the message number must be a number from 1 to " UINT64_TOP ", not '+1'");
+    usage_error(CLI_ARGS("-H", "h", "uidl", " 1"),
+                "uidl: the message number must be a number from 1 to " UINT64_TOP ", not ' 1'");
+    usage_error(CLI_ARGS("-H", "h", "top", "1", TWO_TO_64),
+                "top: the line count must be a number from 0 to " UINT64_TOP ", not '" TWO_TO_64
+                "'");
+    usage_error(CLI_ARGS("-H", "h", "retr"), "usage: pop3 [options] retr N");
+    /* At the limit: sent as it is, and the server's answer decides. */
+    static const cli_rule rules[] = {
+        {"CAPA", "-ERR\r\n"},
+        {"USER *", "+OK\r\n"},
+        {"PASS *", "+OK\r\n"},
+        {"RETR " UINT64_TOP, "-ERR no such message\r\n"},
+        {"TOP 1 0", "+OK\r\nSubject: a\r\n.\r\n"},
+    };
+    cli_server *s = serve(rules, sizeof rules / sizeof rules[0]);
+    cli_result *r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "retr", UINT64_TOP));
+    cr_assert_eq(r->status, 1, "%s", r->err);
+    cr_assert(strstr(r->err, "no such message") != NULL, "%s", r->err);
+    free(r);
+    r = cli_run(CLI_ARGS("-H", hostport, "-u", "me", "top", "1", "0"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_str_eq(r->out, "Subject: a\r\n");
+    done(s, r);
 }
 
 /* Addresses and passwords
@@ -372,33 +472,62 @@ Test(cli_fetch_errors, an_unwritable_state_file_stops_before_fetching)
     done(s, r);
 }
 
-/* A certificate that cannot be verified: exit 3, OpenSSL's reason, and a hint at
- * --cafile and --insecure (pop3-mock serves implicit TLS with a self-signed one). */
-Test(cli_trace, certificate_failure_hints_at_cafile, .timeout = 60)
+/* pop3-mock with a self-signed certificate for 127.0.0.1, serving one session (--once)
+ * with implicit TLS or with STLS; returns its port. The certificate (c.pem) and the
+ * mock's output stay in `dir` for the test to use and remove. */
+static unsigned start_tls_mock(char *dir, bool implicit)
 {
 #ifndef POP3_MOCK_BIN
+    (void)dir, (void)implicit;
     cr_skip_test("no pop3-mock in this build");
+    return 0;
 #else
     if (system("command -v openssl >/dev/null") != 0) cr_skip_test("no openssl command");
-    char dir[] = "/tmp/pop3kit-cert-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem "
-             "-days 1 -subj /CN=localhost >/dev/null 2>&1 && mkdir -p md/new md/cur md/tmp && "
-             "{ '%s' --maildrop md --user u --password p --tls-cert c.pem --tls-key k.pem "
-             "--implicit-tls --once --listen 127.0.0.1:0 > out 2>&1 & } && sleep 1 && "
-             "sed -n 's/.*:\\([0-9]*\\)$/\\1/p' out > port",
-             dir, POP3_MOCK_BIN);
+             "-days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 "
+             "&& mkdir -p md/new md/cur md/tmp && printf 'Subject: a\\n\\nhi\\n' > md/new/1 && "
+             "{ '%s' --maildrop md --user u --password p --tls-cert c.pem --tls-key k.pem %s "
+             "--once --listen 127.0.0.1:0 --port-file port > out 2>&1 & }",
+             dir, POP3_MOCK_BIN, implicit ? "--implicit-tls" : "");
     cr_assert_eq(system(cmd), 0);
+    /* The port file is written (atomically) once the mock accepts connections. */
     char path[128], port[16] = "";
     snprintf(path, sizeof path, "%s/port", dir);
-    FILE *f = fopen(path, "r");
-    cr_assert(f && fgets(port, sizeof port, f));
-    fclose(f);
+    for (int i = 0; i < 200 && port[0] == '\0'; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(port, sizeof port, f)) port[0] = '\0';
+            fclose(f);
+        }
+        if (port[0] == '\0') usleep(50000);
+    }
+    cr_assert(port[0] != '\0', "pop3-mock wrote no port file");
+    uint64_t v = 0;
     port[strcspn(port, "\n")] = '\0';
+    cr_assert_eq(pop3_parse_number(port, strlen(port), &v), POP3_OK, "port file: %s", port);
+    cr_assert(v > 0 && v <= 65535);
+    return (unsigned)v;
+#endif
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A certificate that cannot be verified: exit 3, OpenSSL's reason, and a hint at
+ * --cafile and --insecure (pop3-mock serves implicit TLS with a self-signed one). */
+Test(cli_trace, certificate_failure_hints_at_cafile, .timeout = 60)
+{
+    char dir[] = "/tmp/pop3kit-cert-XXXXXX";
+    unsigned port = start_tls_mock(dir, true);
     char url[64];
-    snprintf(url, sizeof url, "pop3s://u@127.0.0.1:%s", port);
+    snprintf(url, sizeof url, "pop3s://u@127.0.0.1:%u", port);
     setenv("POP3_PASSWORD", "p", 1);
     cli_result *r = cli_run(CLI_ARGS("-H", url, "--timeout", "10", "stat"));
     cr_assert_eq(r->status, 3, "%s", r->err);
@@ -406,7 +535,54 @@ Test(cli_trace, certificate_failure_hints_at_cafile, .timeout = 60)
     cr_assert(strstr(r->err, "--cafile") && strstr(r->err, "--insecure"), "%s", r->err);
     free(r);
     /* --once: the mock ends after this session. */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-#endif
+    remove_dir(dir);
+}
+
+/* The -v line of the TLS session names its protocol version and cipher suite, for
+ * implicit TLS (RFC 8314 section 3.1) and STLS (RFC 2595 section 4); it comes right
+ * after the handshake: before the greeting, or after the STLS +OK. */
+static void tls_line_names_version_and_cipher(bool implicit)
+{
+    char dir[] = "/tmp/pop3kit-tlsv-XXXXXX";
+    unsigned port = start_tls_mock(dir, implicit);
+    char hp[64], cafile[64];
+    snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
+    snprintf(cafile, sizeof cafile, "%s/c.pem", dir);
+    setenv("POP3_PASSWORD", "p", 1);
+    cli_result *r = implicit ? cli_run(CLI_ARGS("-H", hp, "--tls", "--cafile", cafile, "-u", "u",
+                                                "--timeout", "10", "-v", "stat"))
+                             : cli_run(CLI_ARGS("-H", hp, "--starttls", "--cafile", cafile, "-u",
+                                                "u", "--timeout", "10", "-v", "stat"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_str_eq(r->out, "1 18\n");
+    regex_t re;
+    cr_assert_eq(regcomp(&re, "^\\* TLS established: (TLSv1\\.[23]), ([A-Za-z0-9_-]+)$",
+                         REG_EXTENDED | REG_NEWLINE),
+                 0);
+    regmatch_t m[3];
+    cr_assert_eq(regexec(&re, r->err, 3, m, 0), 0, "no TLS line naming version and cipher:\n%s",
+                 r->err);
+    regfree(&re);
+    /* Only one TLS line, in its place. */
+    const char *line = r->err + m[0].rm_so;
+    const char *end = r->err + m[0].rm_eo;
+    cr_assert(strstr(end, "TLS established") == NULL, "%s", r->err);
+    const char *before = implicit ? "* connect 127.0.0.1" : "< +OK Begin TLS";
+    const char *after = implicit ? "< +OK POP3 server ready" : "> CAPA";
+    const char *b = strstr(r->err, before);
+    cr_assert(b != NULL && b < line && strncmp(end, "\n", 1) == 0 &&
+                  strncmp(end + 1, after, strlen(after)) == 0,
+              "%s", r->err);
+    free(r);
+    remove_dir(dir);
+}
+
+Test(cli_trace, tls_line_names_version_and_cipher_implicit, .timeout = 60)
+{
+    tls_line_names_version_and_cipher(true);
+}
+
+Test(cli_trace, tls_line_names_version_and_cipher_stls, .timeout = 60)
+{
+    tls_line_names_version_and_cipher(false);
 }

@@ -499,8 +499,28 @@ static void touch(const char *dir, const char *name, time_t age)
     }
 }
 
+/* This host's name as Maildir names carry it ("/", ":" and "," replaced). */
+static void host_in_names(char *host, size_t cap)
+{
+    gethostname(host, cap);
+    host[cap - 1] = '\0';
+    for (char *h = host; *h; h++)
+        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
+}
+
+/* A pid that is surely gone: a child that has been reaped. */
+static pid_t gone_pid(void)
+{
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    return dead;
+}
+
 /* Files of a killed run of ours (its process is gone) and files older than 36 hours
- * go; a fresh file of someone else, or of a live process, stays. */
+ * go; a fresh file of someone else, or of a live process, stays. Our names hold plain
+ * decimal digits: a name only a lenient scanf would read (a sign, a blank, a number
+ * past 64 bits) is not ours either. */
 Test(maildir, stale_tmp_files_are_removed)
 {
     make_root();
@@ -509,25 +529,26 @@ Test(maildir, stale_tmp_files_are_removed)
     cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
     maildir_close(&m);
     snprintf(tmp, sizeof tmp, "%s/tmp", root);
-    gethostname(host, sizeof host);
-    host[sizeof host - 1] = '\0';
-    for (char *h = host; *h; h++)
-        if (*h == '/' || *h == ':' || *h == ',') *h = '_';
-    /* A pid that is surely gone: a child that has been reaped. */
-    pid_t dead = fork();
-    if (dead == 0) _exit(0);
-    waitpid(dead, NULL, 0);
+    host_in_names(host, sizeof host);
+    pid_t dead = gone_pid();
     snprintf(name, sizeof name, "1700000000.M1P%ld_0.%s,U=6162", (long)dead, host);
     touch(tmp, name, 0);
     snprintf(name, sizeof name, "1700000000.M1P%ld_1.%s", (long)getpid(), host);
     touch(tmp, name, 0);                                  /* a live process: ours, in fact */
     touch(tmp, "1700000000.M1P1Q2.otherhost", 0);         /* someone else's, fresh */
     touch(tmp, "1600000000.M1P1Q3.otherhost", 37 * 3600); /* someone else's, stale */
-    cr_assert_eq(count_files(tmp), 4);
+    const char *lenient[] = {"P+%ld_4", "P %ld_5", "P%ld_18446744073709551616"};
+    for (size_t i = 0; i < 3; i++) {
+        char part[64];
+        snprintf(part, sizeof part, lenient[i], (long)dead);
+        snprintf(name, sizeof name, "1700000000.M1%s.%s", part, host);
+        touch(tmp, name, 0);
+    }
+    cr_assert_eq(count_files(tmp), 7);
     cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
     cr_assert_eq(m.stale_removed, 2);
     maildir_close(&m);
-    cr_assert_eq(count_files(tmp), 2);
+    cr_assert_eq(count_files(tmp), 5);
     remove_tree(root);
 }
 
@@ -571,6 +592,31 @@ Test(uidl_state, accounts_are_kept_apart_and_pruned)
     cr_assert_eq(uidl_state_load(&s, path, "bob@h:110", err, sizeof err), 0);
     cr_assert_eq(s.count, 2);
     uidl_state_free(&s);
+    remove_tree(root);
+}
+
+/* Another account's section at the end of a file without a final LF is kept, and
+ * ends with one when saved. */
+Test(uidl_state, last_section_without_final_newline)
+{
+    make_root();
+    char path[300], err[512];
+    snprintf(path, sizeof path, "%s/state", root);
+    FILE *f = fopen(path, "w");
+    fputs(UIDL_STATE_MAGIC "\naccount me@h:110\nuid m1\naccount bob@h:110\nuid b1", f);
+    fclose(f);
+    uidl_state s;
+    cr_assert_eq(uidl_state_load(&s, path, "me@h:110", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(s.count, 1);
+    cr_assert_eq(uidl_state_add(&s, "m2"), 0);
+    cr_assert_eq(uidl_state_save(&s, err, sizeof err), 0, "%s", err);
+    uidl_state_free(&s);
+    size_t n;
+    char *text = read_all(path, &n);
+    text[n] = '\0';
+    static const char other[] = UIDL_STATE_MAGIC "\naccount bob@h:110\nuid b1\naccount me@h:110\n";
+    cr_assert_eq(strncmp(text, other, strlen(other)), 0, "%s", text);
+    cr_assert(strstr(text, "uid m1\n") && strstr(text, "uid m2\n"), "%s", text);
     remove_tree(root);
 }
 

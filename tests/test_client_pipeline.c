@@ -25,6 +25,7 @@
 #include <criterion/criterion.h>
 
 #include "client_harness.h"
+#include "pop3/parse.h"
 
 #define MAXMSG 200
 
@@ -67,7 +68,12 @@ static void serve_line(server *s, pop3_transport *t, const char *line, size_t le
     if (strncmp(line, "RETR ", 5) == 0 || strncmp(line, "DELE ", 5) == 0) {
         cr_assert(s->cmds < sizeof s->lens / sizeof s->lens[0]);
         s->lens[s->cmds++] = len;
-        n = (unsigned)strtoul(line + 5, NULL, 10);
+        /* The client must send "RETR n\r\n": n in the digits RFC 1939 allows, read by
+         * the codec's one number parser. */
+        uint64_t v = 0;
+        cr_assert(len >= 7 && line[len - 2] == '\r', "no CRLF: %s", line);
+        cr_assert_eq(pop3_parse_number(line + 5, len - 7, &v), POP3_OK, "argument of %s", line);
+        n = v > s->nmsgs ? 0 : (unsigned)v;
     }
     if (strncmp(line, "RETR ", 5) == 0) {
         if (n == 0 || n > s->nmsgs || s->deleted[n]) {

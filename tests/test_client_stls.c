@@ -2,6 +2,8 @@
  * test_client_stls.c - the STLS policy (RFC 2595 section 4) over the in-memory
  * transport, whose starttls only records where the handshake happened: so these tests
  * see exactly which octets went out in clear. Real handshakes are in test_client_tls.c.
+ * Also how pop3_tls_info reads a transport's optional tls_info op (a caller's transport
+ * with it, without it, or answering incompletely).
  *
  * RFC matrix rows (client side): RFC2595-2.2, RFC2595-4.5, RFC2595-4.6, RFC2595-4.7,
  * RFC2595-4.8, RFC2595-9, RFC8314-5.2b, RFC5034-4.16. curl tests 982, 985. Q32, Q41.
@@ -265,4 +267,150 @@ Test(stls, never_after_utf8_rfc6856_2_5)
     cr_assert(harness_has(pop3_errmsg(h.c), "after UTF8"));
     cr_assert_str_eq(harness_out(&h), "CAPA\r\nUTF8\r\n");
     harness_close(&h);
+}
+
+/* pop3_tls_info asks the transport's optional tls_info op
+ * ------------------------------------------------------- */
+
+/* A caller's transport around the memory one, as the `pop3` command wraps its socket:
+ * with or without the tls_info op, or with one that answers incompletely. */
+typedef struct wrapped {
+    pop3_transport base;
+    pop3_transport *inner;
+    const char *version, *cipher;
+} wrapped;
+
+static int w_read(pop3_transport *t, char *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    wrapped *w = (wrapped *)t;
+    return w->inner->ops->read(w->inner, buf, cap, got, timeout_ms);
+}
+
+static int w_write(pop3_transport *t, const char *buf, size_t len, int timeout_ms)
+{
+    wrapped *w = (wrapped *)t;
+    return w->inner->ops->write(w->inner, buf, len, timeout_ms);
+}
+
+static int w_starttls(pop3_transport *t, const pop3_tls_options *tls, int timeout_ms)
+{
+    wrapped *w = (wrapped *)t;
+    return w->inner->ops->starttls(w->inner, tls, timeout_ms);
+}
+
+static bool w_is_tls(const pop3_transport *t)
+{
+    const wrapped *w = (const wrapped *)t;
+    return w->inner->ops->is_tls(w->inner);
+}
+
+static void w_close(pop3_transport *t)
+{
+    (void)t; /* the test frees both */
+}
+
+static int w_tls_info(const pop3_transport *t, const char **version, const char **cipher)
+{
+    const wrapped *w = (const wrapped *)t;
+    *version = w->version;
+    *cipher = w->cipher;
+    return POP3_OK; /* even when a name is missing: the client must not trust that */
+}
+
+/* A table written before tls_info existed: the op is NULL. */
+static const pop3_transport_ops old_ops = {
+    .read = w_read, .write = w_write, .starttls = w_starttls, .is_tls = w_is_tls, .close = w_close};
+static const pop3_transport_ops new_ops = {.read = w_read,
+                                           .write = w_write,
+                                           .starttls = w_starttls,
+                                           .is_tls = w_is_tls,
+                                           .close = w_close,
+                                           .tls_info = w_tls_info};
+
+static char tls_line[256];
+
+static void keep_tls_line(void *ud, int level, const char *line)
+{
+    (void)ud, (void)level;
+    if (strncmp(line, "*tls* ", 6) == 0) snprintf(tls_line, sizeof tls_line, "%s", line);
+}
+
+/* A client whose "*tls*" trace line lands in tls_line. */
+static pop3_client *traced_client(void)
+{
+    pop3_client *c;
+    cr_assert_eq(pop3_client_new(&c, NULL), POP3_OK);
+    tls_line[0] = '\0';
+    pop3_set_debuglevel(c, 1);
+    pop3_set_debug_callback(c, keep_tls_line, NULL);
+    return c;
+}
+
+/* Run STLS over a wrapped transport; pop3_tls_info's status, its names in `v`/`n`. */
+static int stls_info(const pop3_transport_ops *ops, const char *version, const char *cipher,
+                     const char **v, const char **n)
+{
+    const char *script[] = {GREETING, CAPA_PRE, "+OK Begin TLS\r\n", CAPA_POST, NULL};
+    wrapped w = {.base.ops = ops, .version = version, .cipher = cipher};
+    w.inner = pop3_transport_memory_new();
+    for (unsigned i = 0; script[i]; i++)
+        pop3_transport_memory_add_str(w.inner, script[i], i);
+    pop3_client *c = traced_client();
+    cr_assert_eq(pop3_connect_transport(c, &w.base, "h", 110), POP3_OK);
+    *v = *n = "x";
+    cr_assert_eq(pop3_tls_info(c, v, n), POP3_ESTATE, "in clear");
+    cr_assert(*v == NULL && *n == NULL);
+    cr_assert_eq(pop3_stls(c, NULL), POP3_OK, "%s", pop3_errmsg(c));
+    *v = *n = "x";
+    int rc = pop3_tls_info(c, v, n);
+    pop3_client_free(c);
+    pop3_transport_memory_free(w.inner);
+    return rc;
+}
+
+Test(stls, tls_info_from_the_transport)
+{
+    const char *v, *n;
+    cr_assert_eq(stls_info(&new_ops, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", &v, &n), POP3_OK);
+    cr_assert_str_eq(v, "TLSv1.2");
+    cr_assert_str_eq(n, "ECDHE-RSA-AES128-GCM-SHA256");
+    cr_assert_str_eq(tls_line, "*tls* TLS established: TLSv1.2, ECDHE-RSA-AES128-GCM-SHA256");
+}
+
+Test(stls, tls_info_not_provided_by_an_older_table)
+{
+    const char *v, *n;
+    cr_assert_eq(stls_info(&old_ops, NULL, NULL, &v, &n), POP3_ESTATE);
+    cr_assert(v == NULL && n == NULL);
+    /* The session is TLS all the same, and the trace says so without names. */
+    cr_assert_str_eq(tls_line, "*tls* TLS established");
+}
+
+Test(stls, tls_info_incomplete_answer_is_not_passed_on)
+{
+    const char *v, *n;
+    cr_assert_eq(stls_info(&new_ops, "TLSv1.3", NULL, &v, &n), POP3_ESTATE);
+    cr_assert(v == NULL && n == NULL);
+    cr_assert_eq(stls_info(&new_ops, "", "TLS_AES_128_GCM_SHA256", &v, &n), POP3_ESTATE);
+    cr_assert(v == NULL && n == NULL);
+    cr_assert_str_eq(tls_line, "*tls* TLS established");
+}
+
+Test(stls, tls_info_of_implicit_tls_is_traced_before_the_greeting)
+{
+    pop3_transport *t = pop3_transport_memory_new();
+    pop3_transport_memory_set_tls(t, true);
+    pop3_transport_memory_add_str(t, "+OK ready\r\n", 0);
+    wrapped w = {.base.ops = &new_ops,
+                 .inner = t,
+                 .version = "TLSv1.3",
+                 .cipher = "TLS_CHACHA20_POLY1305_SHA256"};
+    pop3_client *c = traced_client();
+    cr_assert_eq(pop3_connect_transport(c, &w.base, "h", 995), POP3_OK);
+    cr_assert_str_eq(tls_line, "*tls* TLS established: TLSv1.3, TLS_CHACHA20_POLY1305_SHA256");
+    const char *v;
+    cr_assert_eq(pop3_tls_info(c, &v, NULL), POP3_OK);
+    cr_assert_str_eq(v, "TLSv1.3");
+    pop3_client_free(c);
+    pop3_transport_memory_free(t);
 }

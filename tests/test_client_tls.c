@@ -3,7 +3,8 @@
  * OpenSSL API (a CA, a second CA nobody trusts, server certificates for the right host,
  * a wrong host, a DNS name only, and an expired one) and a small TLS server in a thread
  * on 127.0.0.1, port 0. It checks what the client verifies, what it sends as SNI, and
- * that no credential ever crosses in clear when STLS is stripped, refused or injected.
+ * that no credential ever crosses in clear when STLS is stripped, refused or injected,
+ * and that pop3_tls_info names the version and cipher the server's side negotiated.
  *
  * RFC matrix rows: RFC8314-3.1a, RFC8314-3.1b, RFC8314-3.4, RFC8314-5a, RFC8314-5.2a,
  * RFC8314-5.2b, RFC2595-2.2, RFC2595-2.4, RFC2595-4.8, RFC7817-3.1, RFC7817-3.4,
@@ -162,6 +163,8 @@ typedef struct server {
     size_t secure_len;
     char sni[256];
     bool handshake_ok;
+    char version[32]; /* what the server's side negotiated, for pop3_tls_info */
+    char cipher[128];
     pthread_t th;
 } server;
 
@@ -223,6 +226,8 @@ static void serve_tls(server *s, int fd, bool greet)
         return;
     }
     s->handshake_ok = true;
+    snprintf(s->version, sizeof s->version, "%s", SSL_get_version(ssl));
+    snprintf(s->cipher, sizeof s->cipher, "%s", SSL_get_cipher_name(ssl));
     if (greet) put_tls(ssl, "+OK TLS ready\r\n");
     char line[512];
     while (get_tls_line(s, ssl, line, sizeof line)) {
@@ -398,6 +403,82 @@ Test(tls, server_name_override)
     server_stop(&s);
     cr_assert_str_eq(s.sni, "localhost");
     SSL_CTX_free(ctx);
+}
+
+/* What was negotiated: pop3_tls_info and the trace line name the server's choice. */
+
+static char trace_tls[256];
+
+static void keep_tls_line(void *ud, int level, const char *line)
+{
+    (void)ud, (void)level;
+    if (strncmp(line, "*tls* ", 6) == 0) snprintf(trace_tls, sizeof trace_tls, "%s", line);
+}
+
+/* The client's "*tls*" trace line lands in trace_tls. */
+static void traced(pop3_client *c)
+{
+    trace_tls[0] = '\0';
+    pop3_set_debuglevel(c, 1);
+    pop3_set_debug_callback(c, keep_tls_line, NULL);
+}
+
+static void assert_tls_info(pop3_client *c, const server *s)
+{
+    const char *version = "x", *cipher = "x";
+    cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_OK);
+    cr_assert_str_eq(version, s->version);
+    cr_assert_str_eq(cipher, s->cipher);
+    /* The default context asks for TLS 1.2 at least (RFC 8314 section 5). */
+    cr_assert(strcmp(version, "TLSv1.2") == 0 || strcmp(version, "TLSv1.3") == 0, "%s", version);
+    char want[256];
+    snprintf(want, sizeof want, "*tls* TLS established: %s, %s", version, cipher);
+    cr_assert_str_eq(trace_tls, want);
+    /* Either name alone. */
+    cr_assert_eq(pop3_tls_info(c, NULL, &cipher), POP3_OK);
+    cr_assert_str_eq(cipher, s->cipher);
+}
+
+Test(tls, info_names_version_and_cipher_implicit)
+{
+    server s;
+    server_start(&s, IMPLICIT, P.ok);
+    server_run(&s);
+    pop3_tls_options tls = {.ca_file = ca_file()};
+    pop3_client *c = client(NULL);
+    const char *version = "x", *cipher = "x";
+    cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_ESTATE, "not connected");
+    cr_assert(version == NULL && cipher == NULL);
+    traced(c);
+    cr_assert_eq(pop3_connect_tls(c, "localhost", s.port, 10.0, &tls), POP3_OK, "%s",
+                 pop3_errmsg(c));
+    assert_tls_info(c, &s);
+    cr_assert_eq(pop3_quit(c), POP3_OK);
+    cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_ESTATE, "closed");
+    pop3_client_free(c);
+    server_stop(&s);
+    unlink(ca_path);
+}
+
+Test(tls, info_names_version_and_cipher_after_stls)
+{
+    server s;
+    server_start(&s, STLS_OK, P.ok);
+    server_run(&s);
+    pop3_tls_options tls = {.ca_file = ca_file()};
+    pop3_client *c = client(NULL);
+    traced(c);
+    cr_assert_eq(pop3_connect(c, "localhost", s.port, 10.0), POP3_OK);
+    const char *version = "x", *cipher = "x";
+    cr_assert_eq(pop3_tls_info(c, &version, &cipher), POP3_ESTATE, "still in clear");
+    cr_assert(version == NULL && cipher == NULL);
+    cr_assert_str_eq(trace_tls, "", "no TLS line before the handshake");
+    cr_assert_eq(pop3_stls(c, &tls), POP3_OK, "%s", pop3_errmsg(c));
+    assert_tls_info(c, &s);
+    cr_assert_eq(pop3_quit(c), POP3_OK);
+    pop3_client_free(c);
+    server_stop(&s);
+    unlink(ca_path);
 }
 
 /* Certificates that must be refused (RFC8314-5.2a, RFC2595-2.4, RFC7817). */

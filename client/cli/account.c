@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "account.h"
 #include "errbuf.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,16 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A TCP port, 1 to 65535, read by the codec's one decimal parser. */
 static int parse_port(const char *s, unsigned *port)
 {
-    if (!*s || strlen(s) > 5) return -1;
-    unsigned v = 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        v = v * 10 + (unsigned)(*s - '0');
-    }
-    if (v == 0 || v > 65535) return -1;
-    *port = v;
+    uint64_t v;
+    if (pop3_parse_number(s, strlen(s), &v) != POP3_OK || v == 0 || v > 65535) return -1;
+    *port = (unsigned)v;
     return 0;
 }
 

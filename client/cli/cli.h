@@ -28,6 +28,8 @@ enum {
 
 /* The I/O and connect timeout of `pop3` when --timeout is not given, in seconds. */
 #define CLI_TIMEOUT_DEFAULT (POP3_DEFAULT_TIMEOUT_MS / 1000)
+/* The largest --timeout, in seconds (a day): beyond it a wait is no timeout at all. */
+#define CLI_TIMEOUT_MAX     86400
 
 typedef struct cli_options {
     char *host;    /* malloc'd: from -H or a URL, brackets of an IPv6 literal removed */
@@ -76,8 +78,11 @@ int cli_login(pop3_client *c, const cli_options *o);
 /* Trace a body chunk at -vv (fetch, retr, top): its lines, escaped, on stderr. */
 void cli_trace_body(const cli_options *o, const char *data, size_t len);
 
-/* Parse a message number or a line count: decimal, no sign. 0 on success. */
-int cli_number(const char *s, uint64_t *out, bool allow_zero);
+/* Parse a number given on the command line (a message number, a line count, an option's
+ * value) with the codec's pop3_parse_number, the one decimal parser of pop3kit: digits
+ * only, no sign, blank or prefix, at most 2^64-1; then require `min` <= value <= `max`.
+ * 0 with `*out` set, or -1 (`*out` untouched): the caller names the range it wants. */
+int cli_number(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* The commands; argv holds the command's own arguments. */
 int cli_capa(const cli_options *o, int argc, char **argv);

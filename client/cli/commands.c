@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pop3/buf.h"
 
 /* End the session: QUIT, and its -ERR counts ("some deleted messages not removed"). */
 static int finish(pop3_client *c, int rc)
@@ -42,7 +43,17 @@ static int open_session(pop3_client **c, const cli_options *o, bool login)
 
 static int usage(const char *what)
 {
-    fprintf(stderr, "pop3: usage: pop3 [options] %s\n", what);
+    fprintf(stderr, "pop3: usage: pop3 [options] %s\ntry 'pop3 --help'\n", what);
+    return EXIT_USAGE;
+}
+
+/* A message number (from 1, RFC 1939 section 3) or a line count (from 0) that is not a
+ * number in range: one line naming the argument, the range and what was given. */
+static int bad_number(const char *command, const char *what, uint64_t min, const char *arg)
+{
+    fprintf(stderr,
+            "pop3: %s: the %s must be a number from %llu to %llu, not '%s'\ntry 'pop3 --help'\n",
+            command, what, (unsigned long long)min, (unsigned long long)UINT64_MAX, arg);
     return EXIT_USAGE;
 }
 
@@ -101,7 +112,7 @@ static int read_listing(pop3_client *c, bool uidl, pop3_listing *l)
     int rc = uidl ? pop3_uidl_lines(c, &raw) : pop3_list_lines(c, &raw);
     pop3_listing_init(l, uidl);
     uint64_t *left_out = NULL;
-    size_t nleft = 0;
+    size_t nleft = 0, left_cap = 0;
     for (size_t i = 0; rc == POP3_OK && i < raw.count; i++) {
         size_t before = l->skipped;
         rc = pop3_listing_add(l, raw.lines[i].ptr, raw.lines[i].len);
@@ -117,11 +128,10 @@ static int read_listing(pop3_client *c, bool uidl, pop3_listing *l)
             pop3_parse_uidl(raw.lines[i].ptr, raw.lines[i].len, &msg, &uid, NULL);
         else
             pop3_parse_scan(raw.lines[i].ptr, raw.lines[i].len, &msg, &size, NULL);
-        uint64_t *p = realloc(left_out, (nleft + 1) * sizeof *p);
-        if (!p) {
-            rc = POP3_ENOMEM;
-            break;
-        }
+        /* At most one per line read, and those the library bounds (max_listing). */
+        uint64_t *p =
+            pop3_array_grow(left_out, &left_cap, nleft + 1, sizeof *p, 16, raw.count, &rc);
+        if (!p) break;
         left_out = p;
         left_out[nleft++] = msg;
     }
@@ -151,8 +161,9 @@ static int listing(const cli_options *o, int argc, char **argv, bool uidl)
 {
     const char *name = uidl ? "UIDL" : "LIST";
     uint64_t msg = 0;
-    if (argc > 1 || (argc == 1 && cli_number(argv[0], &msg, false)))
-        return usage(uidl ? "uidl [N]" : "list [N]");
+    if (argc > 1) return usage(uidl ? "uidl [N]" : "list [N]");
+    if (argc == 1 && cli_number(argv[0], 1, UINT64_MAX, &msg))
+        return bad_number(uidl ? "uidl" : "list", "message number", 1, argv[0]);
     pop3_client *c;
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);
@@ -221,22 +232,29 @@ static int body_command(const cli_options *o, uint64_t msg, bool top, uint64_t l
 int cli_retr(const cli_options *o, int argc, char **argv)
 {
     uint64_t msg;
-    if (argc != 1 || cli_number(argv[0], &msg, false)) return usage("retr N");
+    if (argc != 1) return usage("retr N");
+    if (cli_number(argv[0], 1, UINT64_MAX, &msg))
+        return bad_number("retr", "message number", 1, argv[0]);
     return body_command(o, msg, false, 0);
 }
 
 int cli_top(const cli_options *o, int argc, char **argv)
 {
     uint64_t msg, lines;
-    if (argc != 2 || cli_number(argv[0], &msg, false) || cli_number(argv[1], &lines, true))
-        return usage("top N LINES");
+    if (argc != 2) return usage("top N LINES");
+    if (cli_number(argv[0], 1, UINT64_MAX, &msg))
+        return bad_number("top", "message number", 1, argv[0]);
+    if (cli_number(argv[1], 0, UINT64_MAX, &lines))
+        return bad_number("top", "line count", 0, argv[1]);
     return body_command(o, msg, true, lines);
 }
 
 int cli_dele(const cli_options *o, int argc, char **argv)
 {
     uint64_t msg;
-    if (argc != 1 || cli_number(argv[0], &msg, false)) return usage("dele N");
+    if (argc != 1) return usage("dele N");
+    if (cli_number(argv[0], 1, UINT64_MAX, &msg))
+        return bad_number("dele", "message number", 1, argv[0]);
     pop3_client *c;
     int rc = open_session(&c, o, true);
     if (rc != POP3_OK) return cli_exit_status(rc);

@@ -14,10 +14,13 @@
 #define _GNU_SOURCE
 #include "errbuf.h"
 #include "maildir.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,18 +72,29 @@ static void host_name(char *host, size_t cap)
         if (*h == '/' || *h == ':' || *h == ',') *h = '_';
 }
 
-/* Was `name` written by this program on this host, in a process that is gone? */
+/* The run of digits at `*p` (read by the codec's one decimal parser), then `sep`;
+ * `*p` moves past both. */
+static bool number_then(const char **p, char sep, uint64_t *v)
+{
+    size_t n = strspn(*p, "0123456789");
+    if (n == 0 || (*p)[n] != sep || pop3_parse_number(*p, n, v) != POP3_OK) return false;
+    *p += n + 1;
+    return true;
+}
+
+/* Was `name` written by this program on this host, in a process that is gone?
+ * Our names are "TIME.MUSECPPID_SEQ.HOST[,U=...]". */
 static bool orphan_of_ours(const char *name, const char *host)
 {
-    long sec, usec, pid;
-    unsigned seq;
-    int at = 0;
-    if (sscanf(name, "%ld.M%ldP%ld_%u.%n", &sec, &usec, &pid, &seq, &at) != 4 || at == 0)
+    uint64_t sec, usec, pid, seq;
+    const char *h = name;
+    if (!number_then(&h, '.', &sec) || *h++ != 'M' || !number_then(&h, 'P', &usec) ||
+        !number_then(&h, '_', &pid) || !number_then(&h, '.', &seq))
         return false;
-    const char *h = name + at;
+    if (pid > INT_MAX) return false; /* no process id of ours */
     size_t hl = strlen(host);
     if (strncmp(h, host, hl) != 0 || (h[hl] != '\0' && h[hl] != ',')) return false;
-    if (pid <= 0 || (pid_t)pid == getpid()) return false;
+    if (pid == 0 || (pid_t)pid == getpid()) return false;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 

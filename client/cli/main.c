@@ -6,7 +6,6 @@
  * and "try 'pop3 --help'") and exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "pop3/parse.h"
 
 #ifndef POP3KIT_VERSION
 #define POP3KIT_VERSION "unknown"
@@ -213,12 +213,34 @@ static int find_password(cli_options *o)
     return 0;
 }
 
+/*
+ * --timeout SECONDS: digits, or digits, a dot and digits ("0.5"); each run of digits is
+ * read by the codec's pop3_parse_number, so no sign, blank, exponent, hex or "inf" gets
+ * in as strtod would let it. From 0 to CLI_TIMEOUT_MAX.
+ */
 static int parse_seconds(const char *arg, double *out)
 {
-    char *end;
-    errno = 0;
-    double t = strtod(arg, &end);
-    if (errno || end == arg || *end || !(t >= 0) || t > 86400 || t != t) return -1;
+    const char *dot = strchr(arg, '.');
+    size_t whole_len = dot ? (size_t)(dot - arg) : strlen(arg);
+    uint64_t whole;
+    if (pop3_parse_number(arg, whole_len, &whole) != POP3_OK || whole > CLI_TIMEOUT_MAX) return -1;
+    double t = (double)whole;
+    if (dot) {
+        const char *frac = dot + 1;
+        size_t len = strlen(frac);
+        /* Every octet must be a digit; past the ninth (nanoseconds) they cannot change a
+         * timeout kept in milliseconds, so a long tail is checked but not converted. */
+        int rc = pop3_parse_number(frac, len, NULL);
+        if (rc != POP3_OK && rc != POP3_ELIMIT) return -1;
+        size_t used = len > 9 ? 9 : len;
+        uint64_t v = 0;
+        (void)pop3_parse_number(frac, used, &v); /* 9 digits always fit */
+        double scale = 1;
+        for (size_t i = 0; i < used; i++)
+            scale *= 10;
+        t += (double)v / scale;
+    }
+    if (t > CLI_TIMEOUT_MAX) return -1;
     *out = t;
     return 0;
 }
@@ -239,7 +261,7 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'H': host_arg = optarg; break;
         case 'p':
-            if (cli_number(optarg, &n, false) || n > 65535)
+            if (cli_number(optarg, 1, 65535, &n))
                 return bad_usage("--port wants a number from 1 to 65535, not '%s'", optarg);
             o.port = (unsigned)n;
             break;
@@ -255,16 +277,17 @@ int main(int argc, char **argv)
         case OPT_INSECURE: o.insecure = true; break;
         case OPT_TIMEOUT:
             if (parse_seconds(optarg, &o.timeout))
-                return bad_usage("--timeout wants seconds from 0 (no timeout) to 86400, not '%s'",
-                                 optarg);
+                return bad_usage("--timeout wants seconds from 0 (no timeout) to %d, not '%s'",
+                                 CLI_TIMEOUT_MAX, optarg);
             break;
         case 'v': o.verbose++; break;
         case 'h': printf(usage_text, CLI_TIMEOUT_DEFAULT); return EXIT_OK;
         case OPT_VERSION: printf("pop3 (pop3kit) %s\n", POP3KIT_VERSION); return EXIT_OK;
         case OPT_MAX_MESSAGES:
         case OPT_MAX_SIZE:
-            if (cli_number(optarg, &n, false))
-                return bad_usage("--%s wants a number above 0, not '%s'", option_name(ch), optarg);
+            if (cli_number(optarg, 1, UINT64_MAX, &n))
+                return bad_usage("--%s wants a number from 1 to %llu, not '%s'", option_name(ch),
+                                 (unsigned long long)UINT64_MAX, optarg);
             if (ch == OPT_MAX_MESSAGES)
                 o.max_messages = n;
             else
@@ -290,6 +313,9 @@ int main(int argc, char **argv)
             return bad_usage("option '%s' needs a value", what);
         default:
             option_text(what, sizeof what, argv, optind, optopt);
+            /* "retr -1" reaches here: getopt takes a negative number for an option. */
+            if (what[0] == '-' && what[1] >= '0' && what[1] <= '9')
+                return bad_usage("unknown option '%s' (numbers take no sign)", what);
             return bad_usage("unknown option '%s'", what);
         }
     }

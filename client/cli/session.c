@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "pop3/parse.h"
 
 volatile sig_atomic_t cli_interrupted;
 
@@ -52,17 +53,11 @@ int cli_report(pop3_client *c, int error, const char *what)
     return cli_exit_status(error);
 }
 
-int cli_number(const char *s, uint64_t *out, bool allow_zero)
+int cli_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!s || !*s) return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    if (v == 0 && !allow_zero) return -1;
+    uint64_t v;
+    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK) return -1;
+    if (v < min || v > max) return -1;
     *out = v;
     return 0;
 }
@@ -103,6 +98,7 @@ static void trace_line(void *ud, int level, const char *line)
         {"*banner* ", 2, "< "},
         {"*body* ", 2, "  body: "},
         {"*unsolicited* ", 1, "< (unsolicited) "},
+        {"*tls* ", 1, "* "}, /* "* TLS established: TLSv1.3, TLS_AES_256_GCM_SHA384" */
     };
     const char *text = line;
     const char *shown = "* ";
@@ -213,6 +209,16 @@ static bool ct_is_tls(const pop3_transport *t)
     return w->inner->ops->is_tls(w->inner);
 }
 
+static int ct_tls_info(const pop3_transport *t, const char **version, const char **cipher)
+{
+    const cli_transport *w = (const cli_transport *)t;
+    if (w->inner->ops->tls_info == NULL) {
+        *version = *cipher = NULL;
+        return POP3_ESTATE;
+    }
+    return w->inner->ops->tls_info(w->inner, version, cipher);
+}
+
 static void ct_close(pop3_transport *t)
 {
     cli_transport *w = (cli_transport *)t;
@@ -220,8 +226,14 @@ static void ct_close(pop3_transport *t)
     free(w);
 }
 
-static const pop3_transport_ops cli_transport_ops = {ct_read, ct_write, ct_starttls, ct_is_tls,
-                                                     ct_close};
+static const pop3_transport_ops cli_transport_ops = {
+    .read = ct_read,
+    .write = ct_write,
+    .starttls = ct_starttls,
+    .is_tls = ct_is_tls,
+    .close = ct_close,
+    .tls_info = ct_tls_info, /* the library's TLS trace line names what was negotiated */
+};
 
 /* Connecting
  * ---------- */
@@ -284,7 +296,6 @@ int cli_connect(pop3_client **out, const cli_options *o)
     }
     w->base.ops = &cli_transport_ops;
     w->inner = inner;
-    if (o->tls && o->verbose > 0) fprintf(stderr, "* TLS established\n");
     rc = pop3_connect_transport(c, &w->base, o->host, port);
     if (rc != POP3_OK) {
         cli_report(c, rc, "connect");

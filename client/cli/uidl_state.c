@@ -7,6 +7,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "errbuf.h"
 #include "uidl_state.h"
+#include "pop3/buf.h"
+#include "pop3/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,8 +125,9 @@ static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen
     size_t other_start = 0;
     bool in_other = false;
     size_t lineno = v1 ? 1 : 0;
-    char *others = NULL;
-    size_t others_len = 0;
+    /* The other accounts' sections: never more than the file read, plus one LF. */
+    pop3_buf others;
+    pop3_buf_init(&others, len + 1);
     while (at < len) {
         char *line = text + at;
         char *lf = memchr(line, '\n', len - at);
@@ -132,7 +135,7 @@ static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen
         size_t next = at + n + (lf ? 1 : 0);
         lineno++;
         if (memchr(line, '\0', n) || memchr(line, '\r', n)) {
-            free(others);
+            pop3_buf_free(&others);
             return cli_seterr(err, errlen,
                               "%s: line %zu holds a NUL or CR: not a UIDL state file; move it "
                               "away or name another with --uidl-state",
@@ -141,12 +144,8 @@ static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen
         if (v1 && n >= 8 && memcmp(line, "account ", 8) == 0) {
             if (in_other) {
                 /* End of another account's section: keep it verbatim. */
-                size_t slen = at - other_start;
-                char *p = realloc(others, others_len + slen);
-                if (!p) goto oom;
-                others = p;
-                memcpy(others + others_len, text + other_start, slen);
-                others_len += slen;
+                if (pop3_buf_append(&others, text + other_start, at - other_start) != POP3_OK)
+                    goto oom;
             }
             mine = n - 8 == strlen(s->account) && memcmp(line + 8, s->account, n - 8) == 0;
             in_other = !mine;
@@ -160,7 +159,7 @@ static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen
             line[n] = '\0';
             if (n > 0 && uidl_state_add(s, line)) goto oom;
         } else if (n > 0) {
-            free(others);
+            pop3_buf_free(&others);
             return cli_seterr(err, errlen,
                               "%s: line %zu is neither 'account' nor 'uid': not a "
                               "UIDL state file",
@@ -169,21 +168,20 @@ static int parse(uidl_state *s, char *text, size_t len, char *err, size_t errlen
         at = next;
     }
     if (in_other) {
-        size_t slen = len - other_start;
-        char *p = realloc(others, others_len + slen + 1);
-        if (!p) goto oom;
-        others = p;
-        memcpy(others + others_len, text + other_start, slen);
-        others_len += slen;
-        if (others[others_len - 1] != '\n') others[others_len++] = '\n';
+        if (pop3_buf_append(&others, text + other_start, len - other_start) != POP3_OK) goto oom;
+        if (others.ptr[others.len - 1] != '\n' && pop3_buf_putc(&others, '\n') != POP3_OK) goto oom;
     }
-    s->others = others;
+    size_t others_len = others.len;
+    if (others_len > 0) {
+        s->others = pop3_buf_detach(&others, NULL);
+        if (s->others == NULL) goto oom;
+    }
     s->others_len = others_len;
     /* An old-format file is rewritten in version 1 at the next save. */
     s->dirty = !v1 && len > 0;
     return 0;
 oom:
-    free(others);
+    pop3_buf_free(&others);
     return cli_seterr(err, errlen, "%s: out of memory", s->path);
 }
 

@@ -109,6 +109,9 @@ void pop3__trace(pop3_client *c, int level, const char *fmt, ...)
     ;
 /* Trace a line with non-printable octets escaped; `prefix` like "*get*". */
 void pop3__trace_line(pop3_client *c, int level, const char *prefix, const char *line, size_t len);
+/* "*tls* TLS established: TLSv1.3, TLS_AES_256_GCM_SHA384" (without the names when the
+ * transport does not report them), once a TLS session protects the connection. */
+void pop3__trace_tls(pop3_client *c);
 
 /* Sending
  * ------- */

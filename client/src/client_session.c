@@ -255,6 +255,8 @@ int pop3_connect_transport(pop3_client *c, pop3_transport *t, const char *host, 
     free(c->host);
     c->host = h;
     c->port = port;
+    /* Implicit TLS (RFC 8314 section 3.1): the handshake is already done. */
+    if (t->ops->is_tls(t)) pop3__trace_tls(c);
     return greet(c);
 }
 

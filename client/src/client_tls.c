@@ -12,6 +12,9 @@
  *     ends. Octets still in the socket make the handshake itself fail.
  *   - Afterwards every capability learnt in clear is forgotten and CAPA is asked again
  *     (RFC2595-4.7, RFC2595-9): a man in the middle may have edited the first list.
+ *
+ * Also what the TLS session negotiated (pop3_tls_info), for implicit TLS (RFC 8314
+ * section 3.1) as for STLS: the protocol version and cipher suite the transport reports.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,6 +22,32 @@
 #include <string.h>
 
 #include "client_internal.h"
+
+int pop3_tls_info(const pop3_client *c, const char **version, const char **cipher)
+{
+    const char *v = NULL, *n = NULL;
+    int rc = POP3_ESTATE;
+    /* tls_info is optional (NULL in tables written before it existed). */
+    if (c != NULL && c->t != NULL && c->t->ops->is_tls(c->t) && c->t->ops->tls_info != NULL)
+        rc = c->t->ops->tls_info(c->t, &v, &n);
+    /* A caller's transport may answer anything: only a complete answer counts. */
+    if (rc != POP3_OK || v == NULL || n == NULL || *v == '\0' || *n == '\0') {
+        v = n = NULL;
+        rc = POP3_ESTATE;
+    }
+    if (version) *version = v;
+    if (cipher) *cipher = n;
+    return rc;
+}
+
+void pop3__trace_tls(pop3_client *c)
+{
+    const char *v, *n;
+    if (pop3_tls_info(c, &v, &n) == POP3_OK)
+        pop3__trace(c, 1, "*tls* TLS established: %s, %s", v, n);
+    else
+        pop3__trace(c, 1, "*tls* TLS established");
+}
 
 int pop3_stls(pop3_client *c, const pop3_tls_options *tls)
 {
@@ -56,7 +85,7 @@ int pop3_stls(pop3_client *c, const pop3_tls_options *tls)
         free(reply);
         return pop3__fatal(c, rc == POP3_ESTATE ? POP3_ETLS : rc, "STLS: %s", c->t->error);
     }
-    pop3__trace(c, 1, "*tls* TLS established");
+    pop3__trace_tls(c);
 
     c->capa_known = false;
     c->capa_after_auth = false;

@@ -46,6 +46,9 @@ int pop3__sock_error(pop3__socket *s, int error, const char *fmt, ...)
 int pop3__tls_start(pop3__socket *s, const pop3_tls_options *tls, int timeout_ms);
 int pop3__tls_read(pop3__socket *s, char *buf, size_t cap, size_t *got, int timeout_ms);
 int pop3__tls_write(pop3__socket *s, const char *buf, size_t len, int timeout_ms);
+/* The negotiated protocol version and cipher suite (OpenSSL's static names);
+ * POP3_ESTATE while no handshake has completed. */
+int pop3__tls_describe(const pop3__socket *s, const char **version, const char **cipher);
 /* Send close_notify (unless the session is dead) and free the SSL object. */
 void pop3__tls_free(pop3__socket *s);
 

@@ -145,6 +145,11 @@ static bool sock_is_tls(const pop3_transport *t)
     return ((const pop3__socket *)t)->ssl != NULL;
 }
 
+static int sock_tls_info(const pop3_transport *t, const char **version, const char **cipher)
+{
+    return pop3__tls_describe((const pop3__socket *)t, version, cipher);
+}
+
 static void sock_close(pop3_transport *t)
 {
     pop3__socket *s = (pop3__socket *)t;
@@ -160,6 +165,7 @@ static const pop3_transport_ops socket_ops = {
     .starttls = sock_starttls,
     .is_tls = sock_is_tls,
     .close = sock_close,
+    .tls_info = sock_tls_info,
 };
 
 static void set_err(char *err, size_t errlen, const char *msg)

@@ -363,6 +363,21 @@ int pop3__tls_write(pop3__socket *s, const char *buf, size_t len, int timeout_ms
     return POP3_OK;
 }
 
+int pop3__tls_describe(const pop3__socket *s, const char **version, const char **cipher)
+{
+    /* Both names come from OpenSSL's static tables, so they outlive the SSL object. */
+    const SSL *ssl = s->ssl;
+    const char *v = ssl && SSL_is_init_finished(ssl) ? SSL_get_version(ssl) : NULL;
+    const char *n = v ? SSL_get_cipher_name(ssl) : NULL;
+    if (v == NULL || n == NULL || strcmp(n, "(NONE)") == 0) {
+        *version = *cipher = NULL;
+        return POP3_ESTATE;
+    }
+    *version = v;
+    *cipher = n;
+    return POP3_OK;
+}
+
 void pop3__tls_free(pop3__socket *s)
 {
     SSL *ssl = s->ssl;
@@ -394,6 +409,13 @@ int pop3__tls_write(pop3__socket *s, const char *buf, size_t len, int timeout_ms
 {
     (void)buf, (void)len, (void)timeout_ms;
     return pop3__sock_error(s, POP3_ETLS, "libpop3 was built without TLS (POP3_TLS=OFF)");
+}
+
+int pop3__tls_describe(const pop3__socket *s, const char **version, const char **cipher)
+{
+    (void)s;
+    *version = *cipher = NULL;
+    return POP3_ESTATE;
 }
 
 void pop3__tls_free(pop3__socket *s)

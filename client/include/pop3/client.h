@@ -185,7 +185,8 @@ const char *pop3_getwelcome(const pop3_client *c);
 
 /*
  * Tracing, poplib's set_debuglevel: 0 nothing (default); 1 one line per command
- * ("*cmd* STAT"); 2 also every line sent ("*put*") and received ("*get*", "*resp*"),
+ * ("*cmd* STAT") and one when TLS is up ("*tls* TLS established: TLSv1.3, <cipher>",
+ * see pop3_tls_info); 2 also every line sent ("*put*") and received ("*get*", "*resp*"),
  * and a summary of each body. Passwords and SASL payloads are masked ("PASS ****").
  * Lines go to the callback when one is set, else to the stream (stderr by default).
  */
@@ -233,6 +234,17 @@ unsigned pop3_quirks(const pop3_client *c);
 bool pop3_is_connected(const pop3_client *c);
 /* True once TLS protects the session (implicit TLS or after STLS). */
 bool pop3_is_tls(const pop3_client *c);
+/*
+ * pop3_tls_info - what the TLS session negotiated, for implicit TLS and after STLS:
+ * `*version` the protocol version ("TLSv1.3") and `*cipher` the cipher suite
+ * ("TLS_AES_256_GCM_SHA384"), as OpenSSL names them. Either pointer may be NULL when that
+ * name is not wanted. The strings are owned by the transport and stay valid while the
+ * connection is open. Returns POP3_OK; POP3_ESTATE, with both set to NULL, when not
+ * connected, when the connection is not TLS, or when its transport does not report the
+ * session (a transport of the caller's without the tls_info op, pop3/transport.h).
+ * With tracing on, the same names appear in the "*tls* TLS established: ..." line.
+ */
+int pop3_tls_info(const pop3_client *c, const char **version, const char **cipher);
 /* True after a successful PASS, APOP, RPOP or AUTH (TRANSACTION state). */
 bool pop3_is_authenticated(const pop3_client *c);
 

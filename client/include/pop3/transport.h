@@ -3,7 +3,8 @@
  * The in-memory pipe for tests has a header of its own, pop3/transport_memory.h.
  *
  * A transport is a small vtable (read with a timeout, write everything with a timeout,
- * start TLS, is-TLS, close), so the client never knows what carries its bytes. The
+ * start TLS, is-TLS, close, and optionally describe the TLS session), so the client never
+ * knows what carries its bytes. The
  * socket transports implement RFC 1939 section 3 (TCP, port 110), RFC 8314 section 3.1
  * (implicit TLS, port 995, TLS 1.2 minimum per RFC 8314 section 5), RFC 2595 section 4
  * (the STLS upgrade of a plain connection) and the server identity check of RFC 2595
@@ -13,6 +14,15 @@
  *
  * Whoever writes a transport of their own embeds `pop3_transport` as the first member
  * of their struct and points `ops` at their table.
+ *
+ * The table has no size or version field, so it only ever grows at its end and every op
+ * after `close` is optional: NULL means "not provided". A table written with designated
+ * initialisers (or any static or zeroed table) gets NULL for the ops it does not name;
+ * a positional one listing only the first five compiles the same way (gcc's -Wextra
+ * then warns of the missing initialiser).
+ * A program compiled against a header older than an op must be rebuilt before a library
+ * that reads that op is used with it: the library cannot tell a short table from a long
+ * one (0.x releases keep source compatibility, not binary compatibility, here).
  */
 #ifndef POP3_TRANSPORT_H
 #define POP3_TRANSPORT_H
@@ -70,6 +80,17 @@ typedef struct pop3_transport_ops {
     /* Close the connection (a TLS close_notify is sent, not awaited) and release the
      * transport. The memory transport is the exception (pop3/transport_memory.h). */
     void (*close)(pop3_transport *t);
+
+    /* Optional ops (NULL: not provided), appended in the order they were added. */
+
+    /*
+     * Describe the TLS session: `*version` the protocol version as OpenSSL names it
+     * ("TLSv1.3", SSL_get_version) and `*cipher` the cipher suite ("TLS_AES_256_GCM_SHA384",
+     * SSL_get_cipher_name). The strings are owned by the transport and stay valid until it
+     * is closed. POP3_OK, or POP3_ESTATE (both set to NULL) while no TLS session is
+     * established. pop3_tls_info and the library's trace read it.
+     */
+    int (*tls_info)(const pop3_transport *t, const char **version, const char **cipher);
 } pop3_transport_ops;
 
 struct pop3_transport {
