@@ -50,6 +50,43 @@ def check_usage():
         assert r.stderr == "pop3-mock: %s\ntry 'pop3-mock --help'\n" % msg, (args, r.stderr)
 
 
+def check_numeric_options(md):
+    """Every numeric option is read by the codec's number parser: digits only, in its
+    range; anything else is a usage error naming the option and the range."""
+    base = ["--maildrop", md, "--user", "a", "--password", "pa"]
+    # (option, lowest, highest): each is taken at both ends and refused one past them.
+    ranges = (("--idle-timeout", 0, 2 ** 31), ("--max-sessions", 1, 2 ** 31),
+              ("--max-command", 8, 2 ** 31), ("--max-sasl-line", 8, 2 ** 31),
+              ("--max-input", 8, 2 ** 31), ("--output-buffer", 1, 2 ** 31))
+    for opt, lo, hi in ranges:
+        for good in (lo, hi, "0%d" % lo):
+            # Taken: the server starts (and stops cleanly). The large values only size
+            # per-session buffers, and no session is opened here.
+            with Mock(BIN, base + [opt, str(good)]):
+                pass
+        bad = [str(hi + 1), "18446744073709551615", "18446744073709551616", "+%d" % lo,
+               "-1", " %d" % lo, "%d " % lo, "", "0x10", "1e3", "ten"]
+        if lo > 0:
+            bad.append(str(lo - 1))
+        for v in bad:
+            r = run(*base, opt, v)
+            assert r.returncode == 2, (opt, v, r)
+            assert r.stdout == "", (opt, v, r)
+            want = "pop3-mock: %s %s: want " % (opt, v)
+            assert r.stderr.startswith(want) and "%d to %d" % (lo, hi) in r.stderr, \
+                (opt, v, r.stderr)
+    # --listen: the port is 0 to 65535, digits (no service names, no sign).
+    with Mock(BIN, base + ["--listen", "127.0.0.1:00"]) as m:
+        assert m.port > 0
+    for port in ("65536", "99999", "18446744073709551616", "+1", "-1", " 1", "", "pop3",
+                 "0x10"):
+        spec = "127.0.0.1:" + port
+        r = run(*base, "--listen", spec)
+        assert r.returncode == 2, (spec, r)
+        assert r.stderr == ("pop3-mock: --listen %s: want a port number from 0 to 65535 "
+                            "(0: any free)\n" % spec), (spec, r.stderr)
+
+
 def login(port, user, pw):
     p = poplib.POP3("127.0.0.1", port, timeout=10)
     p.user(user)
@@ -198,6 +235,7 @@ def main():
     md = make_maildir()
     try:
         check_usage()
+        check_numeric_options(md)
         check_port_file(tmp, md)
         check_users(tmp)
         check_rescan_and_signals(md)

@@ -255,6 +255,30 @@ Test(mock_server, case_dialogue_keeps_line_numbers)
     char *at = pop3mock_case_expand("%repeat[4194304|x]%", 19, &len, &why);
     cr_expect(at != NULL && len == POP3MOCK_CASE_REPEAT_MAX, "at the limit");
     free(at);
+    /* The count is digits only (the codec's number parser): no sign, no blank, not
+     * empty; a count past 2^64-1 is "too large" like one past the limit. */
+    static const char *const refused[] = {"%repeat[+3|x]%", "%repeat[-3|x]%", "%repeat[ 3|x]%",
+                                          "%repeat[3 |x]%", "%repeat[|x]%",   "%repeat[0x3|x]%",
+                                          "%repeat[3x]%"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        why = NULL;
+        cr_expect(pop3mock_case_expand(refused[i], strlen(refused[i]), &len, &why) == NULL, "%s",
+                  refused[i]);
+        cr_expect(why != NULL && strstr(why, "expected a count") != NULL, "%s: %s", refused[i],
+                  why);
+    }
+    static const char *const too_large[] = {"%repeat[4194305|x]%", "%repeat[2097153|xy]%",
+                                            "%repeat[18446744073709551615|x]%",
+                                            "%repeat[18446744073709551616|x]%"};
+    for (size_t i = 0; i < sizeof too_large / sizeof too_large[0]; i++) {
+        why = NULL;
+        cr_expect(pop3mock_case_expand(too_large[i], strlen(too_large[i]), &len, &why) == NULL,
+                  "%s", too_large[i]);
+        cr_expect(why != NULL && strstr(why, "4 MiB") != NULL, "%s: %s", too_large[i], why);
+    }
+    at = pop3mock_case_expand("%repeat[003|ab]%", 16, &len, &why);
+    cr_expect(at != NULL && strcmp(at, "ababab") == 0, "leading zeros are digits");
+    free(at);
     /* A script error names the case file's own line. */
     const char bad[] = "title: x\ndialogue:\nS: +OK\nX: nonsense\n";
     d = pop3mock_case_dialogue("c.case", bad, sizeof bad - 1, &len, err, sizeof err);

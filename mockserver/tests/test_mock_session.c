@@ -91,11 +91,53 @@ Test(mock_session, wrong_state_and_unknown_commands)
                              "+OK send PASS\r\n+OK u's maildrop has 2 messages (121 octets)\r\n"
                              "-ERR USER is not valid in the TRANSACTION state\r\n"
                              "-ERR RETR needs one message number\r\n"
-                             "-ERR invalid message number\r\n"
+                             "-ERR invalid message number (digits only)\r\n"
                              "-ERR LIST takes at most one argument\r\n"
                              "-ERR no such message, only 2 messages in maildrop\r\n"
                              "-ERR no such message, only 2 messages in maildrop\r\n"
                              "-ERR UTF8 is not valid in the TRANSACTION state\r\n" BYE);
+}
+
+Test(mock_session, number_arguments_at_and_past_their_limits)
+{
+    /* RFC 1939 section 3: a message number or a line count is digits. The codec's
+     * number parser reads them: a sign or a base prefix is not a number; leading zeros
+     * are; a value past 2^64-1 gets its own -ERR; 2^64-1 itself is a number (a message
+     * that does not exist, a line count past any body). One row: a command, its reply. */
+#define NOT_DIGITS(what) "-ERR invalid " what " (digits only)\r\n"
+#define TOO_LARGE(what)  "-ERR " what " too large (at most 18446744073709551615)\r\n"
+#define TOP1             "+OK top of message follows\r\nFrom: a@example\r\nSubject: one\r\n\r\n"
+    static const struct {
+        const char *command, *reply;
+    } rows[] = {
+        {"RETR +1", NOT_DIGITS("message number")},
+        {"RETR -1", NOT_DIGITS("message number")},
+        {"DELE 0x1", NOT_DIGITS("message number")},
+        {"LIST 1.", NOT_DIGITS("message number")},
+        {"UIDL 1e0", NOT_DIGITS("message number")},
+        {"RETR 18446744073709551615", "-ERR no such message, only 2 messages in maildrop\r\n"},
+        {"RETR 18446744073709551616", TOO_LARGE("message number")},
+        {"LIST 99999999999999999999999", TOO_LARGE("message number")},
+        {"LIST 0002", "+OK 2 61\r\n"},
+        {"TOP 1 +1", NOT_DIGITS("line count")},
+        {"TOP 1 -1", NOT_DIGITS("line count")},
+        {"TOP +1 1", NOT_DIGITS("message number")},
+        {"TOP 1 18446744073709551616", TOO_LARGE("line count")},
+        {"TOP 1 18446744073709551615", TOP1 "line 1\r\n..dot line\r\nline 3\r\n.\r\n"},
+        {"TOP 1 00", TOP1 ".\r\n"},
+        /* Blanks are not part of a number: runs of spaces separate arguments (a
+         * tolerance, RFC 1939 wants one), so "LIST  1 " is LIST 1. */
+        {"LIST  1 ", "+OK 1 60\r\n"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char in[256], want[512];
+        snprintf(in, sizeof in, LOGIN "%s\r\nQUIT\r\n", rows[i].command);
+        snprintf(want, sizeof want, LOGGED_IN "%s" BYE, rows[i].reply);
+        expect_dialogue(in, want);
+    }
+#undef NOT_DIGITS
+#undef TOO_LARGE
+#undef TOP1
 }
 
 Test(mock_session, keywords_are_case_insensitive)
