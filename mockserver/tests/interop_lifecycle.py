@@ -143,6 +143,25 @@ def check_users(tmp):
             assert r.stderr == "pop3-mock: --users " + (msg % users) + "\n", (text, r.stderr)
         r = run("--users", users, "--user", "x")
         assert r.returncode == 2 and "no --user or --password" in r.stderr, r
+        # 10000 accounts at most: at the limit the server runs and the last one logs
+        # in; one more is refused, naming the line.
+        empty = make_maildir(msgs=())
+        try:
+            with open(users, "w") as f:
+                for i in range(10000):
+                    f.write("u%d p%d %s\n" % (i, i, empty))
+            with Mock(BIN, ["--users", users]) as m:
+                p = login(m.port, "u9999", "p9999")
+                assert p.stat()[0] == 0
+                p.quit()
+            with open(users, "a") as f:
+                f.write("u10000 p %s\n" % empty)
+            r = run("--users", users)
+            assert r.returncode == 2, r
+            assert r.stderr == "pop3-mock: --users %s:10001: more than 10000 accounts\n" % users, \
+                r.stderr
+        finally:
+            shutil.rmtree(empty, ignore_errors=True)
     finally:
         shutil.rmtree(one, ignore_errors=True)
         shutil.rmtree(two, ignore_errors=True)
