@@ -63,14 +63,14 @@ def test(binary):
             s.sendall(b"USER " + b"x" * 248 + b"\r\n")
             assert f.readline() == b"+OK send PASS\r\n"
             s.sendall(b"USER " + b"x" * 249 + b"\r\n")
-            assert f.readline() == b"-ERR line too long\r\n"
+            assert f.readline() == b"-ERR line too long (max 255 octets)\r\n"
             chunk = bytes(range(256)).replace(b"\n", b"") * 4096
             sent = 0
             while sent < 64 << 20:
                 s.sendall(chunk)
                 sent += len(chunk)
             s.sendall(b"\r\nNOOP\r\nUSER u\r\nPASS p\r\nSTAT\r\nQUIT\r\n")
-            assert f.readline() == b"-ERR line too long\r\n"
+            assert f.readline() == b"-ERR line too long (max 255 octets)\r\n"
             assert f.readline().startswith(b"-ERR NOOP is not valid")
             assert f.readline() == b"+OK send PASS\r\n"
             assert f.readline().startswith(b"+OK u's maildrop has 1")

@@ -291,21 +291,25 @@ Test(mock_server, case_dialogue_keeps_line_numbers)
 Test(mock_server, command_split)
 {
     pop3mock__command c;
-    const char *why = NULL;
-    cr_assert(pop3mock__command_split("TOP 1  2", 8, &c, &why));
+    pop3_request req;
+    cr_assert(pop3mock__command_split("TOP 1  2", 8, &c, &req));
     cr_expect_eq(c.keyword_len, 3);
     cr_expect_eq(c.nargs, 2);
     cr_expect(c.arg_len[0] == 1 && c.arg[0][0] == '1');
     cr_expect(c.arg_len[1] == 1 && c.arg[1][0] == '2');
-    cr_assert(pop3mock__command_split("PASS a b c", 10, &c, &why));
+    cr_assert(pop3mock__command_split("PASS a b c", 10, &c, NULL));
     cr_expect_eq(c.nargs, POP3MOCK__ARGS_MAX + 1, "more than two words");
     cr_expect_eq(c.rest_len, 5);
     cr_expect(memcmp(c.rest, "a b c", 5) == 0);
-    cr_assert(pop3mock__command_split("NOOP", 4, &c, &why));
+    cr_assert(pop3mock__command_split("NOOP", 4, &c, &req));
     cr_expect_eq(c.nargs, 0);
     cr_expect_eq(c.rest_len, 0);
-    /* The codec's parser decides what is a command: a control octet is refused, with why. */
-    cr_expect(!pop3mock__command_split("USER a\001b", 8, &c, &why));
-    cr_expect(why != NULL && why[0] != '\0');
-    cr_expect(!pop3mock__command_split("", 0, &c, &why));
+    /* The codec's parser decides what is a command: a control octet is refused, with
+     * the rule and where. */
+    cr_expect(!pop3mock__command_split("USER a\001b", 8, &c, &req));
+    cr_expect_eq(req.fault, POP3_CMDF_CONTROL);
+    cr_expect_eq(req.fault_at, 6);
+    cr_expect(!pop3mock__command_split("", 0, &c, &req));
+    cr_expect_eq(req.fault, POP3_CMDF_EMPTY);
+    cr_expect(!pop3mock__command_split("", 0, &c, NULL));
 }
