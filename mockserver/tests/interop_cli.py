@@ -9,10 +9,9 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import tempfile
 
-from mockrun import MSG1, Mock, cleanup, main, make_maildir
+from mockrun import MSG1, Mock, cleanup, main, make_maildir, run
 
 
 def connect(port):
@@ -113,11 +112,10 @@ def test(binary):
                      base + ["--implicit-tls"], ["--maildrop", "/nonexistent", "--user", "u",
                                                  "--password", "p"],
                      base + ["--tls-cert", "/nonexistent.pem"]):
-            r = subprocess.run([binary] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=10)
+            r = run(binary, *args)
             assert r.returncode == 2, (args, r.returncode, r.stderr)
-            assert r.stdout == b"", (args, r.stdout)
-            assert r.stderr.startswith(b"pop3-mock: "), (args, r.stderr)
+            assert r.stdout == "", (args, r.stdout)
+            assert r.stderr.startswith("pop3-mock: "), (args, r.stderr)
     finally:
         cleanup(md)
         cleanup(tmp)
