@@ -128,6 +128,9 @@ Test(mock_session, number_arguments_at_and_past_their_limits)
         /* Blanks are not part of a number: runs of spaces separate arguments (a
          * tolerance, RFC 1939 wants one), so "LIST  1 " is LIST 1. */
         {"LIST  1 ", "+OK 1 60\r\n"},
+        /* An empty argument is no argument: the command's own count says what is missing. */
+        {"RETR ", "-ERR RETR needs one message number\r\n"},
+        {"TOP 1 ", "-ERR TOP needs a message number and a line count\r\n"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char in[256], want[512];
