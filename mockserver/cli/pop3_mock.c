@@ -13,14 +13,16 @@
  * "pop3-mock: MESSAGE" and "try 'pop3-mock --help'".
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modes.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 #include "pop3mock/quirks.h"
 
 #ifndef POP3KIT_VERSION
@@ -102,12 +104,16 @@ static int bad(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The largest value a size, count or time option takes (2^31): far past any useful
+ * setting, and small enough that no sum of two of them overflows an int-sized field. */
+#define OPTION_VALUE_MAX (1ull << 31)
+
+/* A numeric option's value, read by the codec's number parser (digits only: no sign,
+ * no blank, no base prefix, not empty), in [lo, OPTION_VALUE_MAX]. */
 static bool parse_size(const char *s, size_t lo, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > (1ull << 31))
+    uint64_t v;
+    if (pop3_parse_number(s, strlen(s), &v) != POP3_OK || v < lo || v > OPTION_VALUE_MAX)
         return false;
     *out = (size_t)v;
     return true;
@@ -216,11 +222,13 @@ static int take_value(mock_cli *o, int opt, const char *val)
     case OPT_LISTEN: o->cfg.listen = val; return 0;
     case OPT_PORT_FILE: o->port_file = val; return 0;
     case OPT_IDLE_TIMEOUT:
-        if (!parse_size(val, 0, &sz)) return bad("--idle-timeout %s: want seconds", val);
+        if (!parse_size(val, 0, &sz))
+            return bad("--idle-timeout %s: want seconds, 0 to 2147483648", val);
         o->cfg.idle_timeout = (unsigned)sz;
         return 0;
     case OPT_MAX_SESSIONS:
-        if (!parse_size(val, 1, &sz)) return bad("--max-sessions %s: want a count", val);
+        if (!parse_size(val, 1, &sz))
+            return bad("--max-sessions %s: want a count, 1 to 2147483648", val);
         o->cfg.max_sessions = sz;
         return 0;
     case OPT_LOG: o->cfg.log_path = val; return 0;
@@ -237,19 +245,23 @@ static int take_value(mock_cli *o, int opt, const char *val)
             return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
         return 0;
     case OPT_MAX_COMMAND:
-        if (!parse_size(val, 8, &sz)) return bad("--max-command %s: want octets >= 8", val);
+        if (!parse_size(val, 8, &sz))
+            return bad("--max-command %s: want octets, 8 to 2147483648", val);
         o->mopt.limits.max_command = sz;
         return 0;
     case OPT_MAX_SASL_LINE:
-        if (!parse_size(val, 8, &sz)) return bad("--max-sasl-line %s: want octets >= 8", val);
+        if (!parse_size(val, 8, &sz))
+            return bad("--max-sasl-line %s: want octets, 8 to 2147483648", val);
         o->mopt.limits.max_sasl_line = sz;
         return 0;
     case OPT_MAX_INPUT:
-        if (!parse_size(val, 8, &sz)) return bad("--max-input %s: want octets >= 8", val);
+        if (!parse_size(val, 8, &sz))
+            return bad("--max-input %s: want octets, 8 to 2147483648", val);
         o->mopt.limits.max_input = sz;
         return 0;
     case OPT_OUTPUT_BUFFER:
-        if (!parse_size(val, 1, &sz)) return bad("--output-buffer %s: want octets", val);
+        if (!parse_size(val, 1, &sz))
+            return bad("--output-buffer %s: want octets, 1 to 2147483648", val);
         o->mopt.limits.output_high = sz;
         return 0;
     case OPT_CASE: o->case_file = val; return 0;

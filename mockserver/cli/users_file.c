@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
+
 /* Longest line read; a longer one is an error, not a truncation. */
 #define USERS_LINE_MAX 4096
 
@@ -55,7 +57,7 @@ int pop3mock__users_load(const char *path, pop3mock_maildrop **mds, size_t *n, c
     }
     pop3mock_maildrop *list = NULL;
     unsigned *lines = NULL; /* where each account was given */
-    size_t count = 0;
+    size_t count = 0, list_cap = 0, lines_cap = 0;
     char buf[USERS_LINE_MAX + 2];
     unsigned lineno = 0;
     int rc = 0;
@@ -98,9 +100,14 @@ int pop3mock__users_load(const char *path, pop3mock_maildrop **mds, size_t *n, c
             rc = -1;
             break;
         }
-        pop3mock_maildrop *nl = realloc(list, (count + 1) * sizeof *list);
-        unsigned *nn = nl != NULL ? realloc(lines, (count + 1) * sizeof *lines) : NULL;
+        /* The check above names the limit; the growth keeps to it as well. */
+        int grc;
+        pop3mock_maildrop *nl =
+            pop3_array_grow(list, &list_cap, count + 1, sizeof *list, 16, POP3MOCK_USERS_MAX, &grc);
         if (nl != NULL) list = nl;
+        unsigned *nn = nl != NULL ? pop3_array_grow(lines, &lines_cap, count + 1, sizeof *lines, 16,
+                                                    POP3MOCK_USERS_MAX, &grc)
+                                  : NULL;
         if (nn != NULL) lines = nn;
         char *dir = resolve(path, fl[2]);
         if (nl == NULL || nn == NULL || dir == NULL) {

@@ -10,10 +10,14 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 /* Largest case file read (a case is a test fixture; a script may be 16 MiB). */
 #define CASE_FILE_MAX (16u << 20)
@@ -40,14 +44,23 @@ char *pop3mock_case_expand(const char *in, size_t len, size_t *outlen, const cha
             total += plain;
             if (hit == NULL) break;
             const char *p = hit + olen, *end = in + len;
-            unsigned long count = 0;
-            while (p < end && *p >= '0' && *p <= '9' && count <= POP3MOCK_CASE_REPEAT_MAX)
-                count = count * 10 + (unsigned long)(*p++ - '0');
-            if (p >= end || *p != '|' || count == 0) {
-                *err = "%repeat[COUNT|TEXT]%: expected a count and a '|'";
+            const char *bar = memchr(p, '|', (size_t)(end - p));
+            uint64_t count = 0;
+            /* The count is read by the codec's number parser: digits only (no sign, no
+             * blank), and a count too large for 64 bits is as much "too large" as one
+             * past the limit. */
+            int nrc = bar != NULL ? pop3_parse_number(p, (size_t)(bar - p), &count) : POP3_EPROTO;
+            if (nrc == POP3_EPROTO || (nrc == POP3_OK && count == 0)) {
+                *err = "%repeat[COUNT|TEXT]%: expected a count (1 or more, digits) and a '|'";
                 free(out);
                 return NULL;
             }
+            if (nrc != POP3_OK || count > POP3MOCK_CASE_REPEAT_MAX) {
+                *err = "%repeat[COUNT|TEXT]%: more than 4 MiB";
+                free(out);
+                return NULL;
+            }
+            p = bar;
             const char *text = ++p;
             while (p + 1 < end && !(p[0] == ']' && p[1] == '%'))
                 p++;
@@ -62,7 +75,7 @@ char *pop3mock_case_expand(const char *in, size_t len, size_t *outlen, const cha
                 free(out);
                 return NULL;
             }
-            for (unsigned long k = 0; k < count; k++, total += tl)
+            for (uint64_t k = 0; k < count; k++, total += tl)
                 if (o != NULL) memcpy(o + total, text, tl);
             i = (size_t)(p + 2 - in);
         }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pop3/command.h"
+
 /* Arguments kept as words; a command needs at most two (TOP, APOP, AUTH). */
 #define POP3MOCK__ARGS_MAX 2
 
@@ -28,8 +30,9 @@ typedef struct pop3mock__command {
 
 /* Read `line` (without its line end) with the codec's command parser; the views point
  * into `line`. False when the line is not a command (a control octet, a keyword that is
- * not 3 or 4 printable characters, an empty line), with the codec's reason in *message. */
+ * not 3 or 4 printable characters, an empty line): `request` (may be NULL) then holds
+ * the codec's reason in its `fault` and `fault_at`. */
 bool pop3mock__command_split(const char *line, size_t len, pop3mock__command *cmd,
-                             const char **message);
+                             pop3_request *request);
 
 #endif

@@ -24,6 +24,8 @@
 #include <openssl/evp.h>
 
 #include "pop3/encode.h"
+#include "pop3/buf.h"
+#include "pop3/error.h"
 #include "pop3/parse.h"
 
 static char *dup_str(const char *s)
@@ -37,6 +39,7 @@ static char *dup_str(const char *s)
 int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *password)
 {
     memset(md, 0, sizeof *md);
+    md->max_messages = POP3MOCK_MAX_MESSAGES_DEFAULT;
     md->user = dup_str(user != NULL ? user : "");
     md->password = dup_str(password != NULL ? password : "");
     if (md->user == NULL || md->password == NULL) {
@@ -133,15 +136,20 @@ static void measure_chunk(measure *m, const char *p, size_t n)
     m->last = p[n - 1];
 }
 
-static int grow(pop3mock_maildrop *md, size_t *cap)
+static size_t max_messages(const pop3mock_maildrop *md)
 {
-    if (md->count < *cap) return 0;
-    size_t want = *cap == 0 ? 64 : *cap * 2;
-    pop3mock_message *nm = realloc(md->msgs, want * sizeof *nm);
-    if (nm == NULL) return -1;
+    return md->max_messages != 0 ? md->max_messages : POP3MOCK_MAX_MESSAGES_DEFAULT;
+}
+
+/* Room for one more message: POP3_OK, POP3_ELIMIT (max_messages held) or POP3_ENOMEM. */
+static int grow(pop3mock_maildrop *md)
+{
+    int rc;
+    pop3mock_message *nm = pop3_array_grow(md->msgs, &md->msgs_cap, md->count + 1, sizeof *nm, 64,
+                                           max_messages(md), &rc);
+    if (nm == NULL) return rc;
     md->msgs = nm;
-    *cap = want;
-    return 0;
+    return POP3_OK;
 }
 
 static void finish(pop3mock_message *msg, const measure *m)
@@ -156,8 +164,7 @@ static void finish(pop3mock_message *msg, const measure *m)
 
 int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len)
 {
-    size_t cap = md->count; /* grow() doubles from the current count when full */
-    if (grow(md, &cap) != 0) return -1;
+    if (grow(md) != POP3_OK) return -1;
     pop3mock_message *msg = &md->msgs[md->count];
     memset(msg, 0, sizeof *msg);
     msg->name = dup_str(name);
@@ -200,8 +207,8 @@ static const pop3mock_message *unchanged(const pop3mock_maildrop *prev, const ch
 }
 
 /* Add every regular, non-hidden file of `dir`; `prev` (or NULL) lends what it measured. */
-static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir,
-                    const pop3mock_maildrop *prev, char *errbuf, size_t errlen)
+static int scan_dir(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev,
+                    char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -214,10 +221,14 @@ static int scan_dir(pop3mock_maildrop *md, size_t *cap, const char *dir,
         if (e->d_name[0] == '.') continue;
         size_t plen = strlen(dir) + 1 + strlen(e->d_name) + 1;
         char *path = malloc(plen);
-        if (path == NULL || grow(md, cap) != 0) {
+        int grc = path != NULL ? grow(md) : POP3_ENOMEM;
+        if (grc != POP3_OK) {
             free(path);
             closedir(d);
-            snprintf(errbuf, errlen, "out of memory");
+            if (grc == POP3_ELIMIT)
+                snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max_messages(md));
+            else
+                snprintf(errbuf, errlen, "out of memory");
             return -1;
         }
         snprintf(path, plen, "%s/%s", dir, e->d_name);
@@ -296,7 +307,6 @@ static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop 
         snprintf(errbuf, errlen, "%s: not a directory", dir);
         return -1;
     }
-    size_t cap = 0;
     size_t plen = strlen(dir) + 5;
     char *sub = malloc(plen);
     if (sub == NULL) {
@@ -309,11 +319,11 @@ static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop 
     snprintf(sub, plen, "%s/new", dir);
     bool has_new = is_dir(sub);
     if (has_cur || has_new) {
-        if (has_new) rc = scan_dir(md, &cap, sub, prev, errbuf, errlen);
+        if (has_new) rc = scan_dir(md, sub, prev, errbuf, errlen);
         snprintf(sub, plen, "%s/cur", dir);
-        if (rc == 0 && has_cur) rc = scan_dir(md, &cap, sub, prev, errbuf, errlen);
+        if (rc == 0 && has_cur) rc = scan_dir(md, sub, prev, errbuf, errlen);
     } else {
-        rc = scan_dir(md, &cap, dir, prev, errbuf, errlen);
+        rc = scan_dir(md, dir, prev, errbuf, errlen);
     }
     free(sub);
     if (rc != 0) return -1;
@@ -351,6 +361,7 @@ int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     if (md->dir == NULL || md->active > 0) return 0;
     pop3mock_maildrop fresh;
     memset(&fresh, 0, sizeof fresh);
+    fresh.max_messages = md->max_messages;
     if (scan(&fresh, md->dir, md, errbuf, errlen) != 0) {
         free_messages(fresh.msgs, fresh.count);
         return -1;
@@ -365,6 +376,7 @@ int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     free_messages(md->msgs, md->count);
     md->msgs = fresh.msgs;
     md->count = fresh.count;
+    md->msgs_cap = fresh.msgs_cap;
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "maildrop_internal.h"
+#include "pop3/command.h"
 #include "pop3/encode.h"
 #include "pop3/error.h"
 
@@ -252,6 +253,35 @@ static void bad_command(pop3mock_session *s)
     finish(s);
 }
 
+/* Why the codec refused a line, in the -ERR text: a client (or its author) learns which
+ * rule it broke. The octet rules say whether the octet is in the keyword or after it. */
+static void refuse_line(pop3mock_session *s, const pop3_request *req, const char *line, size_t len)
+{
+    const char *sp = memchr(line, ' ', len);
+    size_t keyword_end = sp != NULL ? (size_t)(sp - line) : len;
+    const char *where = req->fault_at < keyword_end ? "command keyword" : "argument";
+    switch (req->fault) {
+    case POP3_CMDF_EMPTY: err(s, NULL, "empty command line"); break;
+    case POP3_CMDF_TOO_LONG:
+        err(s, NULL, "line too long (max %zu octets)", s->lim.max_command);
+        break;
+    case POP3_CMDF_NUL: err(s, NULL, "%s holds a NUL octet", where); break;
+    case POP3_CMDF_CR: err(s, NULL, "%s holds a CR octet (a line ends with CRLF)", where); break;
+    case POP3_CMDF_LF: err(s, NULL, "%s holds an LF octet", where); break;
+    case POP3_CMDF_TAB:
+        err(s, NULL, "%s holds a TAB (arguments are separated by a space)", where);
+        break;
+    case POP3_CMDF_CONTROL: err(s, NULL, "%s holds a control octet", where); break;
+    case POP3_CMDF_EIGHT_BIT: err(s, NULL, "%s holds an 8-bit octet", where); break;
+    case POP3_CMDF_KEYWORD:
+        err(s, NULL, "bad command keyword (3 or 4 printable ASCII characters)");
+        break;
+    case POP3_CMDF_SPACES: err(s, NULL, "arguments must be separated by one space"); break;
+    case POP3_CMDF_ARG_TOO_LONG: err(s, NULL, "argument too long"); break;
+    case POP3_CMDF_NONE: err(s, NULL, "unknown command"); break; /* not reached */
+    }
+}
+
 static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf)
 {
     md_state *st = s->state;
@@ -263,12 +293,12 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
         return;
     }
     pop3mock__command c;
-    const char *why = NULL;
-    if (!pop3mock__command_split(line, len, &c, &why)) {
+    pop3_request req;
+    if (!pop3mock__command_split(line, len, &c, &req)) {
         st->have_user = false;
-        /* Not a command by the codec's rules (why says which): answered as an unknown
-         * keyword is, and counted as one. */
-        err(s, NULL, "unknown command"); /* RFC1939-3.5 */
+        /* Not a command by the codec's rules: -ERR saying which rule (RFC1939-3.5), and
+         * counted as a bad command like an unknown keyword. */
+        refuse_line(s, &req, line, len);
         bad_command(s);
         return;
     }
@@ -301,18 +331,20 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
     k->run(s, &c);
 }
 
-static void on_too_long(pop3mock_session *s)
-{
-    md_state *st = s->state;
-    st->sasl = MD_SASL_NONE;
-    st->have_user = false;
-    err(s, NULL, "line too long");
-}
-
 static size_t max_line(const pop3mock_session *s)
 {
     const md_state *st = s->state;
     return st->sasl != MD_SASL_NONE ? s->lim.max_sasl_line : s->lim.max_command;
+}
+
+static void on_too_long(pop3mock_session *s)
+{
+    md_state *st = s->state;
+    size_t max = max_line(s); /* the limit the line broke, before the state changes */
+    st->sasl = MD_SASL_NONE;
+    st->have_user = false;
+    /* RFC 2449 section 4 (commands), or the server's own limit for SASL lines. */
+    err(s, NULL, "line too long (max %zu octets)", max);
 }
 
 static bool blocked(const pop3mock_session *s)

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "maildrop_internal.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 #define quirk pop3mock__md_quirk
 #define ok    pop3mock__md_ok
@@ -84,16 +86,20 @@ void pop3mock__md_apply_deletions(md_state *st)
         if (st->marked[k]) st->md->msgs[st->idx[k]].removed = true;
 }
 
-static bool parse_u64(const char *p, size_t len, uint64_t *v)
+/* A number argument read by the codec's one number parser (RFC 1939 section 3: digits;
+ * no sign, no blank, no base prefix). `what` names it in the -ERR: a value that is not
+ * digits and one past 2^64-1 get different answers, so a client that sent either
+ * learns which. */
+static bool number_arg(pop3mock_session *s, const char *p, size_t len, const char *what,
+                       uint64_t *v)
 {
-    if (len == 0 || len > 19) return false;
-    uint64_t x = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') return false;
-        x = x * 10 + (uint64_t)(p[i] - '0');
-    }
-    *v = x;
-    return true;
+    int rc = pop3_parse_number(p, len, v);
+    if (rc == POP3_OK) return true;
+    if (rc == POP3_ELIMIT)
+        err(s, NULL, "%s too large (at most 18446744073709551615)", what);
+    else
+        err(s, NULL, "invalid %s (digits only)", what);
+    return false;
 }
 
 /* RFC 1939 section 5: a message number that exists and is not marked deleted. */
@@ -101,10 +107,7 @@ static bool msg_arg(pop3mock_session *s, const char *p, size_t len, size_t *k)
 {
     md_state *st = s->state;
     uint64_t v;
-    if (!parse_u64(p, len, &v)) {
-        err(s, NULL, "invalid message number");
-        return false;
-    }
+    if (!number_arg(s, p, len, "message number", &v)) return false;
     if (v == 0 || v > st->n) {
         err(s, NULL, "no such message, only %zu messages in maildrop", st->n);
         return false;
@@ -215,10 +218,9 @@ void pop3mock__md_top(pop3mock_session *s, const pop3mock__command *c)
     size_t k;
     uint64_t lines;
     if (!msg_arg(s, c->arg[0], c->arg_len[0], &k)) return;
-    if (!parse_u64(c->arg[1], c->arg_len[1], &lines)) {
-        err(s, NULL, "invalid line count");
-        return;
-    }
+    /* RFC 1939 section 7: a non-negative number of lines; any 64-bit count is taken
+     * (one past the body's end sends the whole body). */
+    if (!number_arg(s, c->arg[1], c->arg_len[1], "line count", &lines)) return;
     if (!utf8_allows(s, k)) return;
     if (quirk(st, POP3MOCK_QUIRK(TOP_IGNORES_LINES))) lines = st->opt.quirks.top_lines;
     if (!start_body(s, k, true, lines)) return;

@@ -101,11 +101,21 @@ struct pop3mock_script {
     size_t ncerts, certcap;
 };
 
-/* Variables of one running session. */
+/* Names one session of a script may define (captures and !set): far more than any
+ * dialogue needs, and small enough that looking a name up stays a short scan. The
+ * parser refuses a script past it, so a running session never holds more. */
+#define POP3MOCK__NAMES_MAX 4096
+
+/* One variable of a running session. */
+typedef struct pop3mock__var {
+    char *name;
+    char *value;
+    size_t len;
+} pop3mock__var;
+
+/* Variables of one running session, at most POP3MOCK__NAMES_MAX. */
 typedef struct pop3mock__vars {
-    char **names;
-    char **values;
-    size_t *lens;
+    pop3mock__var *v;
     size_t count, cap;
 } pop3mock__vars;
 

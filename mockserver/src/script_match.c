@@ -21,12 +21,10 @@
 void pop3mock__vars_free(pop3mock__vars *v)
 {
     for (size_t i = 0; i < v->count; i++) {
-        free(v->names[i]);
-        free(v->values[i]);
+        free(v->v[i].name);
+        free(v->v[i].value);
     }
-    free(v->names);
-    free(v->values);
-    free(v->lens);
+    free(v->v);
     memset(v, 0, sizeof *v);
 }
 
@@ -37,52 +35,34 @@ int pop3mock__vars_set(pop3mock__vars *v, const char *name, const char *value, s
     memcpy(copy, value, len);
     copy[len] = '\0';
     for (size_t i = 0; i < v->count; i++) {
-        if (strcmp(v->names[i], name) == 0) {
-            free(v->values[i]);
-            v->values[i] = copy;
-            v->lens[i] = len;
+        if (strcmp(v->v[i].name, name) == 0) {
+            free(v->v[i].value);
+            v->v[i].value = copy;
+            v->v[i].len = len;
             return 0;
         }
     }
-    if (v->count == v->cap) {
-        /* Three arrays share one capacity: the policy of pop3/buf.h picks it. */
-        size_t widest = sizeof(char *) > sizeof(size_t) ? sizeof(char *) : sizeof(size_t);
-        size_t want = 0;
-        if (pop3_grow_cap(v->cap, v->count + 1, 8, widest, 0, &want) != POP3_OK) {
-            free(copy);
-            return -1;
-        }
-        char **nn = realloc(v->names, want * sizeof *nn);
-        if (nn != NULL) v->names = nn;
-        char **nv = realloc(v->values, want * sizeof *nv);
-        if (nv != NULL) v->values = nv;
-        size_t *nl = realloc(v->lens, want * sizeof *nl);
-        if (nl != NULL) v->lens = nl;
-        if (nn == NULL || nv == NULL || nl == NULL) {
-            free(copy);
-            return -1;
-        }
-        v->cap = want;
-    }
+    int rc;
+    pop3mock__var *nv =
+        pop3_array_grow(v->v, &v->cap, v->count + 1, sizeof *nv, 8, POP3MOCK__NAMES_MAX, &rc);
     size_t nlen = strlen(name);
-    v->names[v->count] = malloc(nlen + 1);
-    if (v->names[v->count] == NULL) {
+    char *ncopy = nv != NULL ? malloc(nlen + 1) : NULL;
+    if (nv != NULL) v->v = nv;
+    if (ncopy == NULL) {
         free(copy);
         return -1;
     }
-    memcpy(v->names[v->count], name, nlen + 1);
-    v->values[v->count] = copy;
-    v->lens[v->count] = len;
-    v->count++;
+    memcpy(ncopy, name, nlen + 1);
+    v->v[v->count++] = (pop3mock__var){.name = ncopy, .value = copy, .len = len};
     return 0;
 }
 
 const char *pop3mock__vars_get(const pop3mock__vars *v, const char *name, size_t *len)
 {
     for (size_t i = 0; i < v->count; i++) {
-        if (strcmp(v->names[i], name) == 0) {
-            *len = v->lens[i];
-            return v->values[i];
+        if (strcmp(v->v[i].name, name) == 0) {
+            *len = v->v[i].len;
+            return v->v[i].value;
         }
     }
     return NULL;

@@ -161,7 +161,11 @@ static bool define(parser *p, const char *name)
 {
     if (defined(p, name)) return true;
     int rc = POP3_OK;
-    char **nd = pop3_array_grow(p->defined, &p->defcap, p->ndefined + 1, sizeof *nd, 8, 0, &rc);
+    char **nd = pop3_array_grow(p->defined, &p->defcap, p->ndefined + 1, sizeof *nd, 8,
+                                POP3MOCK__NAMES_MAX, &rc);
+    if (nd == NULL && rc == POP3_ELIMIT)
+        return fail(p, "more than %d names (captures and !set) in one session",
+                    POP3MOCK__NAMES_MAX);
     if (nd == NULL) return fail(p, "%s", pop3_strerror(rc));
     p->defined = nd;
     p->defined[p->ndefined] = dup_mem(name, strlen(name));
@@ -646,7 +650,7 @@ static bool tls_directive(parser *p, const char *src, size_t srclen, const char 
     pop3mock_tls_plan plan = tls_plan(p);
     unsigned a = 0;
     if (strcmp(d, "!tls-abort") == 0) {
-        if (nw != 2 || !parse_uint(w[1], 1, 1u << 30, &a))
+        if (nw != 2 || !parse_uint(w[1], 1, POP3MOCK_TLS_FAULT_MAX, &a))
             return fail(p, "!tls-abort: expected a number of octets");
         plan.fault = POP3MOCK_TLS_ABORT;
         plan.n = a;
@@ -664,7 +668,7 @@ static bool tls_directive(parser *p, const char *src, size_t srclen, const char 
         plan.fault = POP3MOCK_TLS_ALERT;
         plan.n = a;
     } else if (strcmp(d, "!tls-truncate") == 0) {
-        if (nw < 2 || nw > 3 || !parse_uint(w[1], 0, 1u << 30, &a) ||
+        if (nw < 2 || nw > 3 || !parse_uint(w[1], 0, POP3MOCK_TLS_FAULT_MAX, &a) ||
             (nw == 3 && strcmp(w[2], "stall") != 0))
             return fail(p, "!tls-truncate: expected the octets of the server's handshake to "
                            "send, then optionally \"stall\" (\"!tls-truncate 100 stall\")");

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/buf.h"
 #include "pop3/digest.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
@@ -29,6 +30,12 @@
 #define TRANSCRIPT_MAX 16384
 /* A captured or computed value shown in a report is cut to this. */
 #define SHOW_MAX       200
+/* Longest departure report (octets): the parts that would go past it are left out and
+ * REPORT_CUT says so.
+ * The transcript part alone is at most TRANSCRIPT_MAX; a script line of megabytes, or
+ * one with thousands of {name} references, would otherwise make a report of megabytes. */
+#define REPORT_MAX     65536
+#define REPORT_CUT     "  (parts of this report are left out: it would be longer than 65536 octets)\n"
 
 typedef struct sc_state {
     const pop3mock_script *sc;
@@ -199,24 +206,35 @@ static bool pending_expect(const sc_state *st)
     return false;
 }
 
-static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+/* A departure report in the making: a pop3_buf cut at REPORT_MAX. */
+typedef struct report_buf {
+    pop3_buf b;
+    bool cut; /* something was left out: the report says so at its end */
+} report_buf;
+
+/* Append to the report unless that would take it past REPORT_MAX; then leave this
+ * part out (a report must stay readable, not grow with a script line of megabytes),
+ * go on with the next ones (the transcript at the end explains the most), and mark
+ * the report cut. */
+static void appendf(report_buf *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void appendf(report_buf *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if (*len + (size_t)n + 1 > *cap) {
-        size_t want = (*cap + (size_t)n + 1) * 2;
-        char *nb = realloc(*buf, want);
-        if (nb == NULL) return;
-        *buf = nb;
-        *cap = want;
+    if (n < 0 || r->b.len + (size_t)n > REPORT_MAX) {
+        r->cut = true;
+        return;
     }
     va_start(ap, fmt);
-    vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+    if (pop3_buf_vprintf(&r->b, fmt, ap) != POP3_OK) r->cut = true; /* out of memory */
     va_end(ap);
-    *len += (size_t)n;
 }
 
 /* The client did something else than line `step` wanted: report, -ERR, close. */
@@ -226,29 +244,31 @@ static void depart(pop3mock_session *s, const char *received)
     if (st->result != POP3MOCK_SCRIPT_RUNNING) return;
     st->result = POP3MOCK_SCRIPT_DEPARTED;
     const pop3mock__step *step = st->pc < st->ss->nsteps ? &st->ss->steps[st->pc] : NULL;
-    char *r = NULL;
-    size_t len = 0, cap = 0;
-    appendf(&r, &len, &cap, "%s:%u: session %zu: the client departed from the script\n",
-            st->sc->name, step != NULL ? step->line : st->ss->line, st->index + 1);
+    report_buf r = {.cut = false};
+    /* The marker for a cut report fits past REPORT_MAX: the limit leaves room for it. */
+    pop3_buf_init(&r.b, REPORT_MAX + sizeof REPORT_CUT);
+    appendf(&r, "%s:%u: session %zu: the client departed from the script\n", st->sc->name,
+            step != NULL ? step->line : st->ss->line, st->index + 1);
     if (step != NULL) {
         const char *what =
             step->kind == POP3MOCK__STEP_EXPECT_EOF ? " (the client closes the connection)" : "";
-        appendf(&r, &len, &cap, "  expected: %s%s\n", step->source, what);
+        appendf(&r, "  expected: %s%s\n", step->source, what);
         for (size_t i = 0; i < step->nsegs; i++) {
             const pop3mock__seg *g = &step->segs[i];
             size_t n = 0;
             const char *v = g->kind == POP3MOCK__SEG_REF ? lookup(st, g->name, &n) : NULL;
             if (g->kind == POP3MOCK__SEG_REF)
-                appendf(&r, &len, &cap, "            where {%s} = %.*s\n", g->name,
+                appendf(&r, "            where {%s} = %.*s\n", g->name,
                         v != NULL ? (int)(n > SHOW_MAX ? SHOW_MAX : n) : 9,
                         v != NULL ? v : "(not set)");
         }
     }
-    appendf(&r, &len, &cap, "  received: %s\n", received);
-    appendf(&r, &len, &cap, "  transcript up to there%s:\n%.*s", st->log_cut ? " (its end)" : "",
+    appendf(&r, "  received: %s\n", received);
+    appendf(&r, "  transcript up to there%s:\n%.*s", st->log_cut ? " (its end)" : "",
             (int)st->log_len, st->log != NULL ? st->log : "");
+    if (r.cut) pop3_buf_append(&r.b, REPORT_CUT, sizeof REPORT_CUT - 1);
     free(st->report);
-    st->report = r;
+    st->report = r.b.ptr; /* NULL only when nothing could be allocated */
     char line[128];
     int n = snprintf(line, sizeof line,
                      "-ERR [SYS/PERM] pop3-mock: not what the script expects at line %u\r\n",

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pop3/error.h"
+#include "pop3/parse.h"
 #include "server_internal.h"
 #include "tls_server.h"
 
@@ -79,6 +81,46 @@ void pop3mock__trace_event(pop3mock_server *srv, unsigned long conn, bool tls, c
                                strlen(what));
 }
 
+/* The longest host part of a listening address. */
+#define LISTEN_HOST_MAX 255
+
+/* "ADDR:PORT" or "[ADDR]:PORT" into its host and its port. The port is a number from 0
+ * to 65535 read by the codec's number parser: digits only, so that "+110", " 110",
+ * "0x6e" or "99999" is a configuration error rather than whatever the resolver makes
+ * of it (a service name, or a port cut to 16 bits). */
+static int split_listen(const char *spec, char host[LISTEN_HOST_MAX + 1], const char **port,
+                        char *err, size_t errlen)
+{
+    const char *colon;
+    if (spec[0] == '[') {
+        const char *close_br = strchr(spec, ']');
+        if (close_br == NULL || close_br[1] != ':' ||
+            (size_t)(close_br - spec - 1) > LISTEN_HOST_MAX) {
+            snprintf(err, errlen, "--listen %s: want ADDR:PORT or [ADDR]:PORT", spec);
+            return -1;
+        }
+        memcpy(host, spec + 1, (size_t)(close_br - spec - 1));
+        host[close_br - spec - 1] = '\0';
+        colon = close_br + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (colon == NULL || (size_t)(colon - spec) > LISTEN_HOST_MAX) {
+            snprintf(err, errlen, "--listen %s: want ADDR:PORT", spec);
+            return -1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+    }
+    *port = colon + 1;
+    uint64_t v;
+    if (pop3_parse_number(*port, strlen(*port), &v) != POP3_OK || v > 65535) {
+        snprintf(err, errlen, "--listen %s: want a port number from 0 to 65535 (0: any free)",
+                 spec);
+        return -1;
+    }
+    return 0;
+}
+
 pop3mock_server *pop3mock_server_new(const pop3mock_server_config *cfg, const pop3mock_factory *f,
                                      char *err, size_t errlen)
 {
@@ -96,6 +138,15 @@ pop3mock_server *pop3mock_server_new(const pop3mock_server_config *cfg, const po
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         goto fail;
     }
+    /* A listening address that cannot be right is a configuration error, found here
+     * rather than at bind. */
+    char host[LISTEN_HOST_MAX + 1];
+    const char *port;
+    if (cfg->listen == NULL) {
+        snprintf(err, errlen, "no listening address");
+        goto fail;
+    }
+    if (split_listen(cfg->listen, host, &port, err, errlen) != 0) goto fail;
     if (cfg->tls_cert != NULL) {
         srv->ctx = pop3mock__tls_ctx_new(
             cfg->tls_cert, cfg->tls_key != NULL ? cfg->tls_key : cfg->tls_cert, err, errlen);
@@ -114,30 +165,13 @@ fail:
 /* "ADDR:PORT" or "[ADDR]:PORT" into a bound, listening socket. */
 static int open_listener(const char *spec, char *err, size_t errlen)
 {
-    char host[256];
+    char host[LISTEN_HOST_MAX + 1];
     const char *port;
-    if (spec[0] == '[') {
-        const char *close_br = strchr(spec, ']');
-        if (close_br == NULL || close_br[1] != ':' ||
-            (size_t)(close_br - spec - 1) >= sizeof host) {
-            snprintf(err, errlen, "--listen %s: want ADDR:PORT or [ADDR]:PORT", spec);
-            return -1;
-        }
-        memcpy(host, spec + 1, (size_t)(close_br - spec - 1));
-        host[close_br - spec - 1] = '\0';
-        port = close_br + 2;
-    } else {
-        const char *colon = strrchr(spec, ':');
-        if (colon == NULL || (size_t)(colon - spec) >= sizeof host) {
-            snprintf(err, errlen, "--listen %s: want ADDR:PORT", spec);
-            return -1;
-        }
-        memcpy(host, spec, (size_t)(colon - spec));
-        host[colon - spec] = '\0';
-        port = colon + 1;
-    }
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    if (split_listen(spec, host, &port, err, errlen) != 0) return -1;
+    /* AI_NUMERICSERV: the port was checked above, no service database lookup. */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
     if (rc != 0) {
@@ -189,7 +223,11 @@ int pop3mock_server_bind(pop3mock_server *srv, char *err, size_t errlen)
     if (getsockname(srv->lfd, (struct sockaddr *)&ss, &len) == 0)
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV);
-    srv->port = (unsigned)strtoul(serv, NULL, 10);
+    /* The port from the address itself: nothing to parse. */
+    if (ss.ss_family == AF_INET6)
+        srv->port = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+    else if (ss.ss_family == AF_INET)
+        srv->port = ntohs(((const struct sockaddr_in *)&ss)->sin_port);
     snprintf(srv->address, sizeof srv->address, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
              host, serv);
     return 0;

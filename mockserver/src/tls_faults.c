@@ -14,21 +14,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "pop3/buf.h"
 #include "server_internal.h"
 #include "tls_server.h"
 
-/* Queue octets a fault sends outside TLS. False when out of memory. */
+/* Queue octets a fault sends outside TLS: at most POP3MOCK_TLS_FAULT_MAX (a plan built
+ * by a program rather than parsed from a script may ask for more). False when that
+ * limit is passed or memory is short: the connection then ends. */
 static bool raw_push(pop3mock__conn *c, const void *p, size_t n)
 {
-    if (c->raw_len + n > c->raw_cap) {
-        size_t want = c->raw_cap == 0 ? 4096 : c->raw_cap;
-        while (want < c->raw_len + n)
-            want *= 2;
-        char *nb = realloc(c->raw, want);
-        if (nb == NULL) return false;
-        c->raw = nb;
-        c->raw_cap = want;
-    }
+    int rc;
+    char *nb =
+        pop3_array_grow(c->raw, &c->raw_cap, c->raw_len + n, 1, 4096, POP3MOCK_TLS_FAULT_MAX, &rc);
+    if (nb == NULL) return false;
+    c->raw = nb;
     memcpy(c->raw + c->raw_len, p, n);
     c->raw_len += n;
     return true;

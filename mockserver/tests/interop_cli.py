@@ -9,10 +9,9 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import tempfile
 
-from mockrun import MSG1, Mock, cleanup, main, make_maildir
+from mockrun import MSG1, Mock, cleanup, main, make_maildir, run
 
 
 def connect(port):
@@ -63,14 +62,14 @@ def test(binary):
             s.sendall(b"USER " + b"x" * 248 + b"\r\n")
             assert f.readline() == b"+OK send PASS\r\n"
             s.sendall(b"USER " + b"x" * 249 + b"\r\n")
-            assert f.readline() == b"-ERR line too long\r\n"
+            assert f.readline() == b"-ERR line too long (max 255 octets)\r\n"
             chunk = bytes(range(256)).replace(b"\n", b"") * 4096
             sent = 0
             while sent < 64 << 20:
                 s.sendall(chunk)
                 sent += len(chunk)
             s.sendall(b"\r\nNOOP\r\nUSER u\r\nPASS p\r\nSTAT\r\nQUIT\r\n")
-            assert f.readline() == b"-ERR line too long\r\n"
+            assert f.readline() == b"-ERR line too long (max 255 octets)\r\n"
             assert f.readline().startswith(b"-ERR NOOP is not valid")
             assert f.readline() == b"+OK send PASS\r\n"
             assert f.readline().startswith(b"+OK u's maildrop has 1")
@@ -113,11 +112,10 @@ def test(binary):
                      base + ["--implicit-tls"], ["--maildrop", "/nonexistent", "--user", "u",
                                                  "--password", "p"],
                      base + ["--tls-cert", "/nonexistent.pem"]):
-            r = subprocess.run([binary] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=10)
+            r = run(binary, *args)
             assert r.returncode == 2, (args, r.returncode, r.stderr)
-            assert r.stdout == b"", (args, r.stdout)
-            assert r.stderr.startswith(b"pop3-mock: "), (args, r.stderr)
+            assert r.stdout == "", (args, r.stdout)
+            assert r.stderr.startswith("pop3-mock: "), (args, r.stderr)
     finally:
         cleanup(md)
         cleanup(tmp)

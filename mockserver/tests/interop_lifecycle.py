@@ -18,36 +18,67 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mockrun import Mock, make_maildir  # noqa: E402
+from mockrun import Mock, main, make_maildir, run  # noqa: E402
 
 BIN, CASES = sys.argv[1], sys.argv[2]
 
 
-def run(*args):
-    return subprocess.run([BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=30)
-
-
 def check_usage():
-    r = run("--version")
+    r = run(BIN, "--version")
     assert r.returncode == 0 and re.fullmatch(r"pop3-mock \(pop3kit\) \d+\.\d+\.\d+\n", r.stdout), r
-    r = run("--help")
+    r = run(BIN, "--help")
     assert r.returncode == 0 and r.stdout.startswith("usage: pop3-mock") and r.stderr == "", r
     for args, msg in ((["--x"], "unknown option '--x'"),
                       (["--bogus=1"], "unknown option '--bogus'"),
                       (["--listen"], "option '--listen' needs a value"),
                       (["--once=yes", "s"], "option '--once' takes no value"),
                       ([], "give SCRIPT files, --case FILE, --maildrop DIR or --users FILE")):
-        r = run(*args)
+        r = run(BIN, *args)
         assert r.returncode == 2, (args, r)
         assert r.stdout == "", (args, r)
         assert r.stderr == "pop3-mock: %s\ntry 'pop3-mock --help'\n" % msg, (args, r.stderr)
+
+
+def check_numeric_options(md):
+    """Every numeric option is read by the codec's number parser: digits only, in its
+    range; anything else is a usage error naming the option and the range."""
+    base = ["--maildrop", md, "--user", "a", "--password", "pa"]
+    # (option, lowest, highest): each is taken at both ends and refused one past them.
+    ranges = (("--idle-timeout", 0, 2 ** 31), ("--max-sessions", 1, 2 ** 31),
+              ("--max-command", 8, 2 ** 31), ("--max-sasl-line", 8, 2 ** 31),
+              ("--max-input", 8, 2 ** 31), ("--output-buffer", 1, 2 ** 31))
+    for opt, lo, hi in ranges:
+        for good in (lo, hi, "0%d" % lo):
+            # Taken: the server starts (and stops cleanly). The large values only size
+            # per-session buffers, and no session is opened here.
+            with Mock(BIN, base + [opt, str(good)]):
+                pass
+        bad = [str(hi + 1), "18446744073709551615", "18446744073709551616", "+%d" % lo,
+               "-1", " %d" % lo, "%d " % lo, "", "0x10", "1e3", "ten"]
+        if lo > 0:
+            bad.append(str(lo - 1))
+        for v in bad:
+            r = run(BIN, *base, opt, v)
+            assert r.returncode == 2, (opt, v, r)
+            assert r.stdout == "", (opt, v, r)
+            want = "pop3-mock: %s %s: want " % (opt, v)
+            assert r.stderr.startswith(want) and "%d to %d" % (lo, hi) in r.stderr, \
+                (opt, v, r.stderr)
+    # --listen: the port is 0 to 65535, digits (no service names, no sign).
+    with Mock(BIN, base + ["--listen", "127.0.0.1:00"]) as m:
+        assert m.port > 0
+    for port in ("65536", "99999", "18446744073709551616", "+1", "-1", " 1", "", "pop3",
+                 "0x10"):
+        spec = "127.0.0.1:" + port
+        r = run(BIN, *base, "--listen", spec)
+        assert r.returncode == 2, (spec, r)
+        assert r.stderr == ("pop3-mock: --listen %s: want a port number from 0 to 65535 "
+                            "(0: any free)\n" % spec), (spec, r.stderr)
 
 
 def login(port, user, pw):
@@ -65,6 +96,8 @@ def check_port_file(tmp, md):
     pf = os.path.join(tmp, "port")
     with Mock(BIN, ["--maildrop", md, "--user", "a", "--password", "pa", "--port-file", pf]) as m:
         assert open(pf).read() == "%d\n" % m.port
+        # The ready line is the contract too (for those who read stdout).
+        assert m.stdout() == "pop3-mock listening on 127.0.0.1:%d\n" % m.port, m.stdout()
         assert [f for f in os.listdir(tmp) if f.startswith("port.")] == [], os.listdir(tmp)
 
 
@@ -101,11 +134,30 @@ def check_users(tmp):
         for text, msg in bad:
             with open(users, "w") as f:
                 f.write(text)
-            r = run("--users", users)
+            r = run(BIN, "--users", users)
             assert r.returncode == 2, (text, r)
             assert r.stderr == "pop3-mock: --users " + (msg % users) + "\n", (text, r.stderr)
-        r = run("--users", users, "--user", "x")
+        r = run(BIN, "--users", users, "--user", "x")
         assert r.returncode == 2 and "no --user or --password" in r.stderr, r
+        # 10000 accounts at most: at the limit the server runs and the last one logs
+        # in; one more is refused, naming the line.
+        empty = make_maildir(msgs=())
+        try:
+            with open(users, "w") as f:
+                for i in range(10000):
+                    f.write("u%d p%d %s\n" % (i, i, empty))
+            with Mock(BIN, ["--users", users]) as m:
+                p = login(m.port, "u9999", "p9999")
+                assert p.stat()[0] == 0
+                p.quit()
+            with open(users, "a") as f:
+                f.write("u10000 p %s\n" % empty)
+            r = run(BIN, "--users", users)
+            assert r.returncode == 2, r
+            assert r.stderr == "pop3-mock: --users %s:10001: more than 10000 accounts\n" % users, \
+                r.stderr
+        finally:
+            shutil.rmtree(empty, ignore_errors=True)
     finally:
         shutil.rmtree(one, ignore_errors=True)
         shutil.rmtree(two, ignore_errors=True)
@@ -188,29 +240,26 @@ def check_case():
     with tempfile.NamedTemporaryFile("w", suffix=".case") as f:
         f.write("title: no dialogue\nrun: connect\n  ok\n")
         f.flush()
-        r = run("--case", f.name)
+        r = run(BIN, "--case", f.name)
         assert r.returncode == 2, r
         assert r.stderr == '%s:3: no "dialogue:" section\n' % f.name, r.stderr
 
 
-def main():
+def test(binary):
+    assert binary == BIN
     tmp = tempfile.mkdtemp(prefix="pop3mock-life-")
     md = make_maildir()
     try:
         check_usage()
+        check_numeric_options(md)
         check_port_file(tmp, md)
         check_users(tmp)
         check_rescan_and_signals(md)
         check_case()
-    except AssertionError as e:
-        print("FAIL:", e)
-        return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(md, ignore_errors=True)
-    print("ok")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main(test)

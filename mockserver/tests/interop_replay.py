@@ -6,10 +6,9 @@ error before any client connects. Also a two-session [IN-USE] script (RFC 2449 8
 import os
 import socket
 import ssl
-import subprocess
 import tempfile
 
-from mockrun import Mock, cleanup, main, make_ca
+from mockrun import Mock, cleanup, main, make_ca, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "rfc1939-section10.pop3")
@@ -90,11 +89,10 @@ def test(binary):
         bad = os.path.join(tmp, "bad.pop3")
         with open(bad, "w") as f:
             f.write("S: +OK\n!wobble 3\n")
-        r = subprocess.run([binary, bad], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=10)
+        r = run(binary, bad)
         assert r.returncode == 2, r
-        assert r.stdout == b"", r.stdout
-        assert r.stderr.decode().startswith(bad + ":2: unknown directive \"!wobble\""), r.stderr
+        assert r.stdout == "", r.stdout
+        assert r.stderr.startswith(bad + ":2: unknown directive \"!wobble\""), r.stderr
 
         # Two sessions: the second connection gets [IN-USE] while the first is open.
         two = os.path.join(tmp, "in-use.pop3")

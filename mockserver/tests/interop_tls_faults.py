@@ -24,7 +24,7 @@ import sys
 import tempfile
 import warnings
 
-from mockrun import MSG1, Mock, cleanup, main, make_ca, make_maildir
+from mockrun import MSG1, Mock, cleanup, main, make_ca, make_maildir, run
 
 # poplib.stls() and pop3 --starttls both ask CAPA first (RFC 2595 section 4: STLS is
 # used when announced).
@@ -62,26 +62,11 @@ def poplib_stls_fails(port, ctx, want=None, timeout=10):
     raise AssertionError("the handshake succeeded")
 
 
-STARTED = []
-
-
-def start(binary, args):
-    """A server that the test stops in any case, even when an assertion fails first."""
-    m = Mock(binary, args)
-    STARTED.append(m)
-    return m
-
-
 def script(tmp, name, text):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         f.write(text)
     return path
-
-
-def finished(m):
-    rc, err = m.wait()
-    assert rc == 0, "pop3-mock exit %d: %s" % (rc, err)
 
 
 def client_hello():
@@ -123,7 +108,7 @@ def test(binary):
                     "C: CAPA\nS: +OK\nS: USER\nS: .\nC: QUIT\nS: +OK bye\n"
                     "!session\n!tls-cert other/srv.pem other/srv.key\n" + STLS + "!starttls\n"
                     "!session\n" + STLS + "!starttls\n")
-        m = start(binary, [sc])
+        m = Mock(binary, [sc])
         p = poplib.POP3("127.0.0.1", m.port, timeout=10)
         p.stls(context=good)
         assert p.capa() == {"USER": []}, "CAPA under TLS"
@@ -132,29 +117,28 @@ def test(binary):
         assert isinstance(e, ssl.SSLCertVerificationError), e
         err = expect_tls_failure(m.port, ca)
         assert "certificate" in err.lower(), err
-        finished(m)
+        m.finished()
         # A certificate that cannot be loaded is a script error: exit 2, FILE:LINE.
         bad = script(tmp, "bad.pop3", "S: +OK\n!tls-cert certs/nonexistent.pem\n" + STLS +
                      "!starttls\n")
-        r = subprocess.run([binary, bad], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=10)
-        assert r.returncode == 2 and r.stdout == b"", (r.returncode, r.stdout)
-        assert r.stderr.decode().startswith(bad + ":2: !tls-cert: "), r.stderr
+        r = run(binary, bad)
+        assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout)
+        assert r.stderr.startswith(bad + ":2: !tls-cert: "), r.stderr
         # --implicit-tls with a script's own certificate and no --tls-cert.
         sc = script(tmp, "implicit.pop3", "!tls-cert certs/srv.pem certs/srv.key\n"
                     "S: +OK implicit\nC: QUIT\nS: +OK bye\n")
-        m = start(binary, ["--implicit-tls", sc])
+        m = Mock(binary, ["--implicit-tls", sc])
         p = poplib.POP3_SSL("127.0.0.1", m.port, context=good, timeout=10)
         assert p.getwelcome() == b"+OK implicit"
         p.quit()
-        finished(m)
+        m.finished()
 
         # !tls-alert: the ClientHello answered with a fatal alert; after STLS, and as
         # implicit TLS (a script that begins with the fault).
         sc = script(tmp, "alert.pop3", "!tls-cert certs/srv.pem certs/srv.key\n" + STLS +
                     "!tls-alert\n!session\n" + STLS + "!tls-alert\n!session\n"
                     "!tls-alert protocol_version\n!session\n!tls-alert protocol_version\n")
-        m = start(binary, [sc])
+        m = Mock(binary, [sc])
         poplib_stls_fails(m.port, good, ["HANDSHAKE_FAILURE", "handshake failure"])
         err = expect_tls_failure(m.port, ca)
         try:
@@ -163,16 +147,16 @@ def test(binary):
         except ssl.SSLError as e:
             assert "PROTOCOL_VERSION" in str(e) or "protocol version" in str(e), e
         expect_tls_failure(m.port, ca, starttls=False)
-        finished(m)
+        m.finished()
 
         # !tls-garbage: plain text where the ServerHello belongs; the log shows it sent.
         log = os.path.join(tmp, "garbage.log")
         sc = script(tmp, "garbage.pop3", STLS + "!tls-garbage\n!session\n" + STLS +
                     "!tls-garbage HTTP/1.1 400 Bad Request\\r\\n\\r\\n\n")
-        m = start(binary, ["--log", log, sc])
+        m = Mock(binary, ["--log", log, sc])
         poplib_stls_fails(m.port, good)
         expect_tls_failure(m.port, ca)
-        finished(m)
+        m.finished()
         text = open(log, "rb").read()
         assert b"S: -ERR this is not TLS\\r\\n" in text, text[-800:]
         assert b"S: HTTP/1.1 400 Bad Request\\r\\n" in text, text[-800:]
@@ -183,7 +167,7 @@ def test(binary):
                     "!tls-truncate 60\n!session\n" + STLS + "!tls-truncate 60\n!session\n" +
                     STLS + "!tls-truncate 60\n!session\n" + STLS + "!tls-truncate 60 stall\n"
                     "!session\n" + STLS + "!tls-truncate 0 stall\n")
-        m = start(binary, [sc])
+        m = Mock(binary, [sc])
         s = socket.create_connection(("127.0.0.1", m.port), timeout=10)
         f = s.makefile("rb")
         assert f.readline() == b"+OK ready\r\n"
@@ -199,13 +183,13 @@ def test(binary):
         e = poplib_stls_fails(m.port, good, timeout=2)
         assert isinstance(e, socket.timeout) or "timed out" in str(e), repr(e)
         err = expect_tls_failure(m.port, ca, timeout=2)
-        finished(m)
+        m.finished()
 
         # !tls-abort N (the existing fault): pop3 sees a TLS failure too.
         sc = script(tmp, "abort.pop3", STLS + "!tls-abort 10\n")
-        m = start(binary, [sc])
+        m = Mock(binary, [sc])
         expect_tls_failure(m.port, ca)
-        finished(m)
+        m.finished()
 
         # !tls-max 1.1: a client with TLS 1.2 as its minimum (RFC 8314 section 4.1,
         # Python's default, pop3's policy) refuses; one that still accepts TLS 1.1
@@ -213,7 +197,7 @@ def test(binary):
         sc = script(tmp, "max.pop3", "!tls-cert certs/srv.pem certs/srv.key\n!tls-max 1.1\n" +
                     STLS + "!starttls\n!session\n" + STLS + "!starttls\n!session\n" + STLS +
                     "!starttls\nC: QUIT\nS: +OK bye\n")
-        m = start(binary, [sc])
+        m = Mock(binary, [sc])
         poplib_stls_fails(m.port, good, ["UNSUPPORTED_PROTOCOL", "PROTOCOL_VERSION",
                                          "NO_PROTOCOLS_AVAILABLE", "protocol"])
         expect_tls_failure(m.port, ca)
@@ -222,7 +206,7 @@ def test(binary):
         p.stls(context=old)
         assert p.sock.version() == "TLSv1.1", p.sock.version()
         p.quit()
-        finished(m)
+        m.finished()
 
         # --tls-max in maildrop mode: 1.1 fails for poplib and pop3; 1.2 is what a
         # default client gets, and a client that wants 1.3 at least is refused.
@@ -249,12 +233,9 @@ def test(binary):
             rc, err = pop3(m.port, "--starttls", "--cafile", ca, "stat")
             assert rc == 0, (rc, err)
         # A bad --tls-max is a usage error.
-        r = subprocess.run([binary] + base + ["--tls-max", "1.4"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=10)
-        assert r.returncode == 2 and b"--tls-max 1.4" in r.stderr, r.stderr
+        r = run(binary, *base, "--tls-max", "1.4")
+        assert r.returncode == 2 and "--tls-max 1.4" in r.stderr, r.stderr
     finally:
-        for m in STARTED:
-            m.stop()
         cleanup(tmp)
         cleanup(md)
 

@@ -1,8 +1,9 @@
-"""mockrun.py - start pop3-mock for an interop test, read its ready line, clean up.
+"""mockrun.py - the one place the mock's Python tests start, wait for and stop pop3-mock.
 
 Every test starts its own server on 127.0.0.1 port 0 and learns the port from the
-ready line "pop3-mock listening on ADDR:PORT". The server is stopped (SIGTERM, then
-SIGKILL) however the test ends.
+mock's --port-file (written by rename once it listens: never half a number). The
+server is stopped (SIGTERM, then SIGKILL) however the test ends: main() stops every
+server still running. run() runs the program for a usage or configuration error.
 """
 import os
 import shutil
@@ -10,30 +11,64 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+
+_running = []  # every Mock started, so that main() can stop what a failed test left
 
 
 class Mock:
+    """One pop3-mock: `host`, `port`, `proc`; its stdout and stderr go to files."""
+
     def __init__(self, binary, args, timeout=10):
-        self.proc = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        line = self.proc.stdout.readline().decode()
-        prefix = "pop3-mock listening on "
-        if not line.startswith(prefix):
-            err = self.proc.stderr.read().decode()
-            self.stop()
-            raise RuntimeError("no ready line: %r %s" % (line, err))
-        addr = line[len(prefix):].strip()
-        self.host, port = addr.rsplit(":", 1)
-        self.port = int(port)
+        self._dir = tempfile.mkdtemp(prefix="pop3mock-run-")
+        args = [str(a) for a in args]
+        if "--port-file" in args:  # the test's own (a test of --port-file itself)
+            port_file = args[args.index("--port-file") + 1]
+        else:
+            port_file = os.path.join(self._dir, "port")
+            args = ["--port-file", port_file] + args
+        self._out = os.path.join(self._dir, "stdout")
+        self._err = os.path.join(self._dir, "stderr")
+        with open(self._out, "wb") as o, open(self._err, "wb") as e:
+            self.proc = subprocess.Popen([binary] + args, stdin=subprocess.DEVNULL, stdout=o,
+                                         stderr=e)
+        _running.append(self)
+        self.host, self.port = "127.0.0.1", None
+        deadline = time.monotonic() + timeout
+        while self.port is None:
+            if os.path.exists(port_file):
+                text = open(port_file).read()
+                assert text.endswith("\n") and text[:-1].isdigit(), "port file: %r" % text
+                self.port = int(text)
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("pop3-mock did not listen (status %s): %s"
+                                   % (self.proc.returncode, self.stderr()))
+            else:
+                time.sleep(0.01)
+
+    def stderr(self):
+        with open(self._err, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stdout(self):
+        with open(self._out, "rb") as f:
+            return f.read().decode(errors="replace")
 
     def wait(self, timeout=20):
-        """Exit status and stderr of a server that stops by itself (scripts, --once)."""
+        """Exit status and stderr of a server that stops by itself (scripts, --once) or
+        was sent a signal."""
         try:
-            _, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.stop()
             raise
-        return self.proc.returncode, err.decode()
+        return self.proc.returncode, self.stderr()
+
+    def finished(self, timeout=20):
+        """A server that must end by itself with status 0 (every session went well)."""
+        rc, err = self.wait(timeout)
+        assert rc == 0, "pop3-mock exit %d: %s" % (rc, err)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -43,9 +78,9 @@ class Mock:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f:
-                f.close()
+        if self in _running:
+            _running.remove(self)
+            shutil.rmtree(self._dir, ignore_errors=True)
         return self.proc.returncode
 
     def __enter__(self):
@@ -57,6 +92,14 @@ class Mock:
         # SIGTERM is a clean exit: status 0, and under ASan no error or leak report.
         if exc_type is None and was_running:
             assert rc == 0, "pop3-mock exited %s after SIGTERM" % rc
+
+
+def run(binary, *args, timeout=30):
+    """Run pop3-mock to completion (a usage or configuration error): the
+    CompletedProcess, stdout and stderr as text."""
+    return subprocess.run([binary] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=timeout)
 
 
 MSG1 = (b"From: alice@example.org\nTo: bob@example.org\nSubject: first\n\n"
@@ -125,11 +168,15 @@ def cleanup(path):
 
 
 def main(fn):
-    """Run fn(binary) with the pop3-mock path from argv; exit 0 or 1."""
+    """Run fn(binary) with the pop3-mock path from argv; exit 0 or 1. Every server a
+    test left running is stopped."""
     binary = sys.argv[1]
     try:
         fn(binary)
     except AssertionError as e:
         print("FAIL:", e, file=sys.stderr)
         sys.exit(1)
+    finally:
+        for m in list(_running):
+            m.stop()
     print("ok")

@@ -285,7 +285,7 @@ Test(mock_quirks, max_bad_commands)
      * third is answered, then "Too many invalid bad commands." and the close; what the
      * client pipelined after it is never answered. */
     char *out = with("max-bad-commands",
-                     "XYZZY\r\nSTAT\r\nCAPA\r\nFOO\r\nRETR 1\r\nBAR\r\n"
+                     "XYZY\r\nSTAT\r\nCAPA\r\nFOO\r\nRETR 1\r\nBAR\r\n"
                      "QUIT\r\n",
                      NULL);
     cr_expect(strstr(out, "-ERR unknown command\r\n-ERR STAT is not valid in the "
@@ -391,9 +391,12 @@ Test(mock_quirks, preset_dovecot)
     HAS(out, "follows\r\nCAPA\r\n");
     HAS(out, "IMPLEMENTATION Dovecot\r\n");
     free(out);
-    /* pop3-login's three bad commands. */
-    out = preset("dovecot", "A\r\nB\r\nC\r\nQUIT\r\n");
-    HAS(out, "-ERR unknown command\r\n-ERR Too many invalid bad commands.\r\n");
+    /* pop3-login's three bad commands; a line that is no command at all counts too. */
+    out = preset("dovecot", "A\r\nBBB\r\nC\r\nQUIT\r\n");
+    HAS(out, "-ERR bad command keyword (3 or 4 printable ASCII characters)\r\n"
+             "-ERR unknown command\r\n"
+             "-ERR bad command keyword (3 or 4 printable ASCII characters)\r\n"
+             "-ERR Too many invalid bad commands.\r\n");
     LACKS(out, "Logging out");
     LACKS(out, "signing off");
     free(out);

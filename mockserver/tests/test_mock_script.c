@@ -82,6 +82,10 @@ static const struct {
                               "C: line"},
     {"!close-after x\n", "t.pop3:1: !close-after: expected a number of octets"},
     {"!tls-abort 0\n", "t.pop3:1: !tls-abort: expected a number of octets"},
+    {"!tls-abort 1073741825\n", "t.pop3:1: !tls-abort: expected a number of octets"},
+    {"!tls-truncate 1073741825\n", "t.pop3:1: !tls-truncate: expected the octets of the server's "
+                                   "handshake to send, then optionally \"stall\" "
+                                   "(\"!tls-truncate 100 stall\")"},
     {"!tls-cert\n", "t.pop3:1: !tls-cert: expected a PEM certificate file and optionally its key "
                     "file, relative to the script's folder (\"!tls-cert server.pem server.key\")"},
     {"!tls-cert a b c\n", "t.pop3:1: !tls-cert: expected a PEM certificate file and optionally "
@@ -209,6 +213,93 @@ Test(mock_script, departure_report)
     free(report);
     free(out);
     pop3mock_script_free(sc);
+}
+
+/* A script of `sessions` sessions, each defining `names` variables with !set. */
+static char *many_names(size_t sessions, size_t names, size_t *len)
+{
+    char *text = malloc(sessions * (names * 24 + 16) + 1);
+    cr_assert(text != NULL);
+    size_t n = 0;
+    for (size_t k = 0; k < sessions; k++) {
+        if (k > 0) n += (size_t)sprintf(text + n, "!session\n");
+        for (size_t i = 0; i < names; i++)
+            n += (size_t)sprintf(text + n, "!set v%zu %zu\n", i, i);
+        n += (size_t)sprintf(text + n, "S: +OK {v%zu}\n", names - 1);
+    }
+    *len = n;
+    return text;
+}
+
+Test(mock_script, names_per_session_at_and_past_the_limit)
+{
+    /* 4096 names in a session (per session: two sessions of 4096 are fine); 4097 are
+     * refused at parse, naming the line, so a running session never holds more. */
+    char err[256] = "";
+    size_t len;
+    char *text = many_names(2, 4096, &len);
+    pop3mock_script *sc = pop3mock_script_parse("t.pop3", text, len, err, sizeof err);
+    cr_expect(sc != NULL, "%s", err);
+    if (sc != NULL) {
+        pop3mock_script_result r;
+        char *out = play(sc, 1, "", &r, NULL);
+        cr_expect_str_eq(out, "+OK 4095\r\n");
+        free(out);
+    }
+    pop3mock_script_free(sc);
+    free(text);
+    text = many_names(1, 4097, &len);
+    sc = pop3mock_script_parse("t.pop3", text, len, err, sizeof err);
+    cr_expect(sc == NULL);
+    cr_expect_str_eq(err, "t.pop3:4097: more than 4096 names (captures and !set) in one session");
+    pop3mock_script_free(sc);
+    free(text);
+}
+
+/* A script whose C: line is "USER " and `n` octets of 'x', then a session that sends
+ * "USER y": the report of that departure. */
+static char *report_for_long_line(size_t n)
+{
+    size_t len = 0;
+    char *text = malloc(n + 64);
+    cr_assert(text != NULL);
+    len += (size_t)sprintf(text, "S: +OK\nC: USER ");
+    memset(text + len, 'x', n);
+    len += n;
+    len += (size_t)sprintf(text + len, "\nS: +OK\n");
+    char err[256];
+    pop3mock_script *sc = pop3mock_script_parse("t.pop3", text, len, err, sizeof err);
+    cr_assert(sc != NULL, "%s", err);
+    free(text);
+    pop3mock_script_result r;
+    char *report;
+    char *out = play(sc, 0, "USER y\r\n", &r, &report);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_DEPARTED);
+    free(out);
+    pop3mock_script_free(sc);
+    return report;
+}
+
+Test(mock_script, departure_report_is_bounded)
+{
+    /* 65536 octets is the longest report. One that fits is whole; a part that would go
+     * past the limit (a script line of 70000 octets) is left out, the rest (what was
+     * received, the transcript) is kept, and the report says what happened. */
+    static const char cut[] =
+        "  (parts of this report are left out: it would be longer than 65536 octets)\n";
+    char *whole = report_for_long_line(60000);
+    cr_expect(strstr(whole, "  expected: C: USER xxx") != NULL);
+    cr_expect(strstr(whole, "left out") == NULL);
+    cr_expect(strstr(whole, "  received: \"USER y\\r\\n\"\n") != NULL, "%.200s", whole);
+    free(whole);
+    char *part = report_for_long_line(70000);
+    cr_expect(strstr(part, "  expected:") == NULL);
+    cr_expect(strstr(part, "  received: \"USER y\\r\\n\"\n  transcript up to there:\n") != NULL,
+              "%s", part);
+    size_t len = strlen(part);
+    cr_expect(len <= 65536 + sizeof cut - 1);
+    cr_expect(len > sizeof cut && strcmp(part + len - (sizeof cut - 1), cut) == 0, "%s", part);
+    free(part);
 }
 
 Test(mock_script, matching_modes)
@@ -369,6 +460,9 @@ Test(mock_script, faults_become_actions)
         {"S: +OK\n!tls-garbage\n", "[+OK\r\n]tls0 close"},
         {"S: +OK\n!tls-truncate 50\n", "[+OK\r\n]tls0 close"},
         {"S: +OK\n!tls-truncate 50 stall\n", "[+OK\r\n]tls0 stall"},
+        /* POP3MOCK_TLS_FAULT_MAX (1 GiB) is the most a fault reads or sends. */
+        {"S: +OK\n!tls-abort 1073741824\n", "[+OK\r\n]tls1073741824 close"},
+        {"S: +OK\n!tls-truncate 1073741824\n", "[+OK\r\n]tls0 close"},
         {"S: +OK\nC: QUIT\n", "[+OK\r\n]idle"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

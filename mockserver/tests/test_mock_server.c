@@ -255,6 +255,30 @@ Test(mock_server, case_dialogue_keeps_line_numbers)
     char *at = pop3mock_case_expand("%repeat[4194304|x]%", 19, &len, &why);
     cr_expect(at != NULL && len == POP3MOCK_CASE_REPEAT_MAX, "at the limit");
     free(at);
+    /* The count is digits only (the codec's number parser): no sign, no blank, not
+     * empty; a count past 2^64-1 is "too large" like one past the limit. */
+    static const char *const refused[] = {"%repeat[+3|x]%", "%repeat[-3|x]%", "%repeat[ 3|x]%",
+                                          "%repeat[3 |x]%", "%repeat[|x]%",   "%repeat[0x3|x]%",
+                                          "%repeat[3x]%"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        why = NULL;
+        cr_expect(pop3mock_case_expand(refused[i], strlen(refused[i]), &len, &why) == NULL, "%s",
+                  refused[i]);
+        cr_expect(why != NULL && strstr(why, "expected a count") != NULL, "%s: %s", refused[i],
+                  why);
+    }
+    static const char *const too_large[] = {"%repeat[4194305|x]%", "%repeat[2097153|xy]%",
+                                            "%repeat[18446744073709551615|x]%",
+                                            "%repeat[18446744073709551616|x]%"};
+    for (size_t i = 0; i < sizeof too_large / sizeof too_large[0]; i++) {
+        why = NULL;
+        cr_expect(pop3mock_case_expand(too_large[i], strlen(too_large[i]), &len, &why) == NULL,
+                  "%s", too_large[i]);
+        cr_expect(why != NULL && strstr(why, "4 MiB") != NULL, "%s: %s", too_large[i], why);
+    }
+    at = pop3mock_case_expand("%repeat[003|ab]%", 16, &len, &why);
+    cr_expect(at != NULL && strcmp(at, "ababab") == 0, "leading zeros are digits");
+    free(at);
     /* A script error names the case file's own line. */
     const char bad[] = "title: x\ndialogue:\nS: +OK\nX: nonsense\n";
     d = pop3mock_case_dialogue("c.case", bad, sizeof bad - 1, &len, err, sizeof err);
@@ -267,21 +291,25 @@ Test(mock_server, case_dialogue_keeps_line_numbers)
 Test(mock_server, command_split)
 {
     pop3mock__command c;
-    const char *why = NULL;
-    cr_assert(pop3mock__command_split("TOP 1  2", 8, &c, &why));
+    pop3_request req;
+    cr_assert(pop3mock__command_split("TOP 1  2", 8, &c, &req));
     cr_expect_eq(c.keyword_len, 3);
     cr_expect_eq(c.nargs, 2);
     cr_expect(c.arg_len[0] == 1 && c.arg[0][0] == '1');
     cr_expect(c.arg_len[1] == 1 && c.arg[1][0] == '2');
-    cr_assert(pop3mock__command_split("PASS a b c", 10, &c, &why));
+    cr_assert(pop3mock__command_split("PASS a b c", 10, &c, NULL));
     cr_expect_eq(c.nargs, POP3MOCK__ARGS_MAX + 1, "more than two words");
     cr_expect_eq(c.rest_len, 5);
     cr_expect(memcmp(c.rest, "a b c", 5) == 0);
-    cr_assert(pop3mock__command_split("NOOP", 4, &c, &why));
+    cr_assert(pop3mock__command_split("NOOP", 4, &c, &req));
     cr_expect_eq(c.nargs, 0);
     cr_expect_eq(c.rest_len, 0);
-    /* The codec's parser decides what is a command: a control octet is refused, with why. */
-    cr_expect(!pop3mock__command_split("USER a\001b", 8, &c, &why));
-    cr_expect(why != NULL && why[0] != '\0');
-    cr_expect(!pop3mock__command_split("", 0, &c, &why));
+    /* The codec's parser decides what is a command: a control octet is refused, with
+     * the rule and where. */
+    cr_expect(!pop3mock__command_split("USER a\001b", 8, &c, &req));
+    cr_expect_eq(req.fault, POP3_CMDF_CONTROL);
+    cr_expect_eq(req.fault_at, 6);
+    cr_expect(!pop3mock__command_split("", 0, &c, &req));
+    cr_expect_eq(req.fault, POP3_CMDF_EMPTY);
+    cr_expect(!pop3mock__command_split("", 0, &c, NULL));
 }

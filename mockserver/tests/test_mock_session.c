@@ -80,7 +80,7 @@ Test(mock_session, full_transaction)
 Test(mock_session, wrong_state_and_unknown_commands)
 {
     /* RFC1939-3.5, 3.6: -ERR for unknown, malformed, and wrong-state commands. */
-    expect_dialogue("STAT\r\nPASS p\r\nXYZZY\r\nUSER u\r\nNOOP\r\nPASS p\r\n" LOGIN
+    expect_dialogue("STAT\r\nPASS p\r\nXYZY\r\nUSER u\r\nNOOP\r\nPASS p\r\n" LOGIN
                     "USER u\r\nRETR\r\nRETR x\r\nLIST 1 2\r\nRETR 3\r\nRETR 0\r\nUTF8\r\nQUIT\r\n",
                     GREETING "-ERR STAT is not valid in the AUTHORIZATION state\r\n"
                              "-ERR PASS must follow a successful USER\r\n"
@@ -91,11 +91,56 @@ Test(mock_session, wrong_state_and_unknown_commands)
                              "+OK send PASS\r\n+OK u's maildrop has 2 messages (121 octets)\r\n"
                              "-ERR USER is not valid in the TRANSACTION state\r\n"
                              "-ERR RETR needs one message number\r\n"
-                             "-ERR invalid message number\r\n"
+                             "-ERR invalid message number (digits only)\r\n"
                              "-ERR LIST takes at most one argument\r\n"
                              "-ERR no such message, only 2 messages in maildrop\r\n"
                              "-ERR no such message, only 2 messages in maildrop\r\n"
                              "-ERR UTF8 is not valid in the TRANSACTION state\r\n" BYE);
+}
+
+Test(mock_session, number_arguments_at_and_past_their_limits)
+{
+    /* RFC 1939 section 3: a message number or a line count is digits. The codec's
+     * number parser reads them: a sign or a base prefix is not a number; leading zeros
+     * are; a value past 2^64-1 gets its own -ERR; 2^64-1 itself is a number (a message
+     * that does not exist, a line count past any body). One row: a command, its reply. */
+#define NOT_DIGITS(what) "-ERR invalid " what " (digits only)\r\n"
+#define TOO_LARGE(what)  "-ERR " what " too large (at most 18446744073709551615)\r\n"
+#define TOP1             "+OK top of message follows\r\nFrom: a@example\r\nSubject: one\r\n\r\n"
+    static const struct {
+        const char *command, *reply;
+    } rows[] = {
+        {"RETR +1", NOT_DIGITS("message number")},
+        {"RETR -1", NOT_DIGITS("message number")},
+        {"DELE 0x1", NOT_DIGITS("message number")},
+        {"LIST 1.", NOT_DIGITS("message number")},
+        {"UIDL 1e0", NOT_DIGITS("message number")},
+        {"RETR 18446744073709551615", "-ERR no such message, only 2 messages in maildrop\r\n"},
+        {"RETR 18446744073709551616", TOO_LARGE("message number")},
+        {"LIST 99999999999999999999999", TOO_LARGE("message number")},
+        {"LIST 0002", "+OK 2 61\r\n"},
+        {"TOP 1 +1", NOT_DIGITS("line count")},
+        {"TOP 1 -1", NOT_DIGITS("line count")},
+        {"TOP +1 1", NOT_DIGITS("message number")},
+        {"TOP 1 18446744073709551616", TOO_LARGE("line count")},
+        {"TOP 1 18446744073709551615", TOP1 "line 1\r\n..dot line\r\nline 3\r\n.\r\n"},
+        {"TOP 1 00", TOP1 ".\r\n"},
+        /* Blanks are not part of a number: runs of spaces separate arguments (a
+         * tolerance, RFC 1939 wants one), so "LIST  1 " is LIST 1. */
+        {"LIST  1 ", "+OK 1 60\r\n"},
+        /* An empty argument is no argument: the command's own count says what is missing. */
+        {"RETR ", "-ERR RETR needs one message number\r\n"},
+        {"TOP 1 ", "-ERR TOP needs a message number and a line count\r\n"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char in[256], want[512];
+        snprintf(in, sizeof in, LOGIN "%s\r\nQUIT\r\n", rows[i].command);
+        snprintf(want, sizeof want, LOGGED_IN "%s" BYE, rows[i].reply);
+        expect_dialogue(in, want);
+    }
+#undef NOT_DIGITS
+#undef TOO_LARGE
+#undef TOP1
 }
 
 Test(mock_session, keywords_are_case_insensitive)
@@ -344,7 +389,7 @@ Test(mock_session, auth_login)
     memset(in + k, 'A', 16400);
     strcpy(in + k + 16400, "\r\nQUIT\r\n");
     char *out = mock_run(s, in, NULL);
-    cr_expect_str_eq(out, GREETING "+ VXNlcm5hbWU6\r\n-ERR line too long\r\n"
+    cr_expect_str_eq(out, GREETING "+ VXNlcm5hbWU6\r\n-ERR line too long (max 16384 octets)\r\n"
                                    "+OK pop3kit-mock POP3 server signing off\r\n");
     free(out);
     pop3mock_session_free(s);
@@ -588,8 +633,81 @@ Test(mock_session, command_line_limit)
     strcat(in, "USER ");
     memset(in + strlen(in), 'y', 249);
     strcat(in, "\r\nQUIT\r\n");
-    expect_dialogue(in, GREETING "+OK send PASS\r\n-ERR line too long\r\n"
+    expect_dialogue(in, GREETING "+OK send PASS\r\n-ERR line too long (max 255 octets)\r\n"
                                  "+OK pop3kit-mock POP3 server signing off\r\n");
+}
+
+Test(mock_session, command_line_limit_is_the_setting)
+{
+    /* The -ERR names the limit in force: --max-command 300 lets a 300-octet line in. */
+    pop3mock_maildrop_options opt;
+    pop3mock_maildrop_options_default(&opt);
+    opt.limits.max_command = 300;
+    char in[1024] = "USER ";
+    memset(in + 5, 'x', 293);
+    strcat(in, "\r\nUSER ");
+    memset(in + strlen(in), 'y', 294);
+    strcat(in, "\r\nQUIT\r\n");
+    pop3mock_session *s = pop3mock_maildrop_session_new(&md, &opt, MOCK_TS);
+    char *out = mock_run(s, in, NULL);
+    cr_expect_str_eq(out, GREETING "+OK send PASS\r\n-ERR line too long (max 300 octets)\r\n"
+                                   "+OK pop3kit-mock POP3 server signing off\r\n");
+    free(out);
+    pop3mock_session_free(s);
+}
+
+Test(mock_session, refused_lines_say_why)
+{
+    /* A line the codec's command parser refuses gets -ERR naming the rule it broke
+     * (RFC 1939 section 3: a keyword of 3 or 4 printable characters, arguments
+     * separated by a space, printable octets; CRLF ends a line). A well-formed keyword
+     * that is no command stays "unknown command". Each is a bad command: USER is
+     * forgotten, PASS then fails. */
+    static const struct {
+        const char *line; /* without its CRLF; may hold a NUL (length from sizeof) */
+        size_t len;
+        const char *reply;
+    } rows[] = {
+#define ROW(l, r) {l, sizeof l - 1, "-ERR " r "\r\n"}
+        ROW("XYZY", "unknown command"),
+        ROW("XYZ", "unknown command"),
+        ROW("XYZZY", "bad command keyword (3 or 4 printable ASCII characters)"),
+        ROW("XY", "bad command keyword (3 or 4 printable ASCII characters)"),
+        ROW("", "empty command line"),
+        ROW("USER a\0b", "argument holds a NUL octet"),
+        ROW("US\0R a", "command keyword holds a NUL octet"),
+        ROW("USER a\rb", "argument holds a CR octet (a line ends with CRLF)"),
+        ROW("USER\ta", "command keyword holds a TAB (arguments are separated by a space)"),
+        ROW("USER a\tb", "argument holds a TAB (arguments are separated by a space)"),
+        ROW("USER a\001b", "argument holds a control octet"),
+        ROW("USER a\177", "argument holds a control octet"),
+        ROW("US\001R a", "command keyword holds a control octet"),
+        ROW("US\303\251R a", "bad command keyword (3 or 4 printable ASCII characters)"),
+#undef ROW
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char in[128], want[256];
+        size_t n = 0;
+        memcpy(in, "USER u\r\n", 8);
+        n = 8;
+        memcpy(in + n, rows[i].line, rows[i].len);
+        n += rows[i].len;
+        memcpy(in + n, "\r\nPASS p\r\nQUIT\r\n", 16);
+        n += 16;
+        snprintf(want, sizeof want,
+                 GREETING "+OK send PASS\r\n%s-ERR PASS must follow a successful USER\r\n"
+                          "+OK pop3kit-mock POP3 server signing off\r\n",
+                 rows[i].reply);
+        pop3mock_session *s = mock_session(&md, NULL);
+        char out[1024];
+        size_t got = pop3mock_session_run(s, in, n, out, sizeof out - 1);
+        out[got] = '\0';
+        cr_expect_str_eq(out, want, "row %zu", i);
+        pop3mock_session_free(s);
+    }
+    /* 8-bit octets in an argument are tolerated (RFC 6856 UTF-8 names). */
+    expect_dialogue("USER \303\251\r\nQUIT\r\n",
+                    GREETING "+OK send PASS\r\n+OK pop3kit-mock POP3 server signing off\r\n");
 }
 
 Test(mock_session, huge_line_is_discarded_in_bounded_memory)
@@ -608,7 +726,7 @@ Test(mock_session, huge_line_is_discarded_in_bounded_memory)
         }
     }
     char *out = mock_run(s, "\r\nQUIT\r\n", NULL);
-    cr_expect_str_eq(out, GREETING "-ERR line too long\r\n"
+    cr_expect_str_eq(out, GREETING "-ERR line too long (max 255 octets)\r\n"
                                    "+OK pop3kit-mock POP3 server signing off\r\n");
     free(out);
     pop3mock_session_free(s);

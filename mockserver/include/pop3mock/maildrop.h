@@ -48,7 +48,16 @@ typedef struct pop3mock_maildrop {
     bool no_lock;    /* several sessions at once (load tests): never [IN-USE] */
     char *dir;       /* the folder it was loaded from; NULL when built in memory */
     unsigned active; /* sessions in TRANSACTION state now (no_lock allows several) */
+    /* Most messages held (0: POP3MOCK_MAX_MESSAGES_DEFAULT). Set by init and load; a
+     * caller may change it afterwards: it applies to later adds and rescans. */
+    size_t max_messages;
+    size_t msgs_cap; /* private: messages `msgs` has room for */
 } pop3mock_maildrop;
+
+/* Default limit on the messages of one maildrop: as many as the codec's listing parser
+ * takes by default (pop3_listing max_entries), so a pop3kit client can list whatever
+ * the mock serves. A folder with more is an error at load or rescan, not a truncation. */
+#define POP3MOCK_MAX_MESSAGES_DEFAULT 1000000
 
 /* Largest message file accepted (bounded sizes everywhere); larger files are skipped
  * with a message. 0 = no limit. */
@@ -58,7 +67,8 @@ typedef struct pop3mock_maildrop {
  * pop3mock_maildrop_load - read the names and sizes of every message under `dir`:
  * the regular files of cur/ and new/ when either exists (a Maildir), otherwise the
  * regular files of `dir` itself; names starting with "." are skipped. Files are ordered
- * by name. Returns 0, or -1 with `errbuf` filled.
+ * by name, at most POP3MOCK_MAX_MESSAGES_DEFAULT of them. Returns 0, or -1 with
+ * `errbuf` filled.
  */
 int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
                            const char *password, char *errbuf, size_t errlen);
@@ -80,7 +90,8 @@ int pop3mock_maildrop_reset(pop3mock_maildrop *md, char *errbuf, size_t errlen);
 /* An empty maildrop for `user`/`password`, to which pop3mock_maildrop_add adds. */
 int pop3mock_maildrop_init(pop3mock_maildrop *md, const char *user, const char *password);
 
-/* Add an in-memory message (copied) named `name`. Returns 0 or -1 (out of memory). */
+/* Add an in-memory message (copied) named `name`. Returns 0, or -1 (out of memory, or
+ * the maildrop already holds max_messages). */
 int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len);
 
 void pop3mock_maildrop_free(pop3mock_maildrop *md);

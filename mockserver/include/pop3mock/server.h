@@ -102,10 +102,11 @@ void pop3mock_server_config_default(pop3mock_server_config *cfg);
 typedef struct pop3mock_server pop3mock_server;
 
 /*
- * pop3mock_server_new - a server that will serve `f`'s sessions as `cfg` says. Loads
- * the certificate and opens the transcript file, so a configuration error shows before
- * anything listens. The strings of `cfg` and the factory's context must outlive the
- * server; both structs are copied. Returns NULL with `err` filled.
+ * pop3mock_server_new - a server that will serve `f`'s sessions as `cfg` says. Checks
+ * the listening address (PORT is digits, 0 to 65535), loads the certificate and opens
+ * the transcript file, so a configuration error shows before anything listens. The strings of `cfg`
+ * and the factory's context must outlive the server; both structs are copied. Returns NULL with
+ * `err` filled.
  */
 pop3mock_server *pop3mock_server_new(const pop3mock_server_config *cfg, const pop3mock_factory *f,
                                      char *err, size_t errlen);

@@ -83,6 +83,11 @@ typedef enum pop3mock_tls_fault {
 #define POP3MOCK_TLS_1_2 0x0303u
 #define POP3MOCK_TLS_1_3 0x0304u
 
+/* Most octets a TLS fault reads or sends (ABORT's and TRUNCATE's `n`, GARBAGE's octets):
+ * 1 GiB. A script asking for more is refused; a plan asking for more ends the
+ * connection when the fault runs. */
+#define POP3MOCK_TLS_FAULT_MAX (1u << 30)
+
 typedef struct pop3mock_tls_plan {
     pop3mock_tls_fault fault;
     unsigned n;        /* ABORT, TRUNCATE: octets; ALERT: the alert description */
