@@ -114,6 +114,10 @@ static void status(ref_state *st, int rc)
     }
 }
 
+/* The longest "connect timeout=SECONDS" a case may ask for: an hour, far past any
+ * case's run, and well inside what the client's millisecond timeouts hold. */
+#define CASE_TIMEOUT_MAX_S 3600
+
 /* A message number or line count of a case's client step: RFC 1939 digits, 64 bits. */
 static bool parse_u64(const char *s, uint64_t *v)
 {
@@ -291,7 +295,8 @@ static bool credentials(const strlist *w, size_t from, pop3_credentials *cr)
 
 /* One operation; false when the operation itself is malformed (a case error). PASS
  * takes the rest of the line, spaces included (RFC1939-7.6), unless it is quoted. */
-static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *problem)
+static bool run_op(ref_state *st, const case_op *cop, const char *path, const strlist *w,
+                   cbuf *problem)
 {
     const char *op = w->v[0];
     size_t n = w->n;
@@ -303,14 +308,10 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
         bool tls = false;
         double timeout = POP3_TIMEOUT_DEFAULT;
         for (size_t i = 1; i < n; i++) {
-            char *e = NULL;
             if (strcmp(w->v[i], "tls") == 0)
                 tls = true;
-            else if (strncmp(w->v[i], "timeout=", 8) == 0 &&
-                     (timeout = strtod(w->v[i] + 8, &e),
-                      e != NULL && *e == '\0' && e != w->v[i] + 8))
-                continue;
-            else
+            else if (strncmp(w->v[i], "timeout=", 8) != 0 ||
+                     !conform_seconds(w->v[i] + 8, CASE_TIMEOUT_MAX_S, &timeout))
                 goto bad;
         }
         rc = tls ? pop3_connect_tls(st->c, st->env->host, st->env->port, timeout, &st->tls)
@@ -339,7 +340,7 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
     } else if (strcmp(op, "user") == 0 && n == 2) {
         status(st, pop3_user(st->c, w->v[1]));
     } else if (strcmp(op, "pass") == 0 && n >= 2) {
-        const char *rest = text + 4;
+        const char *rest = cop->text + 4;
         while (*rest == ' ')
             rest++;
         status(st, pop3_pass(st->c, *rest == '"' || n == 2 ? w->v[1] : rest));
@@ -490,7 +491,9 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
     }
     return true;
 bad:
-    cbuf_printf(problem, "unknown or malformed operation \"%s\" (see conformance/README.md)\n", op);
+    cbuf_printf(problem,
+                "%s:%d: unknown or malformed operation \"%s\" (see conformance/README.md)\n", path,
+                cop->line, op);
     return false;
 }
 
@@ -577,7 +580,7 @@ void client_ref_run(const conform_case *c, const client_env *env, client_output 
             strlist_free(&w);
             break;
         }
-        bool ok = run_op(&st, c->ops[i].text, &w, &out->problems);
+        bool ok = run_op(&st, &c->ops[i], c->path, &w, &out->problems);
         strlist_free(&w);
         if (!ok) break;
     }

@@ -113,8 +113,15 @@ int conform_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
 int conform_getopt_error(int c, char **argv, const struct option *opts);
 /* "pop3-conform (pop3kit) VERSION" on stdout; returns 0. */
 int conform_version(void);
-/* A decimal number from lo to hi, nothing else. */
-bool conform_number(const char *s, long lo, long hi, long *out);
+
+/* Decimal numbers of the runner's own (number.c), read by the codec's pop3_parse_number. */
+/* The whole of `s` is a decimal number from lo to hi: digits only, no sign, no blank. */
+bool conform_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* The decimal number `s` starts with: returns how many digits it took, 0 when `s` does not
+ * start with a digit or the number passes 2^64-1 (`*out` is then untouched). */
+size_t conform_leading_number(const char *s, uint64_t *out);
+/* Seconds "N" or "N.F" (F: one to three digits) from 0 to `max_s`, the whole of `s`. */
+bool conform_seconds(const char *s, uint64_t max_s, double *out);
 
 /* The TLS fixture (test_cert.c): fresh self-signed certificates, one of which the mock
  * serves and the clients trust as their only CA, and an unrelated one that they must not

@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     const char *cases_arg = NULL;
     const char *junit = NULL;
     strlist globs = {0}, specs = {0};
-    long jobs = 0, v = 0;
+    uint64_t jobs = 0, v = 0;
     int verbose = 0;
     bool tap = false, list = false, no_ref = false;
     const char *ga = getenv("GITHUB_ACTIONS");
@@ -311,9 +311,9 @@ int main(int argc, char **argv)
                              .tap = tap,
                              .verbose = verbose,
                              .out = stdout};
-    if (jobs <= 0) {
+    if (jobs == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = cpus > 0 ? 2 * cpus : 2;
+        jobs = cpus > 0 ? 2 * (uint64_t)cpus : 2;
     }
     if (tap) report_tap_plan(&r.rep);
     pool_run(r.ncases * r.nclients, (unsigned)jobs, job, job_done, &r);

@@ -166,6 +166,31 @@ try:
                 "--probe wants HOST:PORT, not 'host:0'")
     usage_error("a bad timeout", probe("--probe", target, "--user", USER, "--timeout", "x"),
                 "--timeout wants seconds from 1 to 3600, not 'x'")
+    # Numbers are digits only, read whole (the codec's pop3_parse_number): each range is
+    # taken at both ends (the server that is not there then gives exit 3, past the
+    # parsing); one past either end, a sign, a blank, an empty value and a value past
+    # 2^64-1 are usage errors naming the range.
+    top = "18446744073709551615"
+    for opt, lo, hi, what in (("--timeout", "1", "3600", "seconds"),
+                              ("--idle", "1", "86400", "seconds"),
+                              ("--max-messages", "0", "1000000", "a number"),
+                              ("--max-size", "1", top, "octets")):
+        for good in (lo, hi):
+            rc, out, err = probe("--probe", gone, "--user", USER, opt + "=" + good)
+            check("%s %s (at the limit) is taken" % (opt, good), rc == 3, out + err)
+        past = [str(int(lo) - 1)] if lo != "0" else []
+        for bad in past + [str(int(hi) + 1), "-1", "+1", " 1", "1 ", "", "0x10",
+                           "99999999999999999999999"]:
+            usage_error("%s %r is refused" % (opt, bad),
+                        probe("--probe", gone, "--user", USER, opt + "=" + bad),
+                        "%s wants %s from %s to %s, not '%s'" % (opt, what, lo, hi, bad))
+    for good in ("1", "65535"):
+        rc, out, err = probe("--probe", "127.0.0.1:" + good, "--user", USER, "--timeout", "2")
+        check("port %s (at the limit) is taken" % good, rc == 3, out + err)
+    for bad in ("0", "65536", "-1", "+1", "", " 1", "18446744073709551616"):
+        usage_error("port %r is refused" % bad,
+                    probe("--probe", "host:" + bad, "--user", USER),
+                    "--probe wants HOST:PORT, not 'host:%s'" % bad)
     rc, out, err = probe("--probe", "--help")
     check("--probe --help: the probe's usage on stdout, exit 0",
           rc == 0 and out.startswith("usage: pop3-conform --probe") and "--json" in out and

@@ -135,6 +135,35 @@ try:
           out + err)
     os.remove(os.path.join(d, "broken.case"))
 
+    # The "exit:" number of a case: 0 to 4 (the pop3 command's statuses), nothing else.
+    for good in ("0", "4"):
+        open(os.path.join(d, "exit.case"), "w").write(GOOD.replace("run: connect", "exit: %s\nrun: connect" % good, 1))
+        rc, out, err = run("--cases", d, "--filter", "exit", "--list")
+        check("exit: %s (at the limit) is taken" % good, rc == 0, out + err)
+    for bad in ("5", "-1", "+1", "", "1 2", "0x1", "18446744073709551616"):
+        open(os.path.join(d, "exit.case"), "w").write(GOOD.replace("run: connect", "exit: %s\nrun: connect" % bad, 1))
+        rc, out, err = run("--cases", d, "--filter", "exit", "--list")
+        check("exit: %r is a FILE:LINE error" % bad,
+              rc == 2 and out == "" and err.endswith(
+                  "exit.case:6: exit: expected a number from 0 to 4, not '%s'\n" % bad),
+              "rc=%d\nstdout=%r\nstderr=%r" % (rc, out, err))
+    os.remove(os.path.join(d, "exit.case"))
+
+    # "connect timeout=SECONDS": digits, and at most three after a point, up to an hour.
+    def timeout_case(value):
+        open(os.path.join(d, "tmo.case"), "w").write(GOOD.replace("run: connect", "run: connect timeout=%s" % value, 1))
+        return run("--cases", d, "--filter", "tmo", "--no-drip")
+    for good in ("3600", "2.5", "1.250", "3599.999"):
+        rc, out, err = timeout_case(good)
+        check("connect timeout=%s is taken" % good, rc == 0, out + err)
+    for bad in ("3600.001", "3601", "-1", "+1", "1e3", "inf", "nan", "0x10", "", "2.", ".5",
+                "2.5000", "18446744073709551616"):
+        rc, out, err = timeout_case(bad)
+        check("connect timeout=%r is a malformed operation at FILE:LINE" % bad,
+              rc == 1 and 'tmo.case:6: unknown or malformed operation "connect"' in out,
+              out + err)
+    os.remove(os.path.join(d, "tmo.case"))
+
     # -v: failures of every client, not the transcripts of passing cases; -vv: those too.
     rc, out, err = run("--cases", d, "--filter", "good", "-v")
     check("-v: no transcript of a passing case", rc == 0 and "transcript:" not in out, out)
@@ -215,6 +244,20 @@ try:
                 "option '--tap' takes no value")
     rc, out, err = run("-j", "0")
     usage_error("a bad number", rc, out, err, "--jobs wants a number from 1 to 256, not '0'")
+    # Numbers are digits only, read whole (the codec's pop3_parse_number): each option's
+    # range at both ends is taken, one past either end, a sign, a blank, a base prefix, an
+    # empty value and a value past 2^64-1 are usage errors naming the range.
+    for opt, lo, hi, what in (("jobs", 1, 256, "a number"), ("timeout", 1, 600000, "milliseconds"),
+                              ("watchdog", 100, 3600000, "milliseconds")):
+        for good in (lo, hi):
+            rc, out, err = run("--cases", d, "--list", "--%s=%d" % (opt, good))
+            check("--%s %d (at the limit) is taken" % (opt, good), rc == 0, out + err)
+        for bad in (str(lo - 1), str(hi + 1), "-1", "+%d" % lo, " %d" % lo, "%d " % lo,
+                    "0x10", "", "12abc", "18446744073709551615", "18446744073709551616",
+                    "99999999999999999999999"):
+            rc, out, err = run("--cases", d, "--list", "--%s=%s" % (opt, bad))
+            usage_error("--%s %r is refused" % (opt, bad), rc, out, err,
+                        "--%s wants %s from %d to %d, not '%s'" % (opt, what, lo, hi, bad))
     rc, out, err = run("--probe")
     usage_error("--probe without its value", rc, out, err, "option '--probe' needs a value")
     rc, out, err = run("stray")
