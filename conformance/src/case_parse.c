@@ -181,10 +181,7 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
                 free(raw);
                 CASE_FAIL(lineno, "run: expected an operation");
             }
-            if (c->nops == opcap) {
-                opcap = opcap < 8 ? 8 : opcap * 2;
-                c->ops = xrealloc(c->ops, opcap * sizeof *c->ops);
-            }
+            c->ops = xarray_grow(c->ops, &opcap, c->nops + 1, sizeof *c->ops);
             size_t ol = 0;
             char *x = case_expand(val, strlen(val), &ol, &msg);
             if (x == NULL) {

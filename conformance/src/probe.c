@@ -72,10 +72,7 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
             if (!seen) strlist_add(&f->quirks, name);
         }
     }
-    if (f->n == f->cap) {
-        f->cap = f->cap < 32 ? 32 : f->cap * 2;
-        f->v = xrealloc(f->v, f->cap * sizeof *f->v);
-    }
+    f->v = xarray_grow(f->v, &f->cap, f->n + 1, sizeof *f->v);
     probe_finding *x = &f->v[f->n++];
     *x = (probe_finding){.level = level,
                          .id = xstrdup(id),

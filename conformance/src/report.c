@@ -70,11 +70,11 @@ typedef struct row {
     size_t *pass, *fail, *na; /* per client */
 } row;
 
-static row *find_row(row **rows, size_t *n, const char *name, size_t nclients)
+static row *find_row(row **rows, size_t *n, size_t *cap, const char *name, size_t nclients)
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*rows)[i].name, name) == 0) return &(*rows)[i];
-    *rows = xrealloc(*rows, (*n + 1) * sizeof **rows);
+    *rows = xarray_grow(*rows, cap, *n + 1, sizeof **rows);
     row *r = &(*rows)[(*n)++];
     memset(r, 0, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", name);
@@ -147,7 +147,7 @@ static void print_rows(const conform_report *r, const char *title, row *rows, si
 void report_summary(const conform_report *r, size_t *passed, size_t *failed)
 {
     row *rows = NULL;
-    size_t nrows = 0;
+    size_t nrows = 0, rowcap = 0;
     *passed = *failed = 0;
     size_t *tp = xcalloc(r->nclients, sizeof *tp), *tf = xcalloc(r->nclients, sizeof *tf),
            *tn = xcalloc(r->nclients, sizeof *tn);
@@ -164,7 +164,7 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed)
                 dup = strcmp(seen.v[s], g) == 0;
             if (dup) continue;
             strlist_add(&seen, g);
-            row *rw = find_row(&rows, &nrows, g, r->nclients);
+            row *rw = find_row(&rows, &nrows, &rowcap, g, r->nclients);
             rw->cases++;
             for (size_t k = 0; k < r->nclients; k++) {
                 if (o[k].v == V_PASS) rw->pass[k]++;
@@ -250,7 +250,7 @@ static const char *trimmed(const char *p, size_t *n)
  * the mock's "FILE:LINE: session N: ..." report of a departure from the dialogue, or a
  * problem of the client run; the first of these that is there gives the message.
  */
-void report_first_difference(const conform_case *c, const char *detail, cbuf *msg, int *line)
+void report_first_difference(const conform_case *c, const char *detail, pop3_buf *msg, int *line)
 {
     *line = 0;
     const char *op = NULL, *want = NULL, *got = NULL, *other = NULL;
@@ -362,14 +362,14 @@ void report_github(const conform_report *r)
         for (size_t k = 0; k < r->nclients; k++) {
             const case_outcome *o = &r->outcomes[i * r->nclients + k];
             if (o->v != V_FAIL) continue;
-            cbuf msg = {0};
+            pop3_buf msg = {0};
             int line = 0;
             report_first_difference(c, o->detail.ptr != NULL ? o->detail.ptr : "", &msg, &line);
             /* "::error file=F,line=N::CLIENT: CASE: MESSAGE" */
             fputs("::error file=", r->out);
             gh_escape(r->out, file, true);
             fprintf(r->out, ",line=%d::", line > 0 ? line : 1);
-            cbuf t = {0};
+            pop3_buf t = {0};
             cbuf_printf(&t, "%s: %s: %s", r->clients[k].name, c->id,
                         msg.ptr != NULL ? msg.ptr : "");
             gh_escape(r->out, t.ptr, false);
