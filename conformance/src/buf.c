@@ -1,5 +1,6 @@
 /*
- * buf.c - growable buffers and string lists for the runner and the probe.
+ * buf.c - memory for the runner and the probe: the codec's pop3_buf and pop3_array_grow
+ * (pop3/buf.h) behind wrappers that cannot fail, string lists, whole files.
  *
  * Allocation failure aborts: the runner reads our own case files and talks to a mock on
  * loopback; a report built on a failed allocation would say nothing true.
@@ -35,13 +36,6 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n > 0 ? n : 1);
-    if (q == NULL) oom();
-    return q;
-}
-
 char *xstrndup(const char *s, size_t n)
 {
     char *p = xmalloc(n + 1);
@@ -63,22 +57,22 @@ static void must(int rc)
     abort();
 }
 
-void cbuf_add(cbuf *b, const void *p, size_t n)
+void cbuf_add(pop3_buf *b, const void *p, size_t n)
 {
     must(pop3_buf_append(b, p, n));
 }
 
-void cbuf_puts(cbuf *b, const char *s)
+void cbuf_puts(pop3_buf *b, const char *s)
 {
     cbuf_add(b, s, strlen(s));
 }
 
-void cbuf_putc(cbuf *b, char c)
+void cbuf_putc(pop3_buf *b, char c)
 {
     cbuf_add(b, &c, 1);
 }
 
-void cbuf_printf(cbuf *b, const char *fmt, ...)
+void cbuf_printf(pop3_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -86,24 +80,29 @@ void cbuf_printf(cbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void cbuf_free(cbuf *b)
+void cbuf_free(pop3_buf *b)
 {
     pop3_buf_free(b);
 }
 
-char *cbuf_take(cbuf *b)
+char *cbuf_take(pop3_buf *b)
 {
     char *p = pop3_buf_detach(b, NULL);
     if (p == NULL) oom();
     return p;
 }
 
-void strlist_take(strlist *l, char *s)
+void *xarray_grow(void *ptr, size_t *cap, size_t need, size_t elem)
 {
     int rc = POP3_OK;
-    char **v = pop3_array_grow(l->v, &l->cap, l->n + 1, sizeof *v, 8, 0, &rc);
-    if (v == NULL) must(rc);
-    l->v = v;
+    void *p = pop3_array_grow(ptr, cap, need, elem, 8, 0, &rc);
+    if (p == NULL) must(rc);
+    return p;
+}
+
+void strlist_take(strlist *l, char *s)
+{
+    l->v = xarray_grow(l->v, &l->cap, l->n + 1, sizeof *l->v);
     l->v[l->n++] = s;
 }
 
@@ -124,7 +123,7 @@ char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) return NULL;
-    cbuf b = {0};
+    pop3_buf b = {0};
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)

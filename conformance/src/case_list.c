@@ -43,7 +43,7 @@ int cases_list(const char *dir, const strlist *globs, strlist *paths, char *err,
     closedir(d);
     if (names.n > 0) qsort(names.v, names.n, sizeof *names.v, cmp);
     for (size_t i = 0; i < names.n; i++) {
-        cbuf p = {0};
+        pop3_buf p = {0};
         cbuf_printf(&p, "%s/%s", dir, names.v[i]);
         strlist_take(paths, cbuf_take(&p));
     }
@@ -79,7 +79,7 @@ char *cases_default_dir(void)
         char *slash = strrchr(exe, '/');
         if (slash != NULL) {
             *slash = '\0';
-            cbuf p = {0};
+            pop3_buf p = {0};
             cbuf_printf(&p, "%s/../share/pop3kit/cases", exe);
             char real[PATH_MAX];
             if (realpath(p.ptr, real) != NULL && is_dir(real)) {

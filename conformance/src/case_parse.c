@@ -27,6 +27,10 @@ char *case_expand(const char *in, size_t len, size_t *outlen, const char **err)
     return out;
 }
 
+/* The largest exit status of the `pop3` command (pop3(1): 0 ok, 1 -ERR, 2 usage, 3
+ * connection/TLS/timeout, 4 protocol/limit): what an "exit:" line may expect. */
+#define CASE_EXIT_MAX 4
+
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -163,11 +167,13 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
         } else if (strcmp(key, "options") == 0) {
             add_words(&c->options, val);
         } else if (strcmp(key, "exit") == 0) {
-            char *e;
-            long v = strtol(val, &e, 10);
-            if (*val == '\0' || *e != '\0' || v < 0 || v > 4) {
+            uint64_t v = 0;
+            if (!conform_number(val, 0, CASE_EXIT_MAX, &v)) {
+                char why[160];
+                snprintf(why, sizeof why, "exit: expected a number from 0 to %d, not '%.80s'",
+                         CASE_EXIT_MAX, val);
                 free(raw);
-                CASE_FAIL(lineno, "exit: expected 0..4");
+                CASE_FAIL(lineno, why);
             }
             c->exit_status = (int)v;
         } else if (strcmp(key, "run") == 0) {
@@ -175,10 +181,7 @@ conform_case *case_load(const char *path, char *err, size_t errlen)
                 free(raw);
                 CASE_FAIL(lineno, "run: expected an operation");
             }
-            if (c->nops == opcap) {
-                opcap = opcap < 8 ? 8 : opcap * 2;
-                c->ops = xrealloc(c->ops, opcap * sizeof *c->ops);
-            }
+            c->ops = xarray_grow(c->ops, &opcap, c->nops + 1, sizeof *c->ops);
             size_t ol = 0;
             char *x = case_expand(val, strlen(val), &ol, &msg);
             if (x == NULL) {

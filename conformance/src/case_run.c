@@ -90,7 +90,7 @@ static char *dialogue_drip(const char *text, size_t len, size_t *outlen)
     }
     char *out = NULL;
     if (ok) {
-        cbuf b = {0};
+        pop3_buf b = {0};
         for (size_t i = 0; i < lines.n; i++) {
             cbuf_puts(&b, lines.v[i]);
             cbuf_putc(&b, '\n');
@@ -108,9 +108,9 @@ static char *dialogue_drip(const char *text, size_t len, size_t *outlen)
  * consecutive records of one direction joined (a dripped reply is one record per octet)
  * and cut again after each escaped line end.
  */
-static void transcript_compact(const char *log, size_t len, cbuf *out)
+static void transcript_compact(const char *log, size_t len, pop3_buf *out)
 {
-    cbuf acc = {0};
+    pop3_buf acc = {0};
     char who[64] = "";
     for (const char *p = log, *end = log + len; p <= end;) {
         const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
@@ -149,7 +149,7 @@ static void transcript_compact(const char *log, size_t len, cbuf *out)
     cbuf_free(&acc);
 }
 
-static void indent(cbuf *d, const char *text, size_t len, size_t max)
+static void indent(pop3_buf *d, const char *text, size_t len, size_t max)
 {
     size_t shown = 0;
     for (const char *p = text, *end = text + len; p < end && shown < max;) {
@@ -220,7 +220,7 @@ void case_run(const conform_case *c, const conform_client *cl, const run_config 
             mock_report_free(&rep);
             break;
         }
-        cbuf diff = {0};
+        pop3_buf diff = {0};
         bool ok = results_match(c, &o, &diff);
         if (!ok || !rep.passed || cfg->verbose) {
             if (!ok || !rep.passed) out->v = V_FAIL;
@@ -234,7 +234,7 @@ void case_run(const conform_case *c, const conform_client *cl, const run_config 
                 indent(&out->detail, rep.text.ptr ? rep.text.ptr : "", rep.text.len, 200);
             }
             if (rep.passed && rep.transcript.len > 0) {
-                cbuf t = {0};
+                pop3_buf t = {0};
                 transcript_compact(rep.transcript.ptr, rep.transcript.len, &t);
                 cbuf_puts(&out->detail, "  transcript:\n");
                 indent(&out->detail, t.ptr != NULL ? t.ptr : "", t.len, 150);

@@ -7,7 +7,6 @@
  *   try 'pop3-conform --help'
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,15 +78,4 @@ int conform_getopt_error(int c, char **argv, const struct option *opts)
     if (c == ':') return conform_usage_error("option '-%c' needs a value", optopt);
     if (optopt >= 0x21 && optopt < 0x7f) return conform_usage_error("unknown option '-%c'", optopt);
     return conform_usage_error("unknown option '%s'", word);
-}
-
-bool conform_number(const char *s, long lo, long hi, long *out)
-{
-    if (s == NULL || *s < '0' || *s > '9') return false;
-    char *e;
-    errno = 0;
-    long v = strtol(s, &e, 10);
-    if (errno != 0 || *e != '\0' || v < lo || v > hi) return false;
-    *out = v;
-    return true;
 }

@@ -45,7 +45,7 @@ typedef struct tally {
 
 static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
 static tally *tallies; /* one per client command; grown under tally_lock */
-static size_t ntallies;
+static size_t ntallies, tallies_cap;
 
 /* Under tally_lock; the pointer is valid until the lock is released. */
 static tally *tally_find(const char *command, bool add)
@@ -53,12 +53,12 @@ static tally *tally_find(const char *command, bool add)
     for (size_t i = 0; i < ntallies; i++)
         if (strcmp(tallies[i].command, command) == 0) return &tallies[i];
     if (!add) return NULL;
-    tallies = xrealloc(tallies, (ntallies + 1) * sizeof *tallies);
+    tallies = xarray_grow(tallies, &tallies_cap, ntallies + 1, sizeof *tallies);
     tallies[ntallies] = (tally){.command = command};
     return &tallies[ntallies++];
 }
 
-static void tally_note(const char *command, bool cannot, const cbuf *err)
+static void tally_note(const char *command, bool cannot, const pop3_buf *err)
 {
     pthread_mutex_lock(&tally_lock);
     tally *t = tally_find(command, true);
@@ -94,7 +94,7 @@ size_t adapter_runs(const char *command)
 
 static void add_env(strlist *env, const char *name, const char *value)
 {
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_printf(&b, "%s=%s", name, value);
     strlist_take(env, cbuf_take(&b));
 }
@@ -142,7 +142,7 @@ static void parse_output(const conform_case *c, const char *text, size_t len, cl
                 const char *why = l + 3;
                 while (*why == ' ')
                     why++;
-                cbuf b = {0};
+                pop3_buf b = {0};
                 cbuf_printf(&b, "%s: %s", c->ops[op].text, *why ? why : "not supported");
                 out->na = cbuf_take(&b);
             }
@@ -162,7 +162,7 @@ void client_adapter_run(const conform_case *c, const char *command, const client
     out->ops = xcalloc(c->nops, sizeof *out->ops);
     out->nops = c->nops;
 
-    cbuf input = {0};
+    pop3_buf input = {0};
     for (size_t i = 0; i < c->options.n; i++)
         cbuf_printf(&input, "option %s\n", c->options.v[i]);
     for (size_t i = 0; i < c->nops; i++)
@@ -208,7 +208,7 @@ void client_adapter_run(const conform_case *c, const char *command, const client
     close(so[1]);
     close(se[1]);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
-    cbuf sout = {0};
+    pop3_buf sout = {0};
     size_t written = 0;
     bool open_out = true, open_err = true, open_in = true;
     bool killed = false;

@@ -52,7 +52,7 @@ static void linef(ref_state *st, const char *fmt, ...)
 
 static void text_line(ref_state *st, const char *key, const char *p, size_t n)
 {
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_puts(&b, key);
     cbuf_putc(&b, ' ');
     text_format(&b, p, n);
@@ -61,7 +61,7 @@ static void text_line(ref_state *st, const char *key, const char *p, size_t n)
 
 static void body_lines(strlist *out, const char *key, const char *p, size_t n)
 {
-    cbuf b = {0};
+    pop3_buf b = {0};
     if (n <= BODY_SHOW_MAX) {
         cbuf_printf(&b, "%s ", key);
         text_format(&b, p, n);
@@ -100,7 +100,7 @@ static void status(ref_state *st, int rc)
         line(st, "ok");
         return;
     }
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_printf(&b, "err %s", kind_name(rc));
     const char *msg = st->c != NULL ? pop3_errmsg(st->c) : "";
     if (msg != NULL && *msg != '\0') cbuf_printf(&b, "  # %s", msg);
@@ -113,6 +113,10 @@ static void status(ref_state *st, int rc)
             linef(st, "code %s", pop3_resp_code_name(code));
     }
 }
+
+/* The longest "connect timeout=SECONDS" a case may ask for: an hour, far past any
+ * case's run, and well inside what the client's millisecond timeouts hold. */
+#define CASE_TIMEOUT_MAX_S 3600
 
 /* A message number or line count of a case's client step: RFC 1939 digits, 64 bits. */
 static bool parse_u64(const char *s, uint64_t *v)
@@ -129,7 +133,7 @@ static int sink(void *ud, const char *data, size_t len)
 typedef struct retrieve_ctx {
     ref_state *st;
     bool dele;
-    cbuf body;
+    pop3_buf body;
     strlist got, deleted;
 } retrieve_ctx;
 
@@ -172,7 +176,7 @@ static const char *const quirk_names[] = {"bare-lf",    "banner",      "bare-plu
 
 static void quirks_line(ref_state *st, unsigned q)
 {
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_puts(&b, "quirks");
     for (unsigned i = 0; i < sizeof quirk_names / sizeof quirk_names[0]; i++)
         if (q & (1u << i)) cbuf_printf(&b, " %s", quirk_names[i]);
@@ -186,7 +190,7 @@ static void anomalies_line(ref_state *st)
 {
     static const char *const names[] = {"extra-space", "trailing",  "msgno-zero",   "duplicate",
                                         "uid-long",    "uid-chars", "duplicate-uid"};
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_puts(&b, "anomalies");
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (st->anomalies & (1u << i)) cbuf_printf(&b, " %s", names[i]);
@@ -200,7 +204,7 @@ static void listing_lines(ref_state *st, const pop3_listing *l)
     for (size_t i = 0; i < l->count; i++) {
         const pop3_listing_entry *e = &l->entries[i];
         if (l->uidl) {
-            cbuf b = {0};
+            pop3_buf b = {0};
             cbuf_printf(&b, "uid %llu ", (unsigned long long)e->msgno);
             text_format(&b, e->uid, e->uid_len);
             strlist_take(st->out, cbuf_take(&b));
@@ -291,7 +295,8 @@ static bool credentials(const strlist *w, size_t from, pop3_credentials *cr)
 
 /* One operation; false when the operation itself is malformed (a case error). PASS
  * takes the rest of the line, spaces included (RFC1939-7.6), unless it is quoted. */
-static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *problem)
+static bool run_op(ref_state *st, const case_op *cop, const char *path, const strlist *w,
+                   pop3_buf *problem)
 {
     const char *op = w->v[0];
     size_t n = w->n;
@@ -303,14 +308,10 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
         bool tls = false;
         double timeout = POP3_TIMEOUT_DEFAULT;
         for (size_t i = 1; i < n; i++) {
-            char *e = NULL;
             if (strcmp(w->v[i], "tls") == 0)
                 tls = true;
-            else if (strncmp(w->v[i], "timeout=", 8) == 0 &&
-                     (timeout = strtod(w->v[i] + 8, &e),
-                      e != NULL && *e == '\0' && e != w->v[i] + 8))
-                continue;
-            else
+            else if (strncmp(w->v[i], "timeout=", 8) != 0 ||
+                     !conform_seconds(w->v[i] + 8, CASE_TIMEOUT_MAX_S, &timeout))
                 goto bad;
         }
         rc = tls ? pop3_connect_tls(st->c, st->env->host, st->env->port, timeout, &st->tls)
@@ -339,7 +340,7 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
     } else if (strcmp(op, "user") == 0 && n == 2) {
         status(st, pop3_user(st->c, w->v[1]));
     } else if (strcmp(op, "pass") == 0 && n >= 2) {
-        const char *rest = text + 4;
+        const char *rest = cop->text + 4;
         while (*rest == ' ')
             rest++;
         status(st, pop3_pass(st->c, *rest == '"' || n == 2 ? w->v[1] : rest));
@@ -393,7 +394,7 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
         rc = pop3_uidl_one(st->c, a, &uid);
         status(st, rc);
         if (rc == POP3_OK) {
-            cbuf u = {0};
+            pop3_buf u = {0};
             cbuf_printf(&u, "uid %llu ", (unsigned long long)a);
             text_format(&u, uid, strlen(uid));
             strlist_take(st->out, cbuf_take(&u));
@@ -401,7 +402,7 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
     } else if ((strcmp(op, "retr") == 0 && n == 2 && parse_u64(w->v[1], &a)) ||
                (strcmp(op, "top") == 0 && n == 3 && parse_u64(w->v[1], &a) &&
                 parse_u64(w->v[2], &b))) {
-        cbuf body = {0};
+        pop3_buf body = {0};
         rc = op[0] == 'r' ? pop3_retr(st->c, a, sink, &body) : pop3_top(st->c, a, b, sink, &body);
         status(st, rc);
         if (rc == POP3_OK) body_lines(st->out, "body", body.ptr ? body.ptr : "", body.len);
@@ -438,7 +439,7 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
         pop3_close(st->c);
         line(st, "ok");
     } else if ((strcmp(op, "raw") == 0 || strcmp(op, "raw-multi") == 0) && n >= 2) {
-        cbuf body = {0};
+        pop3_buf body = {0};
         bool multi = strcmp(op, "raw-multi") == 0;
         rc = pop3_command(st->c, w->v[1], (const char *const *)w->v + 2, n - 2, multi ? sink : NULL,
                           &body);
@@ -490,12 +491,14 @@ static bool run_op(ref_state *st, const char *text, const strlist *w, cbuf *prob
     }
     return true;
 bad:
-    cbuf_printf(problem, "unknown or malformed operation \"%s\" (see conformance/README.md)\n", op);
+    cbuf_printf(problem,
+                "%s:%d: unknown or malformed operation \"%s\" (see conformance/README.md)\n", path,
+                cop->line, op);
     return false;
 }
 
 /* Case options onto pop3_options and the TLS settings; false for an unknown one. */
-static bool apply_option(ref_state *st, const char *o, cbuf *problem)
+static bool apply_option(ref_state *st, const char *o, pop3_buf *problem)
 {
     const char *eq = strchr(o, '=');
     const char *v = eq != NULL ? eq + 1 : "";
@@ -577,7 +580,7 @@ void client_ref_run(const conform_case *c, const client_env *env, client_output 
             strlist_free(&w);
             break;
         }
-        bool ok = run_op(&st, c->ops[i].text, &w, &out->problems);
+        bool ok = run_op(&st, &c->ops[i], c->path, &w, &out->problems);
         strlist_free(&w);
         if (!ok) break;
     }

@@ -29,7 +29,7 @@ typedef struct word {
 
 typedef struct words {
     word *v;
-    size_t n;
+    size_t n, cap;
     bool complex; /* expansions, pipes, redirections: the shell decides, we do not guess */
 } words;
 
@@ -51,7 +51,7 @@ static void split(const char *cmd, words *out)
         while (i < n && (cmd[i] == ' ' || cmd[i] == '\t'))
             i++;
         if (i >= n) break;
-        cbuf val = {0};
+        pop3_buf val = {0};
         size_t start = i;
         char q = 0;
         for (; i < n; i++) {
@@ -82,7 +82,7 @@ static void split(const char *cmd, words *out)
             }
         }
         if (q != 0) out->complex = true;
-        out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+        out->v = xarray_grow(out->v, &out->cap, out->n + 1, sizeof *out->v);
         if (val.ptr == NULL) cbuf_add(&val, "", 0);
         out->v[out->n++] = (word){.start = start, .end = i, .value = cbuf_take(&val)};
     }
@@ -132,7 +132,7 @@ static bool exists(const char *p, bool *is_dir)
  * Find a relative path as described at the top. Returns a malloc'd path that exists (the
  * path itself when it exists from the working folder), or NULL; `tried` lists the places.
  */
-static char *locate(const char *path, const char *cases_dir, cbuf *tried)
+static char *locate(const char *path, const char *cases_dir, pop3_buf *tried)
 {
     bool dir;
     if (path[0] == '/' || exists(path, &dir)) return exists(path, &dir) ? xstrdup(path) : NULL;
@@ -144,7 +144,7 @@ static char *locate(const char *path, const char *cases_dir, cbuf *tried)
     const char *bases[2] = {parent, grand};
     for (size_t i = 0; i < 2; i++) {
         if (realpath(bases[i], real) == NULL) continue;
-        cbuf c = {0};
+        pop3_buf c = {0};
         cbuf_printf(&c, "%s/%s", real, path);
         cbuf_printf(tried, ", %s", c.ptr);
         if (exists(c.ptr, &dir)) return cbuf_take(&c);
@@ -155,7 +155,7 @@ static char *locate(const char *path, const char *cases_dir, cbuf *tried)
     for (const char *p = path; (p = strstr(p, "peers/")) != NULL; p++)
         if (p == path || p[-1] == '/') pe = p;
     if (pe != NULL && pe != path && realpath(parent, real) != NULL) {
-        cbuf c = {0};
+        pop3_buf c = {0};
         cbuf_printf(&c, "%s/%s", real, pe);
         cbuf_printf(tried, ", %s", c.ptr);
         if (exists(c.ptr, &dir)) return cbuf_take(&c);
@@ -170,7 +170,7 @@ static bool in_path(const char *prog)
     if (path == NULL || *path == '\0') path = "/usr/local/bin:/usr/bin:/bin";
     for (const char *p = path; *p != '\0';) {
         size_t n = strcspn(p, ":");
-        cbuf c = {0};
+        pop3_buf c = {0};
         cbuf_printf(&c, "%.*s/%s", (int)n, n > 0 ? p : ".", prog);
         bool dir = false;
         bool ok = exists(c.ptr, &dir) && !dir && access(c.ptr, X_OK) == 0;
@@ -214,7 +214,7 @@ static char *missing_interpreter(const char *file)
 }
 
 /* Single-quote `s` for sh. */
-static void sh_quote(cbuf *out, const char *s)
+static void sh_quote(pop3_buf *out, const char *s)
 {
     cbuf_putc(out, '\'');
     for (; *s != '\0'; s++) {
@@ -238,7 +238,7 @@ static char *derive_name(const char *file)
         size_t sl = strlen(suffixes[i]);
         if (n > sl && strncmp(b + n - sl, suffixes[i], sl) == 0) n -= sl;
     }
-    cbuf out = {0};
+    pop3_buf out = {0};
     for (size_t i = 0; i < n; i++) {
         char ch = b[i];
         bool keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -303,7 +303,7 @@ int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_
     int rc = 0;
     if (!w.complex) {
         const char *p = w.v[prog].value;
-        cbuf tried = {0};
+        pop3_buf tried = {0};
         if (strchr(p, '/') != NULL) {
             char *found = locate(p, cases_dir, &tried);
             bool dir = false;
@@ -343,7 +343,7 @@ int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_
                 if (strcmp(a, "-c") == 0 || strcmp(a, "-m") == 0 || strcmp(a, "-e") == 0) break;
                 if (a[0] == '-') continue;
                 if (!looks_like_script(a)) break;
-                cbuf t = {0};
+                pop3_buf t = {0};
                 char *found = locate(a, cases_dir, &t);
                 bool dir = false;
                 if (found == NULL || !exists(found, &dir) || dir) {
@@ -365,7 +365,7 @@ int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_
         }
     }
     if (rc == 0) {
-        cbuf c = {0};
+        pop3_buf c = {0};
         size_t at = 0;
         for (size_t k = 0; k < 2; k++) {
             if (fixed[k] == NULL) continue;

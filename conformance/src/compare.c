@@ -72,13 +72,13 @@ static char *canon(const char *line)
     const char *q = strchr(line, '"');
     size_t n = strlen(line);
     if (q == NULL || n < 2 || line[n - 1] != '"' || q == line + n - 1) return xstrdup(line);
-    cbuf raw = {0};
+    pop3_buf raw = {0};
     const char *err = NULL;
     if (!unescape(q + 1, (size_t)(line + n - 1 - (q + 1)), &raw, &err)) {
         cbuf_free(&raw);
         return xstrdup(line);
     }
-    cbuf out = {0};
+    pop3_buf out = {0};
     cbuf_add(&out, line, (size_t)(q - line));
     text_format(&out, raw.ptr != NULL ? raw.ptr : "", raw.len);
     cbuf_free(&raw);
@@ -96,7 +96,7 @@ static bool line_matches(size_t idx, const char *want, const char *got)
 }
 
 /* Long values (a 100 KiB body) are cut in diffs: the start shows what went wrong. */
-static void show(cbuf *d, const char *prefix, const char *s)
+static void show(pop3_buf *d, const char *prefix, const char *s)
 {
     size_t n = strlen(s);
     if (n > 400)
@@ -105,7 +105,7 @@ static void show(cbuf *d, const char *prefix, const char *s)
         cbuf_printf(d, "    %s %s\n", prefix, s);
 }
 
-bool results_match(const conform_case *c, const client_output *got, cbuf *diff)
+bool results_match(const conform_case *c, const client_output *got, pop3_buf *diff)
 {
     bool ok = true;
     if (got->problems.len > 0) {

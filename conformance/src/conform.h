@@ -21,18 +21,17 @@
 
 #include "pop3/buf.h"
 
-/* Growable byte buffer, always NUL-terminated: the codec's pop3_buf (pop3/buf.h),
- * unlimited. Allocation failure aborts: the runner is a test tool whose inputs are our
- * own files, and a half-built report helps nobody. */
-typedef pop3_buf cbuf;
+/* Text is built in the codec's pop3_buf (pop3/buf.h), unlimited (zero-initialised),
+ * through these thin wrappers that abort when it fails: the runner is a test tool whose
+ * inputs are our own files, and a half-built report helps nobody. */
 
-void cbuf_add(cbuf *b, const void *p, size_t n);
-void cbuf_puts(cbuf *b, const char *s);
-void cbuf_putc(cbuf *b, char c);
-void cbuf_printf(cbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cbuf_free(cbuf *b);
+void cbuf_add(pop3_buf *b, const void *p, size_t n);
+void cbuf_puts(pop3_buf *b, const char *s);
+void cbuf_putc(pop3_buf *b, char c);
+void cbuf_printf(pop3_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cbuf_free(pop3_buf *b);
 /* Hand the string over to the caller (free() it); the buffer is then empty. */
-char *cbuf_take(cbuf *b);
+char *cbuf_take(pop3_buf *b);
 
 /* A list of owned strings. */
 typedef struct strlist {
@@ -46,9 +45,13 @@ void strlist_free(strlist *l);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+/* Room for `need` elements of `elem` octets in `ptr`, whose capacity is `*cap`: the
+ * codec's pop3_array_grow (doubling from 8, no limit but size_t), aborting as xmalloc
+ * does when it fails. Returns the block to use from now on. */
+void *xarray_grow(void *ptr, size_t *cap, size_t need, size_t elem);
 
 /* Read a whole file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len);
@@ -62,12 +65,12 @@ int64_t mono_ms(void);
  * written as is; anything else is written in double quotes with C escapes (\r \n \t \\
  * \" and \xNN for other octets outside 0x20..0x7E).
  */
-void text_format(cbuf *out, const char *p, size_t n);
+void text_format(pop3_buf *out, const char *p, size_t n);
 /* Split an operation line into words: space-separated, or "quoted with escapes".
  * Returns false with `*err` on a malformed quote or escape. */
 bool words_split(const char *line, strlist *out, const char **err);
 /* Decode C escapes (\r \n \t \0 \\ \" \xNN) of `in` into `out`. */
-bool unescape(const char *in, size_t n, cbuf *out, const char **err);
+bool unescape(const char *in, size_t n, pop3_buf *out, const char **err);
 
 /* One operation of a case and the result lines it must give. */
 typedef struct case_op {
@@ -113,8 +116,15 @@ int conform_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
 int conform_getopt_error(int c, char **argv, const struct option *opts);
 /* "pop3-conform (pop3kit) VERSION" on stdout; returns 0. */
 int conform_version(void);
-/* A decimal number from lo to hi, nothing else. */
-bool conform_number(const char *s, long lo, long hi, long *out);
+
+/* Decimal numbers of the runner's own (number.c), read by the codec's pop3_parse_number. */
+/* The whole of `s` is a decimal number from lo to hi: digits only, no sign, no blank. */
+bool conform_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* The decimal number `s` starts with: returns how many digits it took, 0 when `s` does not
+ * start with a digit or the number passes 2^64-1 (`*out` is then untouched). */
+size_t conform_leading_number(const char *s, uint64_t *out);
+/* Seconds "N" or "N.F" (F: one to three digits) from 0 to `max_s`, the whole of `s`. */
+bool conform_seconds(const char *s, uint64_t max_s, double *out);
 
 /* The TLS fixture (test_cert.c): fresh self-signed certificates, one of which the mock
  * serves and the clients trust as their only CA, and an unrelated one that they must not
@@ -145,9 +155,9 @@ void tls_fixture_remove(conform_tls *t);
 typedef struct mock_run mock_run;
 
 typedef struct mock_report {
-    bool passed;     /* every session was played and the client followed it */
-    cbuf text;       /* departure reports, sessions that never ran */
-    cbuf transcript; /* S:/C: lines of every session (from the mock's --log) */
+    bool passed;         /* every session was played and the client followed it */
+    pop3_buf text;       /* departure reports, sessions that never ran */
+    pop3_buf transcript; /* S:/C: lines of every session (from the mock's --log) */
 } mock_report;
 
 /* `cert` is what the mock serves for STLS and implicit TLS; `logdir` takes its --log. */
@@ -167,9 +177,9 @@ typedef struct op_result {
 typedef struct client_output {
     op_result *ops;
     size_t nops;
-    char *na;      /* the client cannot express this case: why */
-    cbuf problems; /* adapter crashes, missing results */
-    cbuf log;      /* the client's own trace (adapter stderr, reference debug lines) */
+    char *na;          /* the client cannot express this case: why */
+    pop3_buf problems; /* adapter crashes, missing results */
+    pop3_buf log;      /* the client's own trace (adapter stderr, reference debug lines) */
 } client_output;
 
 void client_output_free(client_output *o);
@@ -196,7 +206,7 @@ size_t adapter_runs(const char *command);
 
 /* Compare (compare.c): true when `got` meets every expectation of `c`; the diff of
  * expected and received lines goes to `diff`. */
-bool results_match(const conform_case *c, const client_output *got, cbuf *diff);
+bool results_match(const conform_case *c, const client_output *got, pop3_buf *diff);
 /* The exit status the `pop3` command gives for the first error of the run (pop3(1)). */
 int results_exit_status(const client_output *got);
 
@@ -222,7 +232,7 @@ typedef enum verdict {
 typedef struct case_outcome {
     verdict v;
     int64_t ms;
-    cbuf detail; /* why it failed or is n/a: diffs, mock reports, transcripts */
+    pop3_buf detail; /* why it failed or is n/a: diffs, mock reports, transcripts */
 } case_outcome;
 
 typedef struct run_config {
@@ -261,7 +271,7 @@ void report_tap_case(const conform_report *r, size_t i);
 int report_junit(const conform_report *r, const char *path, char *err, size_t errlen);
 /* The first difference of a failure's detail, in one line (JUnit message, annotations);
  * `*line` gets the case file line it is about (0 when none is known). */
-void report_first_difference(const conform_case *c, const char *detail, cbuf *msg, int *line);
+void report_first_difference(const conform_case *c, const char *detail, pop3_buf *msg, int *line);
 /* GitHub Actions workflow commands: "::error file=F,line=N::MESSAGE" per failure. */
 void report_github(const conform_report *r);
 /* The group a coverage id belongs to in the summary: "RFC 1939", "quirks", "poplib"... */

@@ -24,7 +24,7 @@ static bool plain_ok(const char *p, size_t n)
     return true;
 }
 
-void text_format(cbuf *out, const char *p, size_t n)
+void text_format(pop3_buf *out, const char *p, size_t n)
 {
     if (plain_ok(p, n)) {
         cbuf_add(out, p, n);
@@ -57,7 +57,7 @@ static int hexval(char c)
     return -1;
 }
 
-bool unescape(const char *in, size_t n, cbuf *out, const char **err)
+bool unescape(const char *in, size_t n, pop3_buf *out, const char **err)
 {
     for (size_t i = 0; i < n; i++) {
         if (in[i] != '\\') {
@@ -100,7 +100,7 @@ bool words_split(const char *line, strlist *out, const char **err)
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p == '\0') return true;
-        cbuf w = {0};
+        pop3_buf w = {0};
         if (*p == '"') {
             const char *start = ++p;
             while (*p != '\0' && *p != '"') {

@@ -111,7 +111,7 @@ static void unique_names(runner *r)
         for (size_t m = 0; m < k; m++)
             if (strcmp(r->clients[m].name, r->clients[k].name) == 0) n++;
         if (n == 1) continue;
-        cbuf b = {0};
+        pop3_buf b = {0};
         cbuf_printf(&b, "%s-%u", r->clients[k].name, n);
         free(r->clients[k].name);
         r->clients[k].name = cbuf_take(&b);
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     const char *cases_arg = NULL;
     const char *junit = NULL;
     strlist globs = {0}, specs = {0};
-    long jobs = 0, v = 0;
+    uint64_t jobs = 0, v = 0;
     int verbose = 0;
     bool tap = false, list = false, no_ref = false;
     const char *ga = getenv("GITHUB_ACTIONS");
@@ -250,10 +250,13 @@ int main(int argc, char **argv)
     strlist paths = {0};
     conform_tls tls;
     memset(&tls, 0, sizeof tls);
-    if (!no_ref) r.clients = xcalloc(1, sizeof *r.clients);
-    if (!no_ref) r.clients[r.nclients++] = (conform_client){xstrdup("pop3kit"), NULL};
+    size_t clients_cap = 0;
+    if (!no_ref) {
+        r.clients = xarray_grow(r.clients, &clients_cap, 1, sizeof *r.clients);
+        r.clients[r.nclients++] = (conform_client){xstrdup("pop3kit"), NULL};
+    }
     for (size_t i = 0; i < specs.n; i++) {
-        r.clients = xrealloc(r.clients, (r.nclients + 1) * sizeof *r.clients);
+        r.clients = xarray_grow(r.clients, &clients_cap, r.nclients + 1, sizeof *r.clients);
         if (client_spec_prepare(&r.clients[r.nclients], specs.v[i], cases_dir, err, sizeof err) !=
             0) {
             /* One line: the reason is the whole story, the usage would bury it. */
@@ -311,9 +314,9 @@ int main(int argc, char **argv)
                              .tap = tap,
                              .verbose = verbose,
                              .out = stdout};
-    if (jobs <= 0) {
+    if (jobs == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = cpus > 0 ? 2 * cpus : 2;
+        jobs = cpus > 0 ? 2 * (uint64_t)cpus : 2;
     }
     if (tap) report_tap_plan(&r.rep);
     pool_run(r.ncases * r.nclients, (unsigned)jobs, job, job_done, &r);

@@ -35,7 +35,7 @@ struct mock_run {
     char logpath[400];
     int rc;
     char err[512];
-    cbuf reports; /* departure reports, written on the server's thread */
+    pop3_buf reports; /* departure reports, written on the server's thread */
 };
 
 static void session_end(void *ctx, const pop3mock_session_end *e)

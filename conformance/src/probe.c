@@ -58,11 +58,12 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
     if (quirk != NULL) {
         /* "no-dot-stuffing Q4": the mock's name first, then the catalogue number(s). */
         size_t n = strcspn(quirk, " ");
-        if (quirk[0] == 'Q' && quirk[1] >= '0' && quirk[1] <= '9')
+        bool only_ids = pop3conform_quirk_ids_only(quirk);
+        if (only_ids)
             snprintf(q, sizeof q, "%s", quirk);
         else
             snprintf(q, sizeof q, "quirk=%.*s%s", (int)n, quirk, quirk + n);
-        if (!(quirk[0] == 'Q' && quirk[1] >= '0' && quirk[1] <= '9')) {
+        if (!only_ids) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)n, quirk);
             bool seen = false;
@@ -71,10 +72,7 @@ void finding(probe_findings *f, finding_level level, const char *id, const char 
             if (!seen) strlist_add(&f->quirks, name);
         }
     }
-    if (f->n == f->cap) {
-        f->cap = f->cap < 32 ? 32 : f->cap * 2;
-        f->v = xrealloc(f->v, f->cap * sizeof *f->v);
-    }
+    f->v = xarray_grow(f->v, &f->cap, f->n + 1, sizeof *f->v);
     probe_finding *x = &f->v[f->n++];
     *x = (probe_finding){.level = level,
                          .id = xstrdup(id),
@@ -303,7 +301,7 @@ int probe_main(int argc, char **argv)
         }
     }
     int c;
-    long v;
+    uint64_t v;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", probe_options, NULL)) != -1) {
         switch (c) {
@@ -337,9 +335,10 @@ int probe_main(int argc, char **argv)
             cfg.max_msgs = (unsigned)v;
             break;
         case P_MAX_SIZE:
-            if (!conform_number(optarg, 1, 0x7fffffffffffffffL, &v))
-                return conform_usage_error("--max-size wants a number of octets, not '%s'", optarg);
-            cfg.max_octets = (uint64_t)v;
+            if (!conform_number(optarg, 1, UINT64_MAX, &v))
+                return conform_usage_error(
+                    "--max-size wants octets from 1 to 18446744073709551615, not '%s'", optarg);
+            cfg.max_octets = v;
             break;
         case P_TAP:
         case P_JSON:
@@ -358,7 +357,7 @@ int probe_main(int argc, char **argv)
     /* HOST:PORT, [V6]:PORT */
     char host[256];
     const char *colon = strrchr(target, ':');
-    long port = 0;
+    uint64_t port = 0;
     if (colon == NULL || colon == target || !conform_number(colon + 1, 1, 65535, &port))
         return conform_usage_error("--probe wants HOST:PORT, not '%s'", target);
     const char *hs = target;

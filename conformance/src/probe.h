@@ -37,7 +37,7 @@ typedef struct probe_config {
 typedef struct probe_conn {
     pop3_transport *t;
     const probe_config *cfg;
-    cbuf in;
+    pop3_buf in;
     size_t pos;     /* consumed octets of `in` */
     unsigned reads; /* transport reads so far (slow-drip detection) */
     int status;     /* POP3_OK, or the error that ended the session */

@@ -377,7 +377,7 @@ void check_transaction(probe_state *st, probe_conn *c)
     pop3_capa_set after;
     pop3_capa_init(&after);
     if (probe_capa(st, c, &after, "after login")) {
-        cbuf missing = {0};
+        pop3_buf missing = {0};
         for (size_t i = 0; i < st->caps.count; i++) {
             char tag[64];
             snprintf(tag, sizeof tag, "%.*s", (int)st->caps.caps[i].name.len,
@@ -507,7 +507,7 @@ void check_transaction(probe_state *st, probe_conn *c)
     must_refuse(st, c, "LIST 1 2", "RFC1939-3.5", "LIST with two arguments");
 
     /* RFC 2449 section 4: a 255-octet command is not too long. */
-    cbuf longcmd = {0};
+    pop3_buf longcmd = {0};
     cbuf_puts(&longcmd, "NOOP ");
     while (longcmd.len < 253)
         cbuf_putc(&longcmd, 'x');

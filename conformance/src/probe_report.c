@@ -11,6 +11,7 @@
 
 #include "pop3/parse.h"
 #include "probe.h"
+#include "quirk_names.h"
 
 #ifndef POP3KIT_VERSION
 #define POP3KIT_VERSION "0"
@@ -39,7 +40,7 @@ void probe_tap_point(const probe_findings *f, const probe_finding *x)
     printf("%s %zu - %s %s ", x->level == F_DEV ? "not ok" : "ok", f->n, level_names[x->level],
            x->id);
     if (x->quirk != NULL) {
-        bool only_ids = x->quirk[0] == 'Q' && x->quirk[1] >= '0' && x->quirk[1] <= '9';
+        bool only_ids = pop3conform_quirk_ids_only(x->quirk);
         printf("%s", only_ids ? "" : "quirk=");
         tap_text(stdout, x->quirk);
         fputc(' ', stdout);
@@ -118,7 +119,7 @@ static void json_quirk(FILE *o, const char *quirk)
 {
     fputs("\"quirk\": ", o);
     const char *ids = quirk;
-    if (quirk != NULL && !(quirk[0] == 'Q' && quirk[1] >= '0' && quirk[1] <= '9')) {
+    if (quirk != NULL && !pop3conform_quirk_ids_only(quirk)) {
         size_t n = strcspn(quirk, " ");
         char name[80];
         snprintf(name, sizeof name, "%.*s", (int)n, quirk);
@@ -256,7 +257,7 @@ int probe_junit(const probe_findings *f, const probe_config *cfg, const char *pa
         conform_xml_text(o, x->id);
         fputs("\" name=\"", o);
         if (x->quirk != NULL) {
-            bool only_ids = x->quirk[0] == 'Q' && x->quirk[1] >= '0' && x->quirk[1] <= '9';
+            bool only_ids = pop3conform_quirk_ids_only(x->quirk);
             fputs(only_ids ? "" : "quirk=", o);
             conform_xml_text(o, x->quirk);
             fputs(" ", o);

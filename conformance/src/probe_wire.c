@@ -54,7 +54,7 @@ int probe_send_raw(probe_conn *c, const char *data, size_t len)
 
 int probe_send(probe_conn *c, const char *line)
 {
-    cbuf b = {0};
+    pop3_buf b = {0};
     cbuf_puts(&b, line);
     cbuf_puts(&b, "\r\n");
     int rc = probe_send_raw(c, b.ptr, b.len);
@@ -180,10 +180,7 @@ void probe_read_reply(probe_conn *c, probe_reply *r, bool multi, int timeout_ms)
             if (l.n == 2 && l.p[0] == '.' && l.p[1] == '\r' && rc == POP3_ECLOSED)
                 r->dot_cr_eof = true;
             else if (l.n > 0) {
-                if (r->nlines == cap) {
-                    cap = cap < 16 ? 16 : cap * 2;
-                    r->lines = xrealloc(r->lines, cap * sizeof *r->lines);
-                }
+                r->lines = xarray_grow(r->lines, &cap, r->nlines + 1, sizeof *r->lines);
                 r->lines[r->nlines++] = l;
                 l.p = NULL;
             }
@@ -197,10 +194,7 @@ void probe_read_reply(probe_conn *c, probe_reply *r, bool multi, int timeout_ms)
             r->terminated = true;
             return;
         }
-        if (r->nlines == cap) {
-            cap = cap < 16 ? 16 : cap * 2;
-            r->lines = xrealloc(r->lines, cap * sizeof *r->lines);
-        }
+        r->lines = xarray_grow(r->lines, &cap, r->nlines + 1, sizeof *r->lines);
         r->lines[r->nlines++] = l;
     }
 }

@@ -3,9 +3,12 @@
  * with what each server does and where it was seen, is conformance/QUIRKS.md; the test
  * conformance/tests/quirks.py checks that this table and its headings agree.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pop3/error.h"
+#include "pop3/parse.h"
 #include "quirk_names.h"
 
 static const char *const names[POP3CONFORM_QUIRK_MAX + 1] = {
@@ -68,14 +71,17 @@ const char *pop3conform_quirk_name(unsigned id)
 
 const char *pop3conform_quirk_token_name(const char *tok, size_t len)
 {
-    /* "Q" and one or two digits, no leading zero: the ids as the catalogue writes them. */
-    if (len < 2 || len > 3 || tok[0] != 'Q' || tok[1] < '1' || tok[1] > '9') return NULL;
-    unsigned id = (unsigned)(tok[1] - '0');
-    if (len == 3) {
-        if (tok[2] < '0' || tok[2] > '9') return NULL;
-        id = id * 10 + (unsigned)(tok[2] - '0');
-    }
-    return pop3conform_quirk_name(id);
+    /* "Q" and the number with no leading zero: the ids as the catalogue writes them. */
+    uint64_t id = 0;
+    if (len < 2 || tok[0] != 'Q' || tok[1] == '0' ||
+        pop3_parse_number(tok + 1, len - 1, &id) != POP3_OK || id > POP3CONFORM_QUIRK_MAX)
+        return NULL;
+    return pop3conform_quirk_name((unsigned)id);
+}
+
+bool pop3conform_quirk_ids_only(const char *quirk)
+{
+    return quirk != NULL && pop3conform_quirk_token_name(quirk, strcspn(quirk, " ")) != NULL;
 }
 
 static int is_word(char c)

@@ -5,6 +5,7 @@
 #ifndef POP3CONFORM_QUIRK_NAMES_H
 #define POP3CONFORM_QUIRK_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Number of the last quirk in the catalogue (ids run from 1 to this). */
@@ -16,6 +17,10 @@ const char *pop3conform_quirk_name(unsigned id);
 /* The name of the quirk a token such as "Q6" stands for, NULL when the token is not
  * exactly "Q" and the number of a quirk. */
 const char *pop3conform_quirk_token_name(const char *tok, size_t len);
+
+/* True when a finding's quirk text is catalogue ids alone ("Q41", "Q13 Q45"), false when
+ * it starts with the mock's name of the quirk ("no-dot-stuffing Q4") or is NULL. */
+bool pop3conform_quirk_ids_only(const char *quirk);
 
 /*
  * pop3conform_quirk_annotate - copy `text` into `out` (always NUL-terminated, cut to

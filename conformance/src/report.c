@@ -51,10 +51,8 @@ const char *cover_group(const char *id, char *buf, size_t len)
 {
     if (strncmp(id, "EX-", 3) == 0) id += 3;
     if (strncmp(id, "RFC", 3) == 0) {
-        size_t n = 3;
-        while (id[n] >= '0' && id[n] <= '9')
-            n++;
-        snprintf(buf, len, "RFC %.*s", (int)(n - 3), id + 3);
+        /* "RFC1939-5.2" -> "RFC 1939": the digits of the RFC number. */
+        snprintf(buf, len, "RFC %.*s", (int)strspn(id + 3, "0123456789"), id + 3);
         return buf;
     }
     if (id[0] == 'Q' && id[1] >= '1' && id[1] <= '9') {
@@ -72,11 +70,11 @@ typedef struct row {
     size_t *pass, *fail, *na; /* per client */
 } row;
 
-static row *find_row(row **rows, size_t *n, const char *name, size_t nclients)
+static row *find_row(row **rows, size_t *n, size_t *cap, const char *name, size_t nclients)
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*rows)[i].name, name) == 0) return &(*rows)[i];
-    *rows = xrealloc(*rows, (*n + 1) * sizeof **rows);
+    *rows = xarray_grow(*rows, cap, *n + 1, sizeof **rows);
     row *r = &(*rows)[(*n)++];
     memset(r, 0, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", name);
@@ -86,16 +84,20 @@ static row *find_row(row **rows, size_t *n, const char *name, size_t nclients)
     return r;
 }
 
-/* RFC rows by number, quirk rows by number, then the rest by name. */
-static long row_key(const char *name, int *cls)
+/* RFC rows by number, quirk rows by number, then the rest by name (a row without a
+ * number, or with one past 2^64-1, sorts as 0 and then by name). */
+static uint64_t row_key(const char *name, int *cls)
 {
+    uint64_t key = 0;
     if (strncmp(name, "RFC ", 4) == 0) {
         *cls = 0;
-        return strtol(name + 4, NULL, 10);
+        conform_leading_number(name + 4, &key);
+        return key;
     }
     if (name[0] == 'Q') {
         *cls = 1;
-        return strtol(name + 1, NULL, 10);
+        conform_leading_number(name + 1, &key);
+        return key;
     }
     *cls = 2;
     return 0;
@@ -105,7 +107,7 @@ static int row_cmp(const void *a, const void *b)
 {
     const row *x = a, *y = b;
     int cx, cy;
-    long kx = row_key(x->name, &cx), ky = row_key(y->name, &cy);
+    uint64_t kx = row_key(x->name, &cx), ky = row_key(y->name, &cy);
     if (cx != cy) return cx - cy;
     if (kx != ky) return kx < ky ? -1 : 1;
     return strcmp(x->name, y->name);
@@ -145,7 +147,7 @@ static void print_rows(const conform_report *r, const char *title, row *rows, si
 void report_summary(const conform_report *r, size_t *passed, size_t *failed)
 {
     row *rows = NULL;
-    size_t nrows = 0;
+    size_t nrows = 0, rowcap = 0;
     *passed = *failed = 0;
     size_t *tp = xcalloc(r->nclients, sizeof *tp), *tf = xcalloc(r->nclients, sizeof *tf),
            *tn = xcalloc(r->nclients, sizeof *tn);
@@ -162,7 +164,7 @@ void report_summary(const conform_report *r, size_t *passed, size_t *failed)
                 dup = strcmp(seen.v[s], g) == 0;
             if (dup) continue;
             strlist_add(&seen, g);
-            row *rw = find_row(&rows, &nrows, g, r->nclients);
+            row *rw = find_row(&rows, &nrows, &rowcap, g, r->nclients);
             rw->cases++;
             for (size_t k = 0; k < r->nclients; k++) {
                 if (o[k].v == V_PASS) rw->pass[k]++;
@@ -226,6 +228,14 @@ static int session_line(const conform_case *c, unsigned n)
     return found;
 }
 
+/* The line number a "FILE:LINE" of a report starts at `s` with; 0 when there is none or
+ * it does not fit an int (a case file is never that long). */
+static int line_number(const char *s)
+{
+    uint64_t v = 0;
+    return conform_leading_number(s, &v) > 0 && v <= INT_MAX ? (int)v : 0;
+}
+
 /* The text after the indentation of a detail line. */
 static const char *trimmed(const char *p, size_t *n)
 {
@@ -240,7 +250,7 @@ static const char *trimmed(const char *p, size_t *n)
  * the mock's "FILE:LINE: session N: ..." report of a departure from the dialogue, or a
  * problem of the client run; the first of these that is there gives the message.
  */
-void report_first_difference(const conform_case *c, const char *detail, cbuf *msg, int *line)
+void report_first_difference(const conform_case *c, const char *detail, pop3_buf *msg, int *line)
 {
     *line = 0;
     const char *op = NULL, *want = NULL, *got = NULL, *other = NULL;
@@ -269,7 +279,7 @@ void report_first_difference(const conform_case *c, const char *detail, cbuf *ms
                 if (next == NULL) break;
                 colon = next;
             }
-            if (colon != NULL) op_line = atoi(colon + 1);
+            if (colon != NULL) op_line = line_number(colon + 1);
         } else if (op != NULL && tn > 1 && t[0] == '-' && t[1] == ' ' && want == NULL) {
             want = t + 2;
             wantn = tn - 2;
@@ -279,7 +289,7 @@ void report_first_difference(const conform_case *c, const char *detail, cbuf *ms
         } else if (other == NULL && tn > plen + 1 && strncmp(t, c->path, plen) == 0 &&
                    t[plen] == ':') {
             /* The mock: "FILE:LINE: session 1: the client departed from the script". */
-            other_line = atoi(t + plen + 1);
+            other_line = line_number(t + plen + 1);
             const char *rest = memchr(t + plen + 1, ':', tn - plen - 1);
             other = rest != NULL ? rest + 1 : t;
             othern = (size_t)(t + tn - other);
@@ -302,9 +312,13 @@ void report_first_difference(const conform_case *c, const char *detail, cbuf *ms
     } else if (other != NULL) {
         cbuf_printf(msg, "%.*s", (int)(othern > 300 ? 300 : othern), other);
         *line = other_line;
-        unsigned session = 0;
-        if (*line == 0 && sscanf(other, "session %u never ran", &session) == 1)
-            *line = session_line(c, session);
+        /* mock_thread.c: "session N never ran: ...". */
+        uint64_t session = 0;
+        size_t digits =
+            strncmp(other, "session ", 8) == 0 ? conform_leading_number(other + 8, &session) : 0;
+        if (*line == 0 && digits > 0 && strncmp(other + 8 + digits, " never ran", 10) == 0 &&
+            session <= UINT_MAX)
+            *line = session_line(c, (unsigned)session);
     } else {
         cbuf_puts(msg, "failed");
     }
@@ -348,14 +362,14 @@ void report_github(const conform_report *r)
         for (size_t k = 0; k < r->nclients; k++) {
             const case_outcome *o = &r->outcomes[i * r->nclients + k];
             if (o->v != V_FAIL) continue;
-            cbuf msg = {0};
+            pop3_buf msg = {0};
             int line = 0;
             report_first_difference(c, o->detail.ptr != NULL ? o->detail.ptr : "", &msg, &line);
             /* "::error file=F,line=N::CLIENT: CASE: MESSAGE" */
             fputs("::error file=", r->out);
             gh_escape(r->out, file, true);
             fprintf(r->out, ",line=%d::", line > 0 ? line : 1);
-            cbuf t = {0};
+            pop3_buf t = {0};
             cbuf_printf(&t, "%s: %s: %s", r->clients[k].name, c->id,
                         msg.ptr != NULL ? msg.ptr : "");
             gh_escape(r->out, t.ptr, false);

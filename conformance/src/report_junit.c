@@ -61,7 +61,7 @@ int report_junit(const conform_report *r, const char *path, char *err, size_t er
             const char *detail = o->detail.ptr != NULL ? o->detail.ptr : "";
             if (o->v == V_FAIL) {
                 /* The message is what a CI page shows in one line: the first difference. */
-                cbuf msg = {0};
+                pop3_buf msg = {0};
                 int line = 0;
                 report_first_difference(c, detail, &msg, &line);
                 fputs("\n      <failure message=\"", f);

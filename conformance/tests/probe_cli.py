@@ -12,25 +12,18 @@ usage: probe_cli.py POP3_MOCK POP3_CONFORM
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+import mocksrv
+import tapcheck
+
 MOCK, CONFORM = sys.argv[1], sys.argv[2]
 USER, PASSWORD = "probe", "probe-secret"
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    print("%s - %s" % ("ok" if cond else "not ok", name))
-    if not cond:
-        failures += 1
-        if detail:
-            sys.stdout.write("".join("#   " + l + "\n" for l in str(detail).splitlines()[-60:]))
+T = tapcheck.Checks()
+check, usage_error = T.check, T.usage_error
 
 
 def probe(*args):
@@ -40,35 +33,11 @@ def probe(*args):
     return p.returncode, p.stdout, p.stderr
 
 
-def usage_error(name, result, message):
-    rc, out, err = result
-    check(name, rc == 2 and out == "" and
-          err == "pop3-conform: %s\ntry 'pop3-conform --help'\n" % message,
-          "rc=%d\nstdout=%r\nstderr=%r" % (rc, out, err))
+MESSAGES = {"1": "From: a@example.org\nSubject: one\n\nline one\nline two\n"}
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-tmp = tempfile.mkdtemp(prefix="pop3-probe-cli-")
-mock = None
-try:
-    md = os.path.join(tmp, "maildrop")
-    os.makedirs(md)
-    with open(os.path.join(md, "1"), "w") as f:
-        f.write("From: a@example.org\nSubject: one\n\nline one\nline two\n")
-    mock = subprocess.Popen([MOCK, "--maildrop", md, "--user", USER, "--password", PASSWORD,
-                             "--idle-timeout", "60", "--quirk", "lying-sizes"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    m = re.match(r"pop3-mock listening on (.*):(\d+)", mock.stdout.readline())
-    if not m:
-        raise RuntimeError("the mock did not start: %s" % mock.stderr.read())
-    target = "127.0.0.1:%s" % m.group(2)
+with tempfile.TemporaryDirectory(prefix="pop3-probe-cli-") as tmp, \
+        mocksrv.maildrop(MOCK, MESSAGES, USER, PASSWORD, quirks=["lying-sizes"]) as mock:
+    target = "127.0.0.1:%d" % mock.port
     base = ["--probe", target, "--user", USER, "--timeout", "3"]
 
     # The size check names the RFC 1939 requirement it checks.
@@ -105,7 +74,7 @@ try:
         sizes = [x for x in doc["findings"] if x["requirement"] == "RFC1939-11"]
         check("--json: format, server, summary, exit status",
               doc.get("format") == "pop3-conform-probe/1" and
-              doc["server"]["port"] == int(m.group(2)) and doc["server"]["user"] == USER and
+              doc["server"]["port"] == mock.port and doc["server"]["user"] == USER and
               doc["server"]["security"] == "plain" and doc["server"]["greeting"].startswith("+OK")
               and doc["summary"]["deviations"] == ndev and doc["exit_status"] == rc == 1 and
               doc["error"] is None and "lying-sizes" in doc["summary"]["quirks"], out)
@@ -140,7 +109,7 @@ try:
           re.search(r"^probe: \d+ passed", out, re.M) is not None, out)
 
     # A server that is not there: exit 3, and every format says so.
-    gone = "127.0.0.1:%d" % free_port()
+    gone = "127.0.0.1:%d" % mocksrv.free_port()
     rc, out, err = probe("--probe", gone, "--user", USER, "--timeout", "2", "--json")
     try:
         doc = json.loads(out)
@@ -166,22 +135,35 @@ try:
                 "--probe wants HOST:PORT, not 'host:0'")
     usage_error("a bad timeout", probe("--probe", target, "--user", USER, "--timeout", "x"),
                 "--timeout wants seconds from 1 to 3600, not 'x'")
+    # Numbers are digits only, read whole (the codec's pop3_parse_number): each range is
+    # taken at both ends (the server that is not there then gives exit 3, past the
+    # parsing); one past either end, a sign, a blank, an empty value and a value past
+    # 2^64-1 are usage errors naming the range.
+    top = "18446744073709551615"
+    for opt, lo, hi, what in (("--timeout", "1", "3600", "seconds"),
+                              ("--idle", "1", "86400", "seconds"),
+                              ("--max-messages", "0", "1000000", "a number"),
+                              ("--max-size", "1", top, "octets")):
+        for good in (lo, hi):
+            rc, out, err = probe("--probe", gone, "--user", USER, opt + "=" + good)
+            check("%s %s (at the limit) is taken" % (opt, good), rc == 3, out + err)
+        past = [str(int(lo) - 1)] if lo != "0" else []
+        for bad in past + [str(int(hi) + 1), "-1", "+1", " 1", "1 ", "", "0x10",
+                           "99999999999999999999999"]:
+            usage_error("%s %r is refused" % (opt, bad),
+                        probe("--probe", gone, "--user", USER, opt + "=" + bad),
+                        "%s wants %s from %s to %s, not '%s'" % (opt, what, lo, hi, bad))
+    for good in ("1", "65535"):
+        rc, out, err = probe("--probe", "127.0.0.1:" + good, "--user", USER, "--timeout", "2")
+        check("port %s (at the limit) is taken" % good, rc == 3, out + err)
+    for bad in ("0", "65536", "-1", "+1", "", " 1", "18446744073709551616"):
+        usage_error("port %r is refused" % bad,
+                    probe("--probe", "host:" + bad, "--user", USER),
+                    "--probe wants HOST:PORT, not 'host:%s'" % bad)
     rc, out, err = probe("--probe", "--help")
     check("--probe --help: the probe's usage on stdout, exit 0",
           rc == 0 and out.startswith("usage: pop3-conform --probe") and "--json" in out and
           err == "", out + err)
     rc, out, err = probe("--probe", target, "--version")
     check("--probe ... --version", rc == 0 and out.startswith("pop3-conform (pop3kit) "), out + err)
-finally:
-    if mock is not None:
-        mock.terminate()
-        try:
-            mock.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            mock.kill()
-            mock.wait()
-        mock.stdout.close()
-        mock.stderr.close()
-    shutil.rmtree(tmp, ignore_errors=True)
-print("%d failed" % failures)
-sys.exit(1 if failures else 0)
+T.finish()

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 
+import mocksrv
+
 MOCK, CONFORM = sys.argv[1], sys.argv[2]
 USER, PASSWORD = "probe", "probe-secret"
 # Quirks the read-only probe in clear cannot see, and what makes them visible: mock
@@ -27,45 +29,25 @@ PRESETS = {"dovecot": ["capa-lists-capa", "max-bad-commands"],
            "exchange": ["no-apop", "lying-sizes", "dot-no-crlf"]}
 
 
-def maildrop(root):
+def messages():
     """Messages that let every quirk show: a line starting with ".", more than ten body
     lines (TOP), a message without a final newline (Q1), bare LF and CRLF files."""
-    d = os.path.join(root, "maildrop")
-    os.makedirs(d)
     body = "".join("body line %02d\n" % i for i in range(1, 16))
-    with open(os.path.join(d, "1-dots"), "w") as f:
-        f.write("From: a@example.org\nSubject: dots\n\n" + body + ".hidden line\n..two\nend\n")
-    with open(os.path.join(d, "2-crlf"), "wb") as f:
-        f.write(b"From: c@example.org\r\nSubject: crlf\r\n\r\nhello\r\nworld\r\n")
-    with open(os.path.join(d, "3-no-final-newline"), "w") as f:
-        f.write("From: b@example.org\nSubject: no newline\n\nline one\nlast line")
-    return d
+    return {
+        "1-dots": "From: a@example.org\nSubject: dots\n\n" + body + ".hidden line\n..two\nend\n",
+        "2-crlf": b"From: c@example.org\r\nSubject: crlf\r\n\r\nhello\r\nworld\r\n",
+        "3-no-final-newline": "From: b@example.org\nSubject: no newline\n\nline one\nlast line",
+    }
 
 
-def probe(md, mock_args, probe_args, env_extra=None):
-    mock = subprocess.Popen([MOCK, "--maildrop", md, "--user", USER, "--password", PASSWORD,
-                             "--idle-timeout", "60"] + mock_args,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = mock.stdout.readline()
-        m = re.match(r"pop3-mock listening on (.*):(\d+)", line)
-        if not m:
-            raise RuntimeError("mock did not start: %r %s" % (line, mock.stderr.read()))
+def probe(mock_args, probe_args):
+    with mocksrv.maildrop(MOCK, messages(), USER, PASSWORD, args=mock_args) as mock:
         env = dict(os.environ, POP3_PASSWORD=PASSWORD)
-        p = subprocess.run([CONFORM, "--probe", "127.0.0.1:%s" % m.group(2), "--user", USER,
+        p = subprocess.run([CONFORM, "--probe", "127.0.0.1:%d" % mock.port, "--user", USER,
                             "--timeout", "3"] + probe_args,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env=env, timeout=120)
         return p.returncode, p.stdout
-    finally:
-        mock.terminate()
-        try:
-            mock.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            mock.kill()
-            mock.wait()
-        mock.stdout.close()
-        mock.stderr.close()
 
 
 def named(out):
@@ -106,9 +88,7 @@ def main():
 
         def run(name):
             mock_args, probe_args, want = jobs[name]
-            d = tempfile.mkdtemp(dir=root)
-            md = maildrop(d)
-            rc, out = probe(md, mock_args, probe_args)
+            rc, out = probe(mock_args, probe_args)
             got = named(out)
             # A quirk alone is named alone; a preset's quirks are all named, and a preset
             # may grow (only names of the mock's quirks then appear).

@@ -17,30 +17,17 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+import tapcheck
+
 conform, cases = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    print("%s - %s" % ("ok" if cond else "not ok", name))
-    if not cond:
-        failures += 1
-        if detail:
-            sys.stdout.write("".join("#   " + l + "\n" for l in detail.splitlines()[-40:]))
+T = tapcheck.Checks(detail_lines=40)
+check, usage_error = T.check, T.usage_error
 
 
 def run(*args, cwd=None, env=None, prog=None):
     p = subprocess.run([prog or conform] + list(args), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=300, cwd=cwd, env=env)
     return p.returncode, p.stdout, p.stderr
-
-
-def usage_error(name, rc, out, err, message):
-    """Exit 2, nothing on stdout, exactly the message and the hint on stderr."""
-    check(name, rc == 2 and out == "" and
-          err == "pop3-conform: %s\ntry 'pop3-conform --help'\n" % message,
-          "rc=%d\nstdout=%r\nstderr=%r" % (rc, out, err))
 
 
 # An adapter that cannot express anything: every case is n/a for it (README: the adapter
@@ -135,6 +122,35 @@ try:
           out + err)
     os.remove(os.path.join(d, "broken.case"))
 
+    # The "exit:" number of a case: 0 to 4 (the pop3 command's statuses), nothing else.
+    for good in ("0", "4"):
+        open(os.path.join(d, "exit.case"), "w").write(GOOD.replace("run: connect", "exit: %s\nrun: connect" % good, 1))
+        rc, out, err = run("--cases", d, "--filter", "exit", "--list")
+        check("exit: %s (at the limit) is taken" % good, rc == 0, out + err)
+    for bad in ("5", "-1", "+1", "", "1 2", "0x1", "18446744073709551616"):
+        open(os.path.join(d, "exit.case"), "w").write(GOOD.replace("run: connect", "exit: %s\nrun: connect" % bad, 1))
+        rc, out, err = run("--cases", d, "--filter", "exit", "--list")
+        check("exit: %r is a FILE:LINE error" % bad,
+              rc == 2 and out == "" and err.endswith(
+                  "exit.case:6: exit: expected a number from 0 to 4, not '%s'\n" % bad),
+              "rc=%d\nstdout=%r\nstderr=%r" % (rc, out, err))
+    os.remove(os.path.join(d, "exit.case"))
+
+    # "connect timeout=SECONDS": digits, and at most three after a point, up to an hour.
+    def timeout_case(value):
+        open(os.path.join(d, "tmo.case"), "w").write(GOOD.replace("run: connect", "run: connect timeout=%s" % value, 1))
+        return run("--cases", d, "--filter", "tmo", "--no-drip")
+    for good in ("3600", "2.5", "1.250", "3599.999"):
+        rc, out, err = timeout_case(good)
+        check("connect timeout=%s is taken" % good, rc == 0, out + err)
+    for bad in ("3600.001", "3601", "-1", "+1", "1e3", "inf", "nan", "0x10", "", "2.", ".5",
+                "2.5000", "18446744073709551616"):
+        rc, out, err = timeout_case(bad)
+        check("connect timeout=%r is a malformed operation at FILE:LINE" % bad,
+              rc == 1 and 'tmo.case:6: unknown or malformed operation "connect"' in out,
+              out + err)
+    os.remove(os.path.join(d, "tmo.case"))
+
     # -v: failures of every client, not the transcripts of passing cases; -vv: those too.
     rc, out, err = run("--cases", d, "--filter", "good", "-v")
     check("-v: no transcript of a passing case", rc == 0 and "transcript:" not in out, out)
@@ -198,27 +214,41 @@ try:
               rc == 0 and out.startswith("usage: pop3-conform") and "--github" in out and
               err == "", out + err)
     rc, out, err = run("--cases")
-    usage_error("an option without its value says so", rc, out, err,
+    usage_error("an option without its value says so", (rc, out, err),
                 "option '--cases' needs a value")
     rc, out, err = run("-j")
-    usage_error("a short option without its value says so", rc, out, err,
+    usage_error("a short option without its value says so", (rc, out, err),
                 "option '-j' needs a value")
     rc, out, err = run("--x")
-    usage_error("an unknown option: \"unknown option '--x'\"", rc, out, err,
+    usage_error("an unknown option: \"unknown option '--x'\"", (rc, out, err),
                 "unknown option '--x'")
     rc, out, err = run("--bogus=1")
-    usage_error("an unknown option with a value", rc, out, err, "unknown option '--bogus'")
+    usage_error("an unknown option with a value", (rc, out, err), "unknown option '--bogus'")
     rc, out, err = run("-q")
-    usage_error("an unknown short option", rc, out, err, "unknown option '-q'")
+    usage_error("an unknown short option", (rc, out, err), "unknown option '-q'")
     rc, out, err = run("--tap=yes")
-    usage_error("a value for an option that takes none", rc, out, err,
+    usage_error("a value for an option that takes none", (rc, out, err),
                 "option '--tap' takes no value")
     rc, out, err = run("-j", "0")
-    usage_error("a bad number", rc, out, err, "--jobs wants a number from 1 to 256, not '0'")
+    usage_error("a bad number", (rc, out, err), "--jobs wants a number from 1 to 256, not '0'")
+    # Numbers are digits only, read whole (the codec's pop3_parse_number): each option's
+    # range at both ends is taken, one past either end, a sign, a blank, a base prefix, an
+    # empty value and a value past 2^64-1 are usage errors naming the range.
+    for opt, lo, hi, what in (("jobs", 1, 256, "a number"), ("timeout", 1, 600000, "milliseconds"),
+                              ("watchdog", 100, 3600000, "milliseconds")):
+        for good in (lo, hi):
+            rc, out, err = run("--cases", d, "--list", "--%s=%d" % (opt, good))
+            check("--%s %d (at the limit) is taken" % (opt, good), rc == 0, out + err)
+        for bad in (str(lo - 1), str(hi + 1), "-1", "+%d" % lo, " %d" % lo, "%d " % lo,
+                    "0x10", "", "12abc", "18446744073709551615", "18446744073709551616",
+                    "99999999999999999999999"):
+            rc, out, err = run("--cases", d, "--list", "--%s=%s" % (opt, bad))
+            usage_error("--%s %r is refused" % (opt, bad), (rc, out, err),
+                        "--%s wants %s from %d to %d, not '%s'" % (opt, what, lo, hi, bad))
     rc, out, err = run("--probe")
-    usage_error("--probe without its value", rc, out, err, "option '--probe' needs a value")
+    usage_error("--probe without its value", (rc, out, err), "option '--probe' needs a value")
     rc, out, err = run("stray")
-    usage_error("a stray argument", rc, out, err, "unexpected argument 'stray'")
+    usage_error("a stray argument", (rc, out, err), "unexpected argument 'stray'")
 
     # --client: a command that cannot be started is one usage error, not N failed cases.
     def cannot_start(name, spec, reason_re, **kw):
@@ -290,5 +320,4 @@ try:
     check("every case of the suite parses (%d)" % n, rc == 0 and ("%d cases" % n) in out, err)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print("%d failed" % failures)
-sys.exit(1 if failures else 0)
+T.finish()
