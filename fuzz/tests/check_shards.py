@@ -95,6 +95,9 @@ def check_usage(build):
                          (["--shard", "2"], "want I/N"),
                          (["--shard", "1/2", "--seed", "-1"], "must not be negative"),
                          (["--shard", "1/2", "--seed", str(2**31)], "BASE is at most 2147483646"),
+                         # At the limit the seed is accepted: the next complaint is the target.
+                         (["--shard", "2/2", "--seed", "2147483646", "nosuch"],
+                          "unknown target(s): nosuch"),
                          (["--shard", "1/2", "--smoke"], "do not go together"),
                          (["--merge", "/nonexistent-shard-dir"], "not a directory"),
                          ([TARGET, "--merge", "."], "--merge takes shard directories only")):
