@@ -73,9 +73,18 @@ def member_digest(archive, member, cache={}):
     return cache[key]
 
 
+def walk(build):
+    """os.walk of the build tree, without the build trees nested in it (a directory with a
+    CMakeCache.txt of its own, e.g. the OSS-Fuzz build fuzz/ checks): not this build's."""
+    for root, dirs, files in os.walk(build):
+        dirs[:] = [d for d in dirs
+                   if not os.path.exists(os.path.join(root, d, "CMakeCache.txt"))]
+        yield root, dirs, files
+
+
 def find_archives(build):
     found = []
-    for root, dirs, files in os.walk(build):
+    for root, dirs, files in walk(build):
         for f in files:
             if f.endswith(".a"):
                 found.append(os.path.join(root, f))
@@ -96,7 +105,7 @@ def executables_objects(build):
                 objs = [os.path.join(build, i) for i in inputs if i.endswith(".o")]
                 progs[m.group(1)] = objs
         return progs
-    for root, dirs, files in os.walk(build):
+    for root, dirs, files in walk(build):
         if "link.txt" not in files or not root.endswith(".dir"):
             continue
         with open(os.path.join(root, "link.txt"), errors="replace") as f:
