@@ -170,8 +170,14 @@ static int parse(record_cli *o, int argc, char **argv, bool *done)
         char name[64];
         int rc = 0;
         switch (opt) {
-        case 'h': usage(stdout); *done = true; return 0;
-        case OPT_VERSION: puts("pop3-record (pop3kit) " POP3KIT_VERSION); *done = true; return 0;
+        case 'h':
+            usage(stdout);
+            *done = true;
+            return 0;
+        case OPT_VERSION:
+            puts("pop3-record (pop3kit) " POP3KIT_VERSION);
+            *done = true;
+            return 0;
         case OPT_UPSTREAM: o->upstream = optarg; break;
         case OPT_LISTEN: o->listen = optarg; break;
         case OPT_CAFILE: o->cafile = optarg; break;
@@ -253,7 +259,8 @@ static int serve(const record_cli *o, rec_config *cfg, rec_writer *w)
         rec_comment(w, "session %u", sessions);
         char why[512];
         rec_end end = rec_session_run(cfg, cfd, w, why, sizeof why);
-        if (end != REC_END_COMPLETE) fprintf(stderr, "pop3-record: session %u: %s\n", sessions, why);
+        if (end != REC_END_COMPLETE)
+            fprintf(stderr, "pop3-record: session %u: %s\n", sessions, why);
         int s = end == REC_END_FILE       ? EXIT_FILE
                 : end == REC_END_UPSTREAM ? EXIT_NETWORK
                 : end == REC_END_PARTIAL  ? EXIT_PARTIAL
@@ -281,7 +288,9 @@ int main(int argc, char **argv)
     if (rec_split_hostport(o.upstream, host, sizeof host, &cfg.up_port, 0, err, sizeof err) != 0)
         return bad("--upstream %s", err);
     cfg.up_host = host;
-    cfg.up_mode = o.upstream_tls ? REC_UP_TLS : o.upstream_starttls ? REC_UP_STARTTLS : REC_UP_PLAIN;
+    cfg.up_mode = o.upstream_tls        ? REC_UP_TLS
+                  : o.upstream_starttls ? REC_UP_STARTTLS
+                                        : REC_UP_PLAIN;
     cfg.tls.ca_file = o.cafile;
     cfg.tls.insecure = o.insecure;
     cfg.implicit_tls = o.implicit_tls;
@@ -289,8 +298,8 @@ int main(int argc, char **argv)
     cfg.max_line = (size_t)o.max_line;
     cfg.stop = &stop_flag;
     if (o.tls_cert != NULL) {
-        cfg.server_ctx = pop3mock__tls_ctx_new(o.tls_cert, o.tls_key != NULL ? o.tls_key : o.tls_cert,
-                                               err, sizeof err);
+        cfg.server_ctx = pop3mock__tls_ctx_new(
+            o.tls_cert, o.tls_key != NULL ? o.tls_key : o.tls_cert, err, sizeof err);
         if (cfg.server_ctx == NULL) {
             fprintf(stderr, "pop3-record: %s\n", err);
             return EXIT_USAGE;

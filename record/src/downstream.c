@@ -58,8 +58,7 @@ int rec_downstream_read(rec_downstream *d, char *buf, size_t cap, size_t *got, c
         }
         if (n == 0) return want == POP3MOCK__TLS_WANT_NONE ? REC_DS_EOF : REC_DS_AGAIN;
         char why[200];
-        snprintf(err, errlen, "TLS read from the client: %s",
-                 pop3mock__tls_error(why, sizeof why));
+        snprintf(err, errlen, "TLS read from the client: %s", pop3mock__tls_error(why, sizeof why));
         return REC_DS_ERROR;
     }
     for (;;) {
@@ -77,8 +76,8 @@ int rec_downstream_read(rec_downstream *d, char *buf, size_t cap, size_t *got, c
     }
 }
 
-int rec_downstream_write(rec_downstream *d, const char *buf, size_t len, int timeout_ms,
-                         char *err, size_t errlen)
+int rec_downstream_write(rec_downstream *d, const char *buf, size_t len, int timeout_ms, char *err,
+                         size_t errlen)
 {
     int64_t deadline = now_ms() + timeout_ms;
     while (len > 0) {

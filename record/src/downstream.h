@@ -26,8 +26,8 @@ int rec_downstream_read(rec_downstream *d, char *buf, size_t cap, size_t *got, c
                         size_t errlen);
 
 /* Write all `len` octets, waiting at most `timeout_ms` for room each time. 0 or -1. */
-int rec_downstream_write(rec_downstream *d, const char *buf, size_t len, int timeout_ms,
-                         char *err, size_t errlen);
+int rec_downstream_write(rec_downstream *d, const char *buf, size_t len, int timeout_ms, char *err,
+                         size_t errlen);
 
 /* The TLS handshake as the server, within `timeout_ms`. 0 or -1. */
 int rec_downstream_starttls(rec_downstream *d, SSL_CTX *ctx, int timeout_ms, char *err,

@@ -15,8 +15,8 @@
 #include "pop3/error.h"
 #include "pop3/parse.h"
 
-int rec_split_hostport(const char *spec, char *host, size_t hostcap, unsigned *port,
-                       int allow_zero, char *err, size_t errlen)
+int rec_split_hostport(const char *spec, char *host, size_t hostcap, unsigned *port, int allow_zero,
+                       char *err, size_t errlen)
 {
     const char *p;
     size_t hlen;

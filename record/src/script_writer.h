@@ -32,10 +32,10 @@
 typedef struct rec_writer {
     FILE *f;
     char *path;
-    bool failed;     /* a write failed: the file is incomplete */
-    int err;         /* errno of that failure */
+    bool failed;      /* a write failed: the file is incomplete */
+    int err;          /* errno of that failure */
     bool keep_timing; /* one write per chunk received, with the pauses between */
-    int64_t last_ms; /* time of the last event written (keep_timing) */
+    int64_t last_ms;  /* time of the last event written (keep_timing) */
     /* The server octets of a line not yet ended, held until the line ends, a client
      * line comes, or REC_PIECE_OCTETS are there. */
     char pending[REC_PIECE_OCTETS];

@@ -32,7 +32,7 @@
 #include "pop3/error.h"
 
 /* Octets read from either side at once. */
-#define CHUNK 16384
+#define CHUNK         16384
 /* How often the loop looks at the stop flag when nothing happens (a signal that comes
  * just before poll would otherwise wait for the next event). */
 #define STOP_CHECK_MS 1000
@@ -45,12 +45,12 @@ typedef struct session {
     bool up_tls;
     rec_tracker tr;
     bool lost_reported;
-    pop3_buf cin;          /* client octets not yet relayed (at most one line, or the lines
-                              held while a TLS upgrade is pending) */
-    bool stls_wait;        /* a forwarded STLS awaits its reply: hold client lines */
-    int64_t last_up_ms;    /* the upstream's last octets */
-    int64_t last_line_ms;  /* the client's last line */
-    bool spoke_since_up;   /* a client line went up after the upstream's last octets */
+    pop3_buf cin;         /* client octets not yet relayed (at most one line, or the lines
+                             held while a TLS upgrade is pending) */
+    bool stls_wait;       /* a forwarded STLS awaits its reply: hold client lines */
+    int64_t last_up_ms;   /* the upstream's last octets */
+    int64_t last_line_ms; /* the client's last line */
+    bool spoke_since_up;  /* a client line went up after the upstream's last octets */
     rec_end end;
     char *why;
     size_t whylen;
@@ -125,8 +125,8 @@ static bool client_tls(session *s)
     rec_directive(s->w, "!starttls");
     if (!synced(s)) return false;
     char err[256];
-    if (rec_downstream_starttls(&s->ds, s->cfg->server_ctx, s->cfg->timeout_ms, err,
-                                sizeof err) != 0)
+    if (rec_downstream_starttls(&s->ds, s->cfg->server_ctx, s->cfg->timeout_ms, err, sizeof err) !=
+        0)
         return finish(s, REC_END_PARTIAL, "%s", err);
     return true;
 }
@@ -175,8 +175,8 @@ static bool from_upstream(session *s, const char *data, size_t len)
 }
 
 /* A client line the recorder answers itself (STLS it terminates or refuses). */
-static bool answer_self(session *s, const char *line, size_t len, size_t linelen,
-                        const char *reply, bool tls)
+static bool answer_self(session *s, const char *line, size_t len, size_t linelen, const char *reply,
+                        bool tls)
 {
     int64_t now = now_ms();
     rec_client(s->w, line, len, (rec_redaction){.keep = len}, now);
@@ -307,7 +307,8 @@ static void client_closed(session *s)
                     s->cin.len);
     rec_directive(s->w, "C: <close connection>");
     if (rec_tracker_mid_reply(&s->tr))
-        finish(s, REC_END_PARTIAL, "the client closed the connection in the middle of the reply to %s",
+        finish(s, REC_END_PARTIAL,
+               "the client closed the connection in the middle of the reply to %s",
                rec_tracker_waiting_for(&s->tr));
 }
 

@@ -21,17 +21,17 @@
 /* Default for --max-line: the longest client line, CRLF included. pop3-mock's script
  * mode reads client lines up to its --max-sasl-line (16384), so a longer one could not
  * be replayed. */
-#define REC_DEFAULT_MAX_LINE 16384
+#define REC_DEFAULT_MAX_LINE  16384
 
 typedef struct rec_config {
     const char *up_host;
     unsigned up_port;
     rec_up_mode up_mode;
-    pop3_tls_options tls;   /* the upstream's trust: --cafile, --insecure */
-    SSL_CTX *server_ctx;    /* --tls-cert/--tls-key; NULL: the client cannot have TLS */
-    bool implicit_tls;      /* --implicit-tls: the client's handshake comes first */
-    int timeout_ms;         /* --timeout */
-    size_t max_line;        /* --max-line */
+    pop3_tls_options tls;        /* the upstream's trust: --cafile, --insecure */
+    SSL_CTX *server_ctx;         /* --tls-cert/--tls-key; NULL: the client cannot have TLS */
+    bool implicit_tls;           /* --implicit-tls: the client's handshake comes first */
+    int timeout_ms;              /* --timeout */
+    size_t max_line;             /* --max-line */
     volatile sig_atomic_t *stop; /* set by a signal: end the session, marked partial */
     /* Case building (--case): told what each reply was; may be NULL. */
     const rec_track_hooks *hooks;

@@ -245,8 +245,7 @@ bool rec_tracker_due(const rec_tracker *t)
 bool rec_tracker_mid_reply(const rec_tracker *t)
 {
     /* Its status line came and its body has not ended. */
-    return !t->lost && t->count > 0 && t->q[t->head].got_status &&
-           !t->q[t->head].awaiting_client;
+    return !t->lost && t->count > 0 && t->q[t->head].got_status && !t->q[t->head].awaiting_client;
 }
 
 bool rec_tracker_idle(const rec_tracker *t)

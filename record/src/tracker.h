@@ -28,12 +28,12 @@
 
 /* Client lines whose replies may be outstanding at once (pipelining, RFC 2449 section
  * 6.6); more pipelined lines than this and the tracker stops following. */
-#define REC_MAX_PENDING 256
+#define REC_MAX_PENDING    256
 /* Longest status or listing line the tracker follows (a longer one is relayed and
  * recorded all the same, but the tracker loses track). */
 #define REC_TRACK_LINE_MAX 65536
 /* Octets of a command line kept for messages and case steps. */
-#define REC_LABEL_SIZE 96
+#define REC_LABEL_SIZE     96
 
 typedef struct rec_pending {
     pop3_expect expect;
@@ -80,8 +80,7 @@ rec_redaction rec_tracker_redact(const char *line, size_t len, bool in_sasl);
  * asks for and returns how it is to be written. `*id` gets the command (UNKNOWN for a
  * SASL response or a malformed line).
  */
-rec_redaction rec_tracker_client(rec_tracker *t, const char *line, size_t len,
-                                 pop3_command_id *id);
+rec_redaction rec_tracker_client(rec_tracker *t, const char *line, size_t len, pop3_command_id *id);
 
 /*
  * rec_tracker_server - server octets, in order. Returns the number of octets up to and

@@ -91,6 +91,33 @@ def raw_session(cmds, terminator=b"\r\n.\r\n"):
     return run
 
 
+def raw_stls_session(ca):
+    """STLS sent whatever CAPA says (as clients configured for it do), then CAPA under
+    TLS: the octets the client reads."""
+    def run(host, port):
+        s = socket.create_connection((host, port), timeout=10)
+        f = s.makefile("rb")
+        got = [f.readline()]
+        s.sendall(b"STLS\r\n")
+        got.append(f.readline())
+        if got[-1].startswith(b"+OK"):
+            ctx = ssl.create_default_context(cafile=ca)
+            t = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+            tf = t.makefile("rb")
+            t.sendall(b"CAPA\r\n")
+            while True:
+                line = tf.readline()
+                got.append(line)
+                if line in (b".\r\n", b"") or line.startswith(b"-ERR"):
+                    break
+            t.sendall(b"QUIT\r\n")
+            got.append(tf.readline())
+            t.close()
+        s.close()
+        return got
+    return run
+
+
 def roundtrip(binaries, tmp, name, mock_args, rec_args, clients, expect_in=()):
     rec, mock = binaries[0], binaries[1]
     out = os.path.join(tmp, name + ".pop3")
@@ -159,8 +186,10 @@ def test(rec, mock, pop3):
                   [lambda h, p: poplib_session(h, p)])
         # The client's STLS answered by the recorder, upstream plain.
         roundtrip(b, tmp, "stls-local", base, ["--tls-cert", cert, "--tls-key", key],
-                  [lambda h, p: poplib_session(h, p, stls_ca=ca)],
-                  expect_in=[b"answered by the recorder"])
+                  [raw_stls_session(ca)], expect_in=[b"answered by the recorder"])
+        # Without a certificate of its own the recorder refuses STLS, the same on replay.
+        roundtrip(b, tmp, "stls-refused", base, [], [raw_stls_session(ca)],
+                  expect_in=[b"-ERR [SYS/PERM] pop3-record has no certificate"])
         # --keep-timing: a server that drips 5 octets at a time; one write per chunk.
         text = roundtrip(b, tmp, "timing", base + ["--quirk", "slow-drip=5:2"], ["--keep-timing"],
                          [raw_session([(b"CAPA", True), (b"QUIT", False)])],
