@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "case_writer.h"
 #include "listener.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
@@ -66,6 +67,8 @@ static void usage(FILE *f)
           "                          is due, and the limit on each write and handshake (30)\n"
           "  --max-line OCTETS       longest client line, CRLF included (16384)\n"
           "  --keep-timing           keep the server's chunking and pauses (!flush, !delay)\n"
+          "  --case FILE             also write a conformance case skeleton of each session\n"
+          "                          (FILE, then FILE.2, FILE.3, ...)\n"
           "  -h, --help              this help\n"
           "  --version               the version\n"
           "\n"
@@ -100,6 +103,7 @@ enum {
     OPT_OUT,
     OPT_TIMEOUT,
     OPT_MAX_LINE,
+    OPT_CASE,
     /* options without a value from here on */
     OPT_UPSTREAM_TLS,
     OPT_UPSTREAM_STARTTLS,
@@ -117,6 +121,7 @@ static const struct option long_options[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"out", required_argument, NULL, OPT_OUT},
+    {"case", required_argument, NULL, OPT_CASE},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"upstream-tls", no_argument, NULL, OPT_UPSTREAM_TLS},
@@ -131,7 +136,7 @@ static const struct option long_options[] = {
 };
 
 typedef struct record_cli {
-    const char *upstream, *listen, *cafile, *tls_cert, *tls_key, *out;
+    const char *upstream, *listen, *cafile, *tls_cert, *tls_key, *out, *case_path;
     bool upstream_tls, upstream_starttls, insecure, implicit_tls, once, keep_timing;
     uint64_t timeout_s, max_line;
 } record_cli;
@@ -184,6 +189,7 @@ static int parse(record_cli *o, int argc, char **argv, bool *done)
         case OPT_TLS_CERT: o->tls_cert = optarg; break;
         case OPT_TLS_KEY: o->tls_key = optarg; break;
         case OPT_OUT: o->out = optarg; break;
+        case OPT_CASE: o->case_path = optarg; break;
         case OPT_TIMEOUT: rc = number("--timeout", optarg, 1, 86400, &o->timeout_s); break;
         case OPT_MAX_LINE: rc = number("--max-line", optarg, 8, 1u << 24, &o->max_line); break;
         case OPT_UPSTREAM_TLS: o->upstream_tls = true; break;
@@ -257,8 +263,18 @@ static int serve(const record_cli *o, rec_config *cfg, rec_writer *w)
             rec_directive(w, "!session");
         }
         rec_comment(w, "session %u", sessions);
+        rec_case *cs = NULL;
+        if (o->case_path != NULL) {
+            cs = rec_case_begin(w, o->case_path, sessions, o->upstream);
+            cfg->hooks = cs != NULL ? rec_case_hooks() : NULL;
+            cfg->hooks_ctx = cs;
+        }
         char why[512];
         rec_end end = rec_session_run(cfg, cfd, w, why, sizeof why);
+        if (cs != NULL && rec_case_finish(cs, w, err, sizeof err) != 0) {
+            fprintf(stderr, "pop3-record: %s\n", err);
+            if (status < EXIT_FILE) status = EXIT_FILE;
+        }
         if (end != REC_END_COMPLETE)
             fprintf(stderr, "pop3-record: session %u: %s\n", sessions, why);
         int s = end == REC_END_FILE       ? EXIT_FILE

@@ -8,7 +8,10 @@ plain, STLS (--upstream-starttls) and implicit TLS (--upstream-tls). Every recor
 searched for the password, in clear and in the base64 forms SASL sends; it must not be
 there.
 
-usage: record_replay.py POP3-RECORD POP3-MOCK POP3
+With POP3-CONFORM, a --case skeleton of a poplib session (two sessions: the second is
+written to FILE.2) is run by pop3-conform with its reference client and must pass.
+
+usage: record_replay.py POP3-RECORD POP3-MOCK POP3 [POP3-CONFORM]
 """
 import base64
 import os
@@ -118,12 +121,27 @@ def raw_stls_session(ca):
     return run
 
 
+def settle(out, sessions):
+    """Wait until the recorder has seen the last session end (a client that read its
+    last reply may be faster than the recorder's own view of the close)."""
+    import time
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with open(out, "rb") as f:
+            lines = f.read().splitlines()
+        ends = sum(1 for x in lines if x in (b"!close", b"C: <close connection>"))
+        if ends >= sessions:
+            return
+        time.sleep(0.05)
+
+
 def roundtrip(binaries, tmp, name, mock_args, rec_args, clients, expect_in=()):
     rec, mock = binaries[0], binaries[1]
     out = os.path.join(tmp, name + ".pop3")
     with recrun.mock(mock, mock_args) as m:
         with recrun.record(rec, m.port, out, rec_args) as r:
             live = [c(r.host, r.port) for c in clients]
+            settle(out, len(clients))
             rc = r.stop()
             assert rc == 0, "%s: pop3-record exited %s: %s" % (name, rc, r.err)
     with open(out, "rb") as f:
@@ -142,7 +160,37 @@ def roundtrip(binaries, tmp, name, mock_args, rec_args, clients, expect_in=()):
     return text
 
 
-def test(rec, mock, pop3):
+def case_skeleton(rec, mock, conform, tmp, base):
+    cases = os.path.join(tmp, "cases")
+    os.mkdir(cases)
+    path = os.path.join(cases, "recorded.case")
+    out = os.path.join(tmp, "case.pop3")
+    with recrun.mock(mock, base) as m:
+        with recrun.record(rec, m.port, out, ["--case", path]) as r:
+            poplib_session(r.host, r.port)
+            p = poplib.POP3(r.host, r.port, timeout=10)
+            p.user(USER)
+            try:
+                p.pass_("wrong")
+            except poplib.error_proto:
+                pass
+            p.quit()
+            settle(out, 2)
+            assert r.stop() == 0, r.err
+    for f in (path, path + ".2"):
+        with open(f, "rb") as fh:
+            text = fh.read()
+        for s in secrets():
+            assert s not in text, (f, s)
+    second = open(path + ".2").read()
+    assert "run: pass secret\n  err server\n  code AUTH\n" in second, second
+    os.rename(path + ".2", os.path.join(cases, "recorded-2.case"))
+    r = subprocess.run([conform, "--cases", cases], capture_output=True, timeout=120)
+    assert r.returncode == 0 and b"2 passed, 0 failed" in r.stdout, (r, open(path).read())
+    print("case: 2 skeletons pass pop3-conform")
+
+
+def test(rec, mock, pop3, conform=None):
     tmp = tempfile.mkdtemp(prefix="pop3record-")
     md = mockrun.make_maildir((mockrun.MSG1, mockrun.MSG2, mockrun.MSG3, MSG4))
     certs = os.path.join(tmp, "certs")
@@ -195,6 +243,8 @@ def test(rec, mock, pop3):
                          [raw_session([(b"CAPA", True), (b"QUIT", False)])],
                          expect_in=[b"!flush", b"!delay "])
         assert text.count(b"!flush") > 20, text
+        if conform is not None:
+            case_skeleton(rec, mock, conform, tmp, base)
         # An upstream whose certificate is not trusted: no session, exit 3.
         out = os.path.join(tmp, "untrusted.pop3")
         with recrun.mock(mock, tls + ["--implicit-tls"]) as m:

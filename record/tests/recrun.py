@@ -71,9 +71,9 @@ def record(binary, upstream_port, out, args=()):
 
 
 def main(fn):
-    """Run fn(record, mock, pop3) with the binaries from argv; exit 0 or 1."""
+    """Run fn(record, mock, pop3[, conform]) with the binaries from argv; exit 0 or 1."""
     try:
-        fn(*sys.argv[1:4])
+        fn(*sys.argv[1:5])
     except AssertionError as e:
         print("FAIL:", e, file=sys.stderr)
         sys.exit(1)
