@@ -33,9 +33,8 @@ static int wait_for(int fd, short events, int64_t deadline, char *err, size_t er
         int n = poll(&p, 1, (int)left);
         if (n > 0) return 0;
         if (n == 0) {
-            snprintf(err, errlen, "the client %s for %lld ms",
-                     events & POLLOUT ? "read nothing" : "sent nothing",
-                     (long long)(deadline - now_ms() + left));
+            snprintf(err, errlen, "the client %s within the timeout (--timeout)",
+                     events & POLLOUT ? "read nothing" : "sent nothing");
             return -1;
         }
         if (errno != EINTR) {
