@@ -252,6 +252,7 @@ static int serve(const record_cli *o, rec_config *cfg, rec_writer *w)
     fflush(stdout);
     int status = 0;
     unsigned sessions = 0;
+    bool warned = false;
     while (!stop_flag) {
         struct pollfd p = {.fd = lfd, .events = POLLIN};
         if (poll(&p, 1, 1000) <= 0) continue; /* EINTR: look at the flag */
@@ -282,6 +283,13 @@ static int serve(const record_cli *o, rec_config *cfg, rec_writer *w)
                 : end == REC_END_PARTIAL  ? EXIT_PARTIAL
                                           : 0;
         if (s > status) status = s;
+        if (w->written > REC_REPLAYABLE_OCTETS && !warned) {
+            warned = true;
+            fprintf(stderr,
+                    "pop3-record: warning: %s is over %u octets, more than pop3-mock reads "
+                    "from a script\n",
+                    o->out, REC_REPLAYABLE_OCTETS);
+        }
         if (end == REC_END_FILE || o->once) break;
     }
     close(lfd);

@@ -408,6 +408,8 @@ rec_end rec_session_run(const rec_config *cfg, int client_fd, rec_writer *w, cha
         snprintf(why, whylen, "out of memory");
         return REC_END_PARTIAL;
     }
+    /* --keep-timing: pauses count from the connection, not from the last session. */
+    w->last_ms = now_ms();
     static const char *const modes[] = {"plain", "implicit TLS", "STLS"};
     rec_comment(w, "upstream %s:%u (%s)", cfg->up_host, cfg->up_port, modes[cfg->up_mode]);
     char err[POP3_TRANSPORT_ERROR_SIZE + 64];

@@ -36,7 +36,7 @@ def curl_client(curl, path, extra=()):
     return run
 
 
-def test(rec, mock, pop3):
+def test(rec, mock, pop3, conform=None):
     if shutil.which("dovecot") is None:
         print("dovecot not installed: skipped")
         sys.exit(77)
