@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# probe_server.sh - pop3-conform --probe against a real third-party server started on
-# loopback by conformance/peers/servers/NAME.sh (popa3d, mailutils, courier, cyrus), filled with
+# probe_server.sh - pop3-conform --probe against a real server started on
+# loopback by conformance/peers/servers/NAME.sh (dovecot, popa3d, mailutils, courier, cyrus), filled with
 # the awkward mailbox of peers/servers/mailbox.py: in clear, over STLS and over implicit
 # TLS where the server offers them, once with --destructive, and once with --json. The
 # findings are the server's (real deviations are expected): this checks that the probe
