@@ -10,9 +10,12 @@
 # shellcheck shell=bash
 
 servers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 servers_root=${POP3KIT_SERVERS_ROOT:-/var/tmp/pop3kit-servers}
+# shellcheck disable=SC2034
 mailbox_py=$servers_dir/mailbox.py
 
+# shellcheck disable=SC2154 # script_name is set by the sourcing script
 die() { echo "$script_name: $*" >&2; exit 1; }
 
 free_port() {

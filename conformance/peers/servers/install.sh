@@ -58,7 +58,7 @@ if [ "${#need_unpack[@]}" -gt 0 ]; then
   for p in "${need_unpack[@]}"; do
     deb=$(ls -t "$root/debs/${p}_"*.deb 2>/dev/null | head -n1)
     [ -n "$deb" ] || { echo "install.sh: apt-get download $p failed" >&2; exit 1; }
-    rm -rf "$root/$p"
+    rm -rf "${root:?}/$p"
     mkdir -p "$root/$p"
     dpkg -x "$deb" "$root/$p"
     dpkg-deb -f "$deb" Version > "$root/$p/.version"
