@@ -76,12 +76,13 @@ if [ -n "$SERVER_PORT" ]; then
 fi
 [ -n "$SERVER_TLS_PORT" ] &&
   run "implicit TLS" "localhost:$SERVER_TLS_PORT" --tls --cafile "$SERVER_CA"
+# The port to use when one will do: the plain one, else implicit TLS.
+main=("$SERVER_HOST:${SERVER_PORT:-$SERVER_TLS_PORT}")
+[ -z "$SERVER_PORT" ] && main+=(--tls --cafile "$SERVER_CA")
 # Last: it deletes nothing for good (no QUIT after DELE), but drops a connection after DELE.
-run destructive "$SERVER_HOST:${SERVER_PORT:-$SERVER_TLS_PORT}" \
-  $([ -z "$SERVER_PORT" ] && echo --tls --cafile "$SERVER_CA")
+run destructive "${main[@]}" --destructive
 # The text report too: it must end with the summary line.
-text=$("$conform" --probe "$SERVER_HOST:${SERVER_PORT:-$SERVER_TLS_PORT}" --user "$SERVER_USER" \
-       --timeout 5 $([ -z "$SERVER_PORT" ] && echo --tls --cafile "$SERVER_CA") 2>&1) || true
+text=$("$conform" --probe "${main[@]}" --user "$SERVER_USER" --timeout 5 2>&1) || true
 if grep -q '^probe: [0-9]* passed' <<<"$text"; then
   echo "ok - $name text report"
 else
