@@ -1,0 +1,109 @@
+# common.sh - shared by the start scripts in this folder (sourced, not run): free loopback
+# ports, a throw-away CA and server certificate, waiting for a greeting, the env file, and
+# stopping a process group cleanly.
+#
+# Every start script writes DIR/env with shell assignments:
+#   SERVER_NAME, SERVER_VERSION (the Debian package version tested), SERVER_HOST,
+#   SERVER_PORT (plain POP3, empty if none), SERVER_STLS (yes when the plain port offers
+#   STLS), SERVER_TLS_PORT (implicit TLS, empty if none), SERVER_USER, SERVER_PASSWORD,
+#   SERVER_CA (the CA that signed the certificate), SERVER_STOP (the command that stops it)
+# shellcheck shell=bash
+
+servers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+servers_root=${POP3KIT_SERVERS_ROOT:-/var/tmp/pop3kit-servers}
+# shellcheck disable=SC2034
+mailbox_py=$servers_dir/mailbox.py
+
+# shellcheck disable=SC2154 # script_name is set by the sourcing script
+die() { echo "$script_name: $*" >&2; exit 1; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# make_certs DIR: DIR/ca.pem signs DIR/server.pem (key DIR/server.key) for localhost and
+# 127.0.0.1; DIR/server-full.pem is key and chain in one file, for servers that want that.
+make_certs() {
+  local d=$1
+  [ -f "$d/server.pem" ] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=pop3kit test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$d/san.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 30 -extfile "$d/san.ext" -out "$d/server.pem" 2>/dev/null
+  cat "$d/server.key" "$d/server.pem" > "$d/server-full.pem"
+  chmod 644 "$d/server.pem" "$d/ca.pem"
+}
+
+# wait_greeting PORT [TLS]: until a connection to 127.0.0.1:PORT gets a "+OK" greeting
+# (through TLS when TLS is given), for at most 10 s.
+wait_greeting() {
+  python3 - "$1" "${2:-}" <<'PY'
+import socket, ssl, sys, time
+port, tls = int(sys.argv[1]), sys.argv[2] == "tls"
+deadline = time.time() + 10
+last = "no answer"
+while time.time() < deadline:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
+        line = s.makefile("rb").readline()
+        s.close()
+        if line.startswith(b"+OK"):
+            sys.exit(0)
+        last = repr(line)
+    except OSError as e:
+        last = str(e)
+    time.sleep(0.05)
+print("no greeting on port %d: %s" % (port, last), file=sys.stderr)
+sys.exit(1)
+PY
+}
+
+# stop_pidfile FILE: TERM the process group whose leader's pid is in FILE, wait up to 5 s,
+# then KILL what is left.
+stop_pidfile() {
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+# start_group PIDFILE LOG CMD...: run CMD in a session (and process group) of its own, in
+# the background, its output to LOG, and write the group leader's pid.
+start_group() {
+  local pidfile=$1 log=$2; shift 2
+  setsid "$@" </dev/null >>"$log" 2>&1 &
+  echo $! > "$pidfile"
+}
+
+# ensure_user NAME: a system user without a login shell (idempotent).
+ensure_user() {
+  id -u "$1" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$1"
+}
+
+write_env() { # write_env DIR NAME VERSION PORT STLS TLS_PORT USER PASSWORD STOP
+  cat > "$1/env" <<ENV
+SERVER_NAME=$2
+SERVER_VERSION='$3'
+SERVER_HOST=127.0.0.1
+SERVER_PORT=$4
+SERVER_STLS=$5
+SERVER_TLS_PORT=$6
+SERVER_USER='$7'
+SERVER_PASSWORD='$8'
+SERVER_CA=$1/ca.pem
+SERVER_STOP='$9'
+ENV
+}
