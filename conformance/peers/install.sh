@@ -3,7 +3,9 @@
 # Safe to rerun: a Debian package already installed is not asked for again, and the
 # Node.js library is installed only when its folder lacks it.
 #
-#   Perl Net::POP3   perl-modules-5.36 (libnet)      fetchmail   fetchmail
+#   Perl Net::POP3   perl-modules-5.36 (libnet), with IO::Socket::SSL and Authen::SASL
+#                    (libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl)
+#                                                   fetchmail   fetchmail
 #   Ruby Net::POP3   ruby (the bundled net-pop gem)  mpop        mpop
 #   PHP imap         php-cli php-imap (UW c-client)  getmail6    getmail6
 #   Node.js          nodejs npm, then node-pop3 from npm into peers/node_modules
@@ -14,7 +16,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 here=$(cd "$(dirname "$0")" && pwd)
-packages=(perl perl-modules-5.36 ruby php-cli php-imap nodejs npm fetchmail mpop getmail6
+packages=(perl perl-modules-5.36 libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl ruby php-cli php-imap nodejs npm fetchmail mpop getmail6
           busybox curl python3 ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
@@ -31,12 +33,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
-  apt-get update
+  apt-get -o DPkg::Lock::Timeout=600 update
   # a policy-rc.d that says no keeps packages from starting services (fetchmail's daemon)
   policy=/usr/sbin/policy-rc.d
   had_policy=0; [ -e "$policy" ] && had_policy=1
   if [ "$had_policy" = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; fi
-  apt-get install -y --no-install-recommends "${missing[@]}"
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
   if [ "$had_policy" = 0 ]; then rm -f "$policy"; fi
 fi
 NODE_POP3_VERSION=0.11.0
