@@ -14,6 +14,8 @@
 #   - auth() always sends CAPA first, so AUTH is expressible only right after a case's
 #     capa, and the two are answered by that one call; Authen::SASL always sends an
 #     initial response when the mechanism has one, so "no-sasl-ir" is n/a;
+#   - stls is what pop3_stls does: CAPA when the connection has not asked yet, STLS, the
+#     handshake, and CAPA again (RFC 2595 section 4), with capa() and starttls();
 #   - capa() returns a hash (no order, a fake APOP key): the capability lines are
 #     reported in the order Net::POP3 read them, recorded from its read_until_dot().
 # Everything Net::POP3 returns is reported as it returns it (a LIST line "0 12" is
@@ -101,8 +103,8 @@ my $host = $ENV{POP3_CONFORM_HOST};
 my $port = $ENV{POP3_CONFORM_PORT};
 my $cafile = $ENV{POP3_CONFORM_CAFILE};
 my $timeout = $ENV{POP3_CONFORM_TIMEOUT} || 5;
-my ($pop, $last, $auth, $tls, $insecure, $verify_name, $na_option, $no_ir) =
-    (undef, '', 0, 0, 0, undef, undef, 0);
+my ($pop, $last, $auth, $tls, $insecure, $verify_name, $na_option, $no_ir, $capa_known) =
+    (undef, '', 0, 0, 0, undef, undef, 0, 0);
 
 sub option {
     my ($o) = @_;
@@ -191,12 +193,13 @@ sub run_op {
                               ($want_tls ? (SSL => 1, ssl_args()) : ()));
         unless ($pop) {
             my $why = $@ || $! || 'no greeting';
-            return ["err tls  # $why"] if $want_tls && $why =~ /SSL|certificate|verify/i;
+            return ["err tls  # $why"]
+                if $want_tls && $why =~ /SSL|certificate|verif|hostname|handshake/i;
             return ['err timeout'] if $why =~ /timeout/i;
             return ["err io  # $why"];
         }
         $tls = $want_tls ? 1 : 0;
-        $auth = 0;
+        $auth = $capa_known = 0;
         return ['ok'];
     }
     if ($op eq 'welcome') {
@@ -213,6 +216,7 @@ sub run_op {
             return run_auth($idx + 1, $ops[$idx + 1], 1);
         }
         undef $last_lines;
+        $capa_known = 1;
         my $c = $pop->capa;
         return failed() unless $c && $c->{CAPA} && $last_lines;
         return ['ok', map { my $l = $_; $l =~ s/\r?\n\z//; 'cap ' . text($l) } @$last_lines];
@@ -265,8 +269,15 @@ sub run_op {
     if ($op eq 'rset') { return cmd_ok('RSET') }    # reset() returns nothing on success
     if ($op eq 'noop') { return cmd_ok('NOOP') }    # Net::POP3 has no noop(); Net::Cmd's
     if ($op eq 'stls') {
+        # as pop3_stls: CAPA when not asked on this connection yet, STLS, and CAPA again
+        # under TLS (RFC 2595 section 4: the client discards what it learnt before)
+        if (!$capa_known && !$tls) {
+            undef $last_lines;
+            $pop->capa;
+            return failed() unless defined fileno($pop);
+        }
         my $ok = eval { $pop->starttls(ssl_args()) };
-        if ($ok) { $tls = 1; return ['ok'] }
+        if ($ok) { $tls = 1; $pop->capa; return ['ok'] }
         # Net::POP3 refuses STLS on a TLS connection itself, before sending anything
         return ['err state  # ' . ($@ =~ s/ at .*//sr)] if $@ =~ /already in SSL mode/;
         return failed() if $pop->code == 500 && defined fileno($pop) && !$@;
@@ -303,7 +314,9 @@ sub run_auth {
     my @w = words($line);
     shift @w;
     my ($mech, $user, $secret, @extra) = @w;
-    my %cb = (user => $user, pass => $secret, authname => $user);
+    # Net::POP3's own auth(user, pass) would name the user as authzid too; the case's
+    # auth names one only with authzid=
+    my %cb = (user => $user, pass => $secret);
     for (@extra) {
         return ["n/a Authen::SASL has no bearer-token mechanism"] if $_ eq 'bearer';
         $cb{authname} = $1 if /^authzid=(.*)/;
