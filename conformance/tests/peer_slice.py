@@ -35,7 +35,15 @@ def have_program(name):
     return None if shutil.which(name) else "%s is not installed" % name
 
 
-# name, command, what must be there, {case: verdict}
+def have_node_pop3():
+    if not shutil.which("node"):
+        return "node is not installed"
+    if not os.path.isfile(os.path.join(peers, "node_modules", "node-pop3", "package.json")):
+        return "node-pop3 is not in %s/node_modules" % peers
+    return None
+
+
+# name, command, what must be there, {case: verdict} (replies written whole: --no-drip)
 ADAPTERS = [
     ("curl", "%s %s" % (py, os.path.join(peers, "curl_adapter.py")),
      lambda: have_program("curl"),
@@ -51,6 +59,12 @@ ADAPTERS = [
       "ex-rfc2595-4-stls": "PASS",             # CAPA, STLS, handshake, CAPA
       "q04-unstuffed-dot-line": "FAIL",        # findings/netpop3-dot-unstuffing.md
       "ex-rfc5034-6-plain-no-ir": "n/a"}),     # Authen::SASL always sends one
+    ("nodepop3", "node %s" % os.path.join(peers, "nodepop3_adapter.js"),
+     have_node_pop3,
+     {"ex-rfc1939-5-stat": "PASS",
+      "ex-rfc1939-7-uidl": "PASS",
+      "rfc1939-3.4-unstuff": "FAIL",           # findings/nodepop3-no-dot-unstuffing.md
+      "ex-rfc2449-5-capa": "n/a"}),            # CAPA is not multi-line to node-pop3
 ]
 
 problems = []
