@@ -93,7 +93,9 @@ if(TARGET pop3-conform)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/conformance/cases/
     DESTINATION ${CMAKE_INSTALL_DATADIR}/pop3kit/cases)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/conformance/peers/
-    DESTINATION ${CMAKE_INSTALL_DATADIR}/pop3kit/peers USE_SOURCE_PERMISSIONS)
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/pop3kit/peers USE_SOURCE_PERMISSIONS
+    # What peers/install.sh fetched from npm, and Python's caches, are not ours to install.
+    PATTERN node_modules EXCLUDE PATTERN package-lock.json EXCLUDE PATTERN __pycache__ EXCLUDE)
   install(FILES ${PROJECT_SOURCE_DIR}/conformance/pop3-conform.1
     DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 OPTIONAL)
 endif()

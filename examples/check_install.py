@@ -94,10 +94,10 @@ def checks(a, build, src, work, prefix):
     bindir, libdir = prefix / "bin", prefix / "lib"
     data, man1 = prefix / "share" / "pop3kit", prefix / "share" / "man" / "man1"
 
-    # Programs run from the prefix (--help exits 0), and their manual pages exist. A page
-    # whose source is in this tree must be installed.
+    # Programs run from the prefix (--help exits 0), and each has its manual page installed.
     pages = {"pop3": src / "client/cli/pop3.1", "pop3-mock": src / "mockserver/pop3-mock.1",
-             "pop3-conform": src / "conformance/pop3-conform.1"}
+             "pop3-conform": src / "conformance/pop3-conform.1",
+             "pop3-record": src / "record/pop3-record.1"}
     for prog, page_src in pages.items():
         exe = bindir / prog
         if check(os.access(exe, os.X_OK), f"bin/{prog} installed"):
@@ -105,20 +105,24 @@ def checks(a, build, src, work, prefix):
             check(r.returncode == 0 and "usage" in (r.stdout + r.stderr).lower(),
                   f"bin/{prog} --help exits 0 with a usage text")
         page = man1 / f"{prog}.1"
-        if page_src.exists() or prog == "pop3":
-            check(page.is_file() and page.read_text().lstrip().startswith((".TH", ".\\\"", "'\\\"")),
-                  f"share/man/man1/{prog}.1 installed")
-        else:
-            print(f"note  {page_src.relative_to(src)} is not in this tree: no page to install")
+        check(page_src.is_file() and page.is_file()
+              and page.read_text().lstrip().startswith((".TH", ".\\\"", "'\\\"")),
+              f"share/man/man1/{prog}.1 installed")
 
     # Cases and adapters: the same files as the source tree, adapters still executable.
     cases_src = sorted(p.name for p in (src / "conformance/cases").iterdir())
     cases = sorted(p.name for p in (data / "cases").iterdir()) if (data / "cases").is_dir() else []
     check(cases == cases_src and len(cases) > 0, f"share/pop3kit/cases holds the {len(cases_src)} cases")
-    for p in sorted((src / "conformance/peers").iterdir()):
-        inst = data / "peers" / p.name
+    # Every file of peers/ and its folders (servers/), not what peers/install.sh fetched
+    # there (node_modules/) nor Python's caches.
+    peers_src = src / "conformance/peers"
+    for p in sorted(peers_src.rglob("*")):
+        rel = p.relative_to(peers_src)
+        if p.is_dir() or rel.parts[0] in ("node_modules", "package-lock.json") or "__pycache__" in rel.parts:
+            continue
+        inst = data / "peers" / rel
         same_x = inst.exists() and (inst.stat().st_mode & stat.S_IXUSR) == (p.stat().st_mode & stat.S_IXUSR)
-        check(inst.is_file() and same_x, f"share/pop3kit/peers/{p.name} installed with its mode")
+        check(inst.is_file() and same_x, f"share/pop3kit/peers/{rel} installed with its mode")
 
     # The installed runner plays installed cases (reference client against the mock).
     r = must([bindir / "pop3-conform", "--cases", data / "cases", "--list"],
