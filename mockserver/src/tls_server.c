@@ -11,6 +11,7 @@
 #include "tls_server.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 const char *pop3mock__tls_error(char *buf, size_t len)
 {
@@ -96,10 +98,23 @@ long pop3mock__tls_read(SSL *ssl, char *buf, size_t len, int *want)
 {
     *want = POP3MOCK__TLS_WANT_NONE;
     size_t n = 0;
+    errno = 0;
     int rc = SSL_read_ex(ssl, buf, len, &n);
     if (rc == 1) return (long)n;
     int e = SSL_get_error(ssl, rc);
     if (e == SSL_ERROR_ZERO_RETURN) return 0; /* close_notify */
+    /* errno is 0 and the queue empty when the socket read hit EOF (SSL_ERROR_SYSCALL). */
+    bool bare_eof = e == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0;
+    if (bare_eof || (e == SSL_ERROR_SSL &&
+                     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        /* The client closed TCP without a close_notify, as Python's ssl module and many
+         * others do after QUIT. For POP3 that is still the client closing (RFC 1939
+         * section 6: the session is over once QUIT is answered); treating it as a read
+         * error made "C: <close connection>" fail at random, depending on whether the
+         * FIN or an error was read first. */
+        ERR_clear_error();
+        return 0;
+    }
     int w = want_of(ssl, rc);
     if (w < 0) return -1;
     *want = w;
