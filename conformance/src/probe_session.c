@@ -240,6 +240,7 @@ void check_authorization_state(probe_state *st)
         {"CAPA", NULL, NULL, false},
         {"RETR 1", "RFC1939-3.6", "RETR before login", true},
     };
+    bool capa_ok = false; /* the last upper-case CAPA of the sequence was answered +OK */
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         probe_reply r;
         bool multi = strcasecmp(seq[i].cmd, "CAPA") == 0;
@@ -255,11 +256,17 @@ void check_authorization_state(probe_state *st)
             bool refused = r.err || r.plus_err;
             finding(st->f, refused ? F_PASS : F_DEV, seq[i].id, NULL, "%s is %s", seq[i].why,
                     refused ? "refused" : "accepted");
+        } else if (seq[i].id != NULL && !capa_ok) {
+            /* A server without CAPA (popa3d) refuses "capa" as it refuses "CAPA": that says
+             * nothing about case, so it is a note, not a deviation. */
+            finding(st->f, F_NOTE, seq[i].id, NULL,
+                    "%s not checked: the server refuses CAPA in upper case too", seq[i].why);
         } else if (seq[i].id != NULL) {
             /* Lower-case keyword (RFC 1939 section 3: case-insensitive). */
             finding(st->f, r.ok ? F_PASS : F_DEV, seq[i].id, NULL, "%s is %s", seq[i].why,
                     r.ok ? "accepted" : "refused");
         }
+        if (multi && seq[i].id == NULL) capa_ok = r.ok;
         probe_reply_free(&r);
     }
     probe_reply r;
