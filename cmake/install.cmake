@@ -116,6 +116,15 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/fixtures/ctest/pop3mock_fixture_ctl.sh
 install(FILES ${PROJECT_SOURCE_DIR}/fixtures/pytest/pop3mock_fixture.py
               ${PROJECT_SOURCE_DIR}/fixtures/README.md
   DESTINATION ${CMAKE_INSTALL_DATADIR}/pop3kit/pytest)
+# libpop3mock_embed: the pytest plugin's library backend (it looks in <prefix>/lib first),
+# and pop3kit::pop3mock_embed for C and C++ test programs.
+if(TARGET pop3mock_embed)
+  target_include_directories(pop3mock_embed INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  set_target_properties(pop3mock_embed PROPERTIES EXPORT_NAME pop3mock_embed)
+  install(TARGETS pop3mock_embed EXPORT pop3kitTargets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endif()
 
 # ---- The CMake package and pkg-config for the client. --------------------------------------
 install(EXPORT pop3kitTargets NAMESPACE pop3kit::

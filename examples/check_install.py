@@ -8,8 +8,9 @@ manual pages, the conformance cases and the peer adapters (executable bits kept)
 there; the installed pop3-conform runs installed cases; libpop3mock has its soname and
 exports only its API; pkg-config and find_package(pop3kit) both build programs, among
 them one that embeds the mock library (examples/mock_embed), whose CTest fixture test runs
-the installed pop3-mock and pop3; the installed pytest plugin finds the installed
-pop3-mock by itself. Exit status 0 when all holds; each failure is one line on stderr.
+the installed pop3-mock and pop3; libpop3mock_embed exports only its API; the installed
+pytest plugin finds the installed library (its default backend) and the installed
+pop3-mock (its program backend) by itself. Exit status 0 when all holds; each failure is one line on stderr.
 """
 
 import argparse
@@ -146,6 +147,15 @@ def checks(a, build, src, work, prefix):
         check(r.returncode == 0 and names and not stray,
               "libpop3mock.so exports pop3mock_ API symbols only" + (f" (not {stray[:5]})" if stray else ""))
 
+    lib = libdir / "libpop3mock_embed.so.0"
+    check((prefix / "include" / "pop3mock_embed.h").is_file(), "include/pop3mock_embed.h installed")
+    if check(lib.exists(), "lib/libpop3mock_embed.so.0 installed"):
+        r = run(["nm", "-D", "--defined-only", lib])
+        names = [line.split()[-1] for line in r.stdout.splitlines() if line.strip()]
+        stray = [n for n in names if not n.startswith("pop3mock_embed_")]
+        check(r.returncode == 0 and names and not stray,
+              "libpop3mock_embed.so exports pop3mock_embed_ symbols only" + (f" (not {stray[:5]})" if stray else ""))
+
     sanitize = any(cache_value(build, o).upper() in ("ON", "TRUE", "1") for o in ("POP3_SANITIZE", "POP3_FUZZ"))
     cflags = "-fsanitize=address,undefined" if sanitize else ""
     env = dict(os.environ, PKG_CONFIG_PATH=str(libdir / "pkgconfig"))
@@ -180,25 +190,37 @@ def checks(a, build, src, work, prefix):
         check("100% tests passed, 0 tests failed out of 4" in r.stdout,
               "examples/mock_embed ran its 4 tests (mockcheck, mail.start, pop3 stat, mail.stop)")
 
-    # The installed pytest plugin finds <prefix>/bin/pop3-mock from its own location.
+    # The installed pytest plugin finds <prefix>/lib/libpop3mock_embed.so.0 and
+    # <prefix>/bin/pop3-mock from its own location. A sanitizer build's library loads in
+    # Python only with the sanitizer runtime preloaded: there the default falls back to
+    # the program.
     py = pytest_python()
     if check(py is not None, "a Python with pytest (python3-pytest)"):
         t = work / "pytest-installed"
         t.mkdir()
+        default = "program" if sanitize else "library"
         (t / "test_installed.py").write_text(
-            "import poplib\n"
-            "def test_stat(pop3_mock_factory):\n"
+            "import os, poplib\n"
+            "def test_stat(pop3_mock_factory, pop3_mock_backend):\n"
             "    mock = pop3_mock_factory.maildrop([b'Subject: x\\n\\nbody\\n'])\n"
-            f"    assert mock.binary == {str(bindir / 'pop3-mock')!r}\n"
+            "    assert mock.backend == pop3_mock_backend == os.environ['EXPECT_BACKEND']\n"
+            "    if mock.backend == 'program':\n"
+            f"        assert mock.binary == {str(bindir / 'pop3-mock')!r}\n"
             "    c = poplib.POP3(*mock.address, timeout=10)\n"
             "    c.user(mock.user); c.pass_(mock.password)\n"
             "    assert c.stat() == (1, 20)\n"
             "    c.quit()\n")
         penv = dict(env, PYTHONPATH=str(data / "pytest"), PYTHONDONTWRITEBYTECODE="1",
-                    PATH="/usr/bin:/bin")
+                    PATH="/usr/bin:/bin", EXPECT_BACKEND=default)
+        for var in ("POP3MOCK_LIBRARY", "POP3MOCK_BACKEND", "LD_PRELOAD"):
+            penv.pop(var, None)
         must([py, "-m", "pytest", "-q", "-p", "pop3mock_fixture", "-p", "no:cacheprovider",
-              t / "test_installed.py"], "the installed pytest plugin finds the installed pop3-mock",
-             env=penv, cwd=t)
+              t / "test_installed.py"],
+             f"the installed pytest plugin runs its default backend, the {default}", env=penv, cwd=t)
+        penv["EXPECT_BACKEND"] = "program"
+        must([py, "-m", "pytest", "-q", "-p", "pop3mock_fixture", "-p", "no:cacheprovider",
+              "--pop3-mock-backend=program", t / "test_installed.py"],
+             "the installed pytest plugin finds the installed pop3-mock", env=penv, cwd=t)
 
 
 if __name__ == "__main__":
