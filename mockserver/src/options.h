@@ -1,10 +1,14 @@
 /*
  * options.h - pop3-mock's settings by their long option names ("max-command", "quirk",
- * ...), read once for every front end of the mock: the command line and the embedding
- * library (libpop3mock_embed) take the same names and the same value syntax.
+ * ...), with the command's value syntax and messages, for every front end of the mock:
+ * the embedding library (libpop3mock_embed) and the pop3-mock command.
  *
  * Values are borrowed: the strings given to pop3mock__options_set must outlive the
- * options (the command passes argv; the embedding library keeps copies).
+ * options (the embedding library keeps copies; the command would pass argv).
+ *
+ * The pop3-mock command's getopt loop (cli/pop3_mock.c) still holds its own copy of this
+ * table and its messages; it is meant to call this module instead, so that the two
+ * front ends cannot drift.
  */
 #ifndef POP3MOCK_OPTIONS_H
 #define POP3MOCK_OPTIONS_H
