@@ -146,6 +146,22 @@ static bool parse_tls_version(const char *s, unsigned *out)
     return false;
 }
 
+/* The host part of an APOP timestamp, a msg-id: printable, no space, no angle bracket;
+ * "localhost" when nothing of `in` is left. */
+static const char *msgid_host(char *out, size_t cap, const char *in)
+{
+    size_t k = 0;
+    for (; *in != '\0' && k + 1 < cap; in++) {
+        char c = *in;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '.' || c == '-' || c == '_')
+            out[k++] = c;
+    }
+    if (k == 0) return "localhost";
+    out[k] = '\0';
+    return out;
+}
+
 /* A size option: `what` and `lo` make both the check and the message. */
 static int size_opt(size_t *field, const char *name, const char *val, size_t lo, const char *what,
                     char *err, size_t errlen)
@@ -208,7 +224,7 @@ static int set_value(pop3mock__options *o, opt_id id, const char *name, const ch
     case O_USER: o->user = val; return 0;
     case O_PASSWORD: o->password = val; return 0;
     case O_USERS: o->users_file = val; return 0;
-    case O_HOSTNAME: o->hostname = val; return 0;
+    case O_HOSTNAME: o->hostname = msgid_host(o->host, sizeof o->host, val); return 0;
     case O_QUIRK:
         if (pop3mock_quirk_enable(&o->mopt.quirks, val, &why) != 0)
             return fail(err, errlen, "--quirk %s: %s", val, why);

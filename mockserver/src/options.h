@@ -31,6 +31,9 @@ typedef struct pop3mock__options {
     const char *case_file;  /* --case */
     const char *port_file;  /* --port-file */
     bool no_lock;
+    /* --hostname as the APOP timestamp can carry it (RFC 1939 section 7: a msg-id):
+     * letters, digits, '.', '-', '_' only; `hostname` points here once it is set. */
+    char host[128];
 } pop3mock__options;
 
 /* The defaults of every setting (hostname "pop3kit.mock"). */
