@@ -46,9 +46,13 @@ static void usage(FILE *f)
           "  --max-sasl-line OCTETS  longest SASL response line (16384)\n"
           "  --max-input OCTETS      client octets buffered per session (65536)\n"
           "  --output-buffer OCTETS  output queued per session before it waits (65536)\n"
+          "  --max-output OCTETS     output queued per session at most; past it the\n"
+          "                          session ends (16777216)\n"
           "script mode:\n"
           "  SCRIPT...               dialogue scripts, one session per connection\n"
           "  --case FILE             the dialogue of a conformance case file\n"
+          "  --max-steps N           steps (S:, C: lines, directives) in one scripted\n"
+          "                          session (1048576)\n"
           "maildrop mode:\n"
           "  --maildrop DIR          a Maildir (cur/, new/) or a folder of message files\n"
           "  --user U --password P   the one account (the password is also the APOP secret)\n"
@@ -145,6 +149,8 @@ enum {
     OPT_MAX_SASL_LINE,
     OPT_MAX_INPUT,
     OPT_OUTPUT_BUFFER,
+    OPT_MAX_OUTPUT,
+    OPT_MAX_STEPS,
     OPT_CASE,
     OPT_MAILDROP,
     OPT_USER,
@@ -177,6 +183,8 @@ static const struct option long_options[] = {
     {"max-sasl-line", required_argument, NULL, OPT_MAX_SASL_LINE},
     {"max-input", required_argument, NULL, OPT_MAX_INPUT},
     {"output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER},
+    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
     {"case", required_argument, NULL, OPT_CASE},
     {"maildrop", required_argument, NULL, OPT_MAILDROP},
     {"user", required_argument, NULL, OPT_USER},
@@ -246,6 +254,16 @@ static int take_value(mock_cli *o, int opt, const char *val)
             return bad("--output-buffer %s: want octets, 1 to 2147483648", val);
         o->mopt.limits.output_high = sz;
         return 0;
+    case OPT_MAX_OUTPUT:
+        if (!parse_size(val, 1, &sz))
+            return bad("--max-output %s: want octets, 1 to 2147483648", val);
+        o->mopt.limits.max_output = sz;
+        return 0;
+    case OPT_MAX_STEPS:
+        if (!parse_size(val, 1, &sz))
+            return bad("--max-steps %s: want a count, 1 to 2147483648", val);
+        o->sopt.max_steps = sz;
+        return 0;
     case OPT_CASE: o->case_file = val; return 0;
     case OPT_MAILDROP: o->maildrop = val; return 0;
     case OPT_USER: o->user = val; return 0;
@@ -298,6 +316,7 @@ static int run(int argc, char **argv, const char **scripts)
     memset(&o, 0, sizeof o);
     pop3mock_server_config_default(&o.cfg);
     pop3mock_maildrop_options_default(&o.mopt);
+    pop3mock_script_options_default(&o.sopt);
     o.hostname = "pop3kit.mock";
     o.scripts = scripts;
     opterr = 0; /* the messages below are ours: two lines, the contract's words */
