@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_usage.h"
 #include "pop3/buf.h"
 
 /* End the session: QUIT, and its -ERR counts ("some deleted messages not removed"). */
@@ -43,18 +44,16 @@ static int open_session(pop3_client **c, const cli_options *o, bool login)
 
 static int usage(const char *what)
 {
-    fprintf(stderr, "pop3: usage: pop3 [options] %s\ntry 'pop3 --help'\n", what);
-    return EXIT_USAGE;
+    return pop3__usage_error("pop3", "usage: pop3 [options] %s", what);
 }
 
 /* A message number (from 1, RFC 1939 section 3) or a line count (from 0) that is not a
  * number in range: one line naming the argument, the range and what was given. */
 static int bad_number(const char *command, const char *what, uint64_t min, const char *arg)
 {
-    fprintf(stderr,
-            "pop3: %s: the %s must be a number from %llu to %llu, not '%s'\ntry 'pop3 --help'\n",
-            command, what, (unsigned long long)min, (unsigned long long)UINT64_MAX, arg);
-    return EXIT_USAGE;
+    return pop3__usage_error("pop3", "%s: the %s must be a number from %llu to %llu, not '%s'",
+                             command, what, (unsigned long long)min, (unsigned long long)UINT64_MAX,
+                             arg);
 }
 
 int cli_capa(const cli_options *o, int argc, char **argv)

@@ -15,12 +15,9 @@
 #include <string.h>
 
 #include "account.h"
+#include "cli_usage.h"
 #include "cli.h"
 #include "pop3/parse.h"
-
-#ifndef POP3KIT_VERSION
-#define POP3KIT_VERSION "unknown"
-#endif
 
 /* The help text; "%d" is the default timeout. */
 static const char usage_text[] =
@@ -125,23 +122,9 @@ static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("pop3: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    int rc = pop3__usage_verror("pop3", fmt, ap);
     va_end(ap);
-    fputs("\ntry 'pop3 --help'\n", stderr);
-    return EXIT_USAGE;
-}
-
-/* The option as the user wrote it, for messages: "--x" of "--x=1", or "-x". */
-static void option_text(char *buf, size_t cap, char **argv, int at, int optopt_)
-{
-    if (optopt_ > 0 && optopt_ < 256) {
-        snprintf(buf, cap, "-%c", optopt_);
-        return;
-    }
-    const char *arg = at > 0 ? argv[at - 1] : "?";
-    const char *eq = strchr(arg, '=');
-    snprintf(buf, cap, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+    return rc;
 }
 
 static const char *option_name(int ch)
@@ -257,12 +240,11 @@ int main(int argc, char **argv)
     opterr = 0; /* our own messages, in our own format */
     while ((ch = getopt_long(argc, argv, ":H:p:u:vh", long_options, NULL)) != -1) {
         uint64_t n;
-        char what[64];
         switch (ch) {
         case 'H': host_arg = optarg; break;
         case 'p':
-            if (cli_number(optarg, 1, 65535, &n))
-                return bad_usage("--port wants a number from 1 to 65535, not '%s'", optarg);
+            if (pop3__arg_number("pop3", "--port", "a number", optarg, 1, 65535, &n) != 0)
+                return EXIT_USAGE;
             o.port = (unsigned)n;
             break;
         case 'u': o.user = optarg; break;
@@ -282,12 +264,12 @@ int main(int argc, char **argv)
             break;
         case 'v': o.verbose++; break;
         case 'h': printf(usage_text, CLI_TIMEOUT_DEFAULT); return EXIT_OK;
-        case OPT_VERSION: printf("pop3 (pop3kit) %s\n", POP3KIT_VERSION); return EXIT_OK;
+        case OPT_VERSION: return pop3__print_version("pop3");
         case OPT_MAX_MESSAGES:
         case OPT_MAX_SIZE:
-            if (cli_number(optarg, 1, UINT64_MAX, &n))
-                return bad_usage("--%s wants a number from 1 to %llu, not '%s'", option_name(ch),
-                                 (unsigned long long)UINT64_MAX, optarg);
+            if (pop3__arg_number("pop3", ch == OPT_MAX_MESSAGES ? "--max-messages" : "--max-size",
+                                 "a number", optarg, 1, UINT64_MAX, &n) != 0)
+                return EXIT_USAGE;
             if (ch == OPT_MAX_MESSAGES)
                 o.max_messages = n;
             else
@@ -308,15 +290,11 @@ int main(int argc, char **argv)
             fetch_only_seen = true;
             fetch_only = option_name(ch);
             break;
-        case ':':
-            option_text(what, sizeof what, argv, optind, optopt);
-            return bad_usage("option '%s' needs a value", what);
         default:
-            option_text(what, sizeof what, argv, optind, optopt);
             /* "retr -1" reaches here: getopt takes a negative number for an option. */
-            if (what[0] == '-' && what[1] >= '0' && what[1] <= '9')
-                return bad_usage("unknown option '%s' (numbers take no sign)", what);
-            return bad_usage("unknown option '%s'", what);
+            if (ch == '?' && optopt >= '0' && optopt <= '9')
+                return bad_usage("unknown option '-%c' (numbers take no sign)", optopt);
+            return pop3__getopt_error("pop3", ch, argv, long_options);
         }
     }
     if (optind >= argc) return bad_usage("no command");

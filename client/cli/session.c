@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_usage.h"
 #include "pop3/parse.h"
 
 volatile sig_atomic_t cli_interrupted;
@@ -55,11 +56,7 @@ int cli_report(pop3_client *c, int error, const char *what)
 
 int cli_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t v;
-    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK) return -1;
-    if (v < min || v > max) return -1;
-    *out = v;
-    return 0;
+    return pop3__arg_in_range(s, min, max, out) ? 0 : -1;
 }
 
 /* Tracing

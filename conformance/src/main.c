@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_usage.h"
 #include "conform.h"
 #include "quirk_names.h"
 
@@ -197,10 +198,8 @@ int main(int argc, char **argv)
         case OPT_CASES: cases_arg = optarg; break;
         case OPT_FILTER: strlist_add(&globs, optarg); break;
         case 'j':
-            if (!conform_number(optarg, 1, 256, &jobs)) {
-                rc = conform_usage_error("--jobs wants a number from 1 to 256, not '%s'", optarg);
-                goto out_args;
-            }
+            rc = pop3__arg_number("pop3-conform", "--jobs", "a number", optarg, 1, 256, &jobs);
+            if (rc != 0) goto out_args;
             break;
         case OPT_TAP: tap = true; break;
         case OPT_JUNIT: junit = optarg; break;
@@ -216,19 +215,15 @@ int main(int argc, char **argv)
         case OPT_NO_REFERENCE: no_ref = true; break;
         case OPT_NO_DRIP: r.cfg.whole_only = true; break;
         case OPT_TIMEOUT:
-            if (!conform_number(optarg, 1, 600000, &v)) {
-                rc = conform_usage_error("--timeout wants milliseconds from 1 to 600000, not '%s'",
-                                         optarg);
-                goto out_args;
-            }
+            rc = pop3__arg_number("pop3-conform", "--timeout", "milliseconds", optarg, 1, 600000,
+                                  &v);
+            if (rc != 0) goto out_args;
             r.cfg.timeout_ms = (int)v;
             break;
         case OPT_WATCHDOG:
-            if (!conform_number(optarg, 100, 3600000, &v)) {
-                rc = conform_usage_error(
-                    "--watchdog wants milliseconds from 100 to 3600000, not '%s'", optarg);
-                goto out_args;
-            }
+            rc = pop3__arg_number("pop3-conform", "--watchdog", "milliseconds", optarg, 100,
+                                  3600000, &v);
+            if (rc != 0) goto out_args;
             r.cfg.watchdog_ms = (int)v;
             break;
         case OPT_LIST: list = true; break;

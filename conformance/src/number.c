@@ -10,17 +10,15 @@
  */
 #include <string.h>
 
+#include "cli_usage.h"
 #include "conform.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
 
 bool conform_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (s == NULL || pop3_parse_number(s, strlen(s), &v) != POP3_OK || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
+    /* The same reading as every program's command-line values. */
+    return pop3__arg_in_range(s, lo, hi, out);
 }
 
 size_t conform_leading_number(const char *s, uint64_t *out)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_usage.h"
 #include "pop3/error.h"
 #include "probe_checks.h"
 #include "quirk_names.h"
@@ -316,28 +317,25 @@ int probe_main(int argc, char **argv)
         case P_INSECURE: cfg.tlsopt.insecure = true; break;
         case P_DESTRUCTIVE: cfg.destructive = true; break;
         case P_TIMEOUT:
-            if (!conform_number(optarg, 1, 3600, &v))
-                return conform_usage_error("--timeout wants seconds from 1 to 3600, not '%s'",
-                                           optarg);
+            if (pop3__arg_number("pop3-conform", "--timeout", "seconds", optarg, 1, 3600, &v) != 0)
+                return POP3_EXIT_USAGE;
             cfg.timeout_ms = (int)v * 1000;
             break;
         case P_IDLE:
-            if (!conform_number(optarg, 1, 86400, &v))
-                return conform_usage_error("--idle wants seconds from 1 to 86400, not '%s'",
-                                           optarg);
+            if (pop3__arg_number("pop3-conform", "--idle", "seconds", optarg, 1, 86400, &v) != 0)
+                return POP3_EXIT_USAGE;
             cfg.idle_s = (unsigned)v;
             break;
         case P_MAX_MESSAGES:
-            if (!conform_number(optarg, 0, 1000000, &v))
-                return conform_usage_error("--max-messages wants a number from 0 to 1000000, "
-                                           "not '%s'",
-                                           optarg);
+            if (pop3__arg_number("pop3-conform", "--max-messages", "a number", optarg, 0, 1000000,
+                                 &v) != 0)
+                return POP3_EXIT_USAGE;
             cfg.max_msgs = (unsigned)v;
             break;
         case P_MAX_SIZE:
-            if (!conform_number(optarg, 1, UINT64_MAX, &v))
-                return conform_usage_error(
-                    "--max-size wants octets from 1 to 18446744073709551615, not '%s'", optarg);
+            if (pop3__arg_number("pop3-conform", "--max-size", "octets", optarg, 1, UINT64_MAX,
+                                 &v) != 0)
+                return POP3_EXIT_USAGE;
             cfg.max_octets = v;
             break;
         case P_TAP:

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "pop3mock/maildrop.h"
+#include "pop3mock/script.h"
 #include "pop3mock/server.h"
 
 /* Exit statuses of pop3-mock. */
@@ -20,6 +21,7 @@
 typedef struct mock_cli {
     pop3mock_server_config cfg;
     pop3mock_maildrop_options mopt;
+    pop3mock_script_options sopt; /* script mode: the parser's limits */
     const char *maildrop, *user, *password, *hostname;
     const char *users_file; /* --users */
     const char *case_file;  /* --case */

@@ -20,14 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_usage.h"
 #include "modes.h"
-#include "pop3/error.h"
-#include "pop3/parse.h"
 #include "pop3mock/quirks.h"
-
-#ifndef POP3KIT_VERSION
-#error "POP3KIT_VERSION is defined by the build (the project's version)"
-#endif
 
 static void usage(FILE *f)
 {
@@ -51,9 +46,13 @@ static void usage(FILE *f)
           "  --max-sasl-line OCTETS  longest SASL response line (16384)\n"
           "  --max-input OCTETS      client octets buffered per session (65536)\n"
           "  --output-buffer OCTETS  output queued per session before it waits (65536)\n"
+          "  --max-output OCTETS     output queued per session at most; past it the\n"
+          "                          session ends (16777216)\n"
           "script mode:\n"
           "  SCRIPT...               dialogue scripts, one session per connection\n"
           "  --case FILE             the dialogue of a conformance case file\n"
+          "  --max-steps N           steps (S:, C: lines, directives) in one scripted\n"
+          "                          session (1048576)\n"
           "maildrop mode:\n"
           "  --maildrop DIR          a Maildir (cur/, new/) or a folder of message files\n"
           "  --user U --password P   the one account (the password is also the APOP secret)\n"
@@ -97,11 +96,9 @@ static int bad(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("pop3-mock: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\ntry 'pop3-mock --help'\n", stderr);
+    int rc = pop3__usage_verror("pop3-mock", fmt, ap);
     va_end(ap);
-    return EXIT_USAGE;
+    return rc;
 }
 
 /* The largest value a size, count or time option takes (2^31): far past any useful
@@ -113,8 +110,7 @@ static int bad(const char *fmt, ...)
 static bool parse_size(const char *s, size_t lo, size_t *out)
 {
     uint64_t v;
-    if (pop3_parse_number(s, strlen(s), &v) != POP3_OK || v < lo || v > OPTION_VALUE_MAX)
-        return false;
+    if (!pop3__arg_in_range(s, lo, OPTION_VALUE_MAX, &v)) return false;
     *out = (size_t)v;
     return true;
 }
@@ -153,6 +149,8 @@ enum {
     OPT_MAX_SASL_LINE,
     OPT_MAX_INPUT,
     OPT_OUTPUT_BUFFER,
+    OPT_MAX_OUTPUT,
+    OPT_MAX_STEPS,
     OPT_CASE,
     OPT_MAILDROP,
     OPT_USER,
@@ -185,6 +183,8 @@ static const struct option long_options[] = {
     {"max-sasl-line", required_argument, NULL, OPT_MAX_SASL_LINE},
     {"max-input", required_argument, NULL, OPT_MAX_INPUT},
     {"output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER},
+    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
     {"case", required_argument, NULL, OPT_CASE},
     {"maildrop", required_argument, NULL, OPT_MAILDROP},
     {"user", required_argument, NULL, OPT_USER},
@@ -202,16 +202,6 @@ static const struct option long_options[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
-
-/* The option as the user wrote it, for messages: "--name" without "=value". */
-static const char *spelled(const char *arg, char *buf, size_t cap)
-{
-    size_t n = strcspn(arg, "=");
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, arg, n);
-    buf[n] = '\0';
-    return buf;
-}
 
 /* A value option's handler: 0, or a usage error's exit status (already reported). */
 static int take_value(mock_cli *o, int opt, const char *val)
@@ -263,6 +253,16 @@ static int take_value(mock_cli *o, int opt, const char *val)
         if (!parse_size(val, 1, &sz))
             return bad("--output-buffer %s: want octets, 1 to 2147483648", val);
         o->mopt.limits.output_high = sz;
+        return 0;
+    case OPT_MAX_OUTPUT:
+        if (!parse_size(val, 1, &sz))
+            return bad("--max-output %s: want octets, 1 to 2147483648", val);
+        o->mopt.limits.max_output = sz;
+        return 0;
+    case OPT_MAX_STEPS:
+        if (!parse_size(val, 1, &sz))
+            return bad("--max-steps %s: want a count, 1 to 2147483648", val);
+        o->sopt.max_steps = sz;
         return 0;
     case OPT_CASE: o->case_file = val; return 0;
     case OPT_MAILDROP: o->maildrop = val; return 0;
@@ -316,16 +316,16 @@ static int run(int argc, char **argv, const char **scripts)
     memset(&o, 0, sizeof o);
     pop3mock_server_config_default(&o.cfg);
     pop3mock_maildrop_options_default(&o.mopt);
+    pop3mock_script_options_default(&o.sopt);
     o.hostname = "pop3kit.mock";
     o.scripts = scripts;
     opterr = 0; /* the messages below are ours: two lines, the contract's words */
     int opt;
     while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        char name[64];
         int rc = 0;
         switch (opt) {
         case 'h': usage(stdout); return 0;
-        case OPT_VERSION: puts("pop3-mock (pop3kit) " POP3KIT_VERSION); return 0;
+        case OPT_VERSION: return pop3__print_version("pop3-mock");
         case OPT_LIST_QUIRKS: list_quirks(); return 0;
         case OPT_ONCE: o.cfg.once = true; break;
         case OPT_IMPLICIT_TLS: o.mopt.implicit_tls = true; break;
@@ -334,15 +334,7 @@ static int run(int argc, char **argv, const char **scripts)
         case OPT_PLAIN_IN_CLEAR: o.mopt.plain_in_clear = true; break;
         case OPT_UTF8_STRICT: o.mopt.utf8_strict = true; break;
         case ':':
-            return bad("option '%s' needs a value", spelled(argv[optind - 1], name, sizeof name));
-        case '?':
-            /* glibc puts a long option's value in optopt when it was given "=VALUE"
-             * but takes none. */
-            if (optopt >= OPT_LISTEN || optopt == 'h')
-                return bad("option '%s' takes no value",
-                           spelled(argv[optind - 1], name, sizeof name));
-            if (optopt != 0) return bad("unknown option '-%c'", optopt);
-            return bad("unknown option '%s'", spelled(argv[optind - 1], name, sizeof name));
+        case '?': return pop3__getopt_error("pop3-mock", opt, argv, long_options);
         default:
             rc = take_value(&o, opt, optarg);
             if (rc != 0) return rc;

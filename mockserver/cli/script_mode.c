@@ -60,8 +60,9 @@ int pop3mock__run_scripts(const mock_cli *o)
     char err[1024];
     if (scripts == NULL) goto out;
     for (size_t i = 0; i < nfiles; i++) {
-        scripts[i] = o->case_file != NULL ? pop3mock_case_load(files[i], err, sizeof err)
-                                          : pop3mock_script_load(files[i], err, sizeof err);
+        scripts[i] = o->case_file != NULL
+                         ? pop3mock_case_load_with(files[i], &o->sopt, err, sizeof err)
+                         : pop3mock_script_load_with(files[i], &o->sopt, err, sizeof err);
         if (scripts[i] == NULL) {
             fprintf(stderr, "%s\n", err);
             goto out;

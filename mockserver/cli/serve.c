@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli_usage.h"
 #include "modes.h"
 
 static pop3mock_server *volatile signal_server;
@@ -42,9 +43,7 @@ void pop3mock__say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("pop3-mock: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    pop3__vsay("pop3-mock", fmt, ap);
     va_end(ap);
 }
 

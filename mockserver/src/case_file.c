@@ -140,6 +140,12 @@ char *pop3mock_case_dialogue(const char *name, const char *text, size_t len, siz
 
 pop3mock_script *pop3mock_case_load(const char *path, char *err, size_t errlen)
 {
+    return pop3mock_case_load_with(path, NULL, err, errlen);
+}
+
+pop3mock_script *pop3mock_case_load_with(const char *path, const pop3mock_script_options *opt,
+                                         char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -175,7 +181,7 @@ pop3mock_script *pop3mock_case_load(const char *path, char *err, size_t errlen)
     char *dialogue = pop3mock_case_dialogue(path, text, size, &dlen, err, errlen);
     free(text);
     if (dialogue == NULL) return NULL;
-    pop3mock_script *sc = pop3mock_script_parse(path, dialogue, dlen, err, errlen);
+    pop3mock_script *sc = pop3mock_script_parse_with(path, dialogue, dlen, opt, err, errlen);
     free(dialogue);
     return sc;
 }

@@ -299,7 +299,10 @@ void pop3mock__conn_pump(pop3mock_server *srv, pop3mock__conn *c)
             return;
         case POP3MOCK_ACT_RESET:
             pop3mock_session_ack(c->s, a, 0);
-            pop3mock__conn_end(srv, c, POP3MOCK_END_SESSION, true);
+            pop3mock__conn_end(srv, c,
+                               pop3mock_session_over_limit(c->s) ? POP3MOCK_END_LIMIT
+                                                                 : POP3MOCK_END_SESSION,
+                               true);
             return;
         case POP3MOCK_ACT_HALF_CLOSE:
             if (c->ssl != NULL) SSL_shutdown(c->ssl);

@@ -1,9 +1,10 @@
 /*
  * output.c - the session's outgoing octets and the transport faults placed among them.
  *
- * Octets live in one growable buffer, compacted as they are sent. Growth is bounded by
- * the producers, not here: a session stops generating output above its output_high
- * limit, so a client can never make this buffer grow (see session.c). Marks are kept
+ * Octets live in one growable buffer, compacted as they are sent. A session stops
+ * generating output above its output_high limit (see session.c), but one reply given
+ * whole (a script's reply, a long listing) can pass it: `max` (limits.max_output) is the
+ * hard cap, and passing it ends the session instead of growing without bound. Marks are kept
  * sorted by stream offset; a SEND never crosses a mark, which is how a write boundary,
  * a pause or a close lands on an exact octet.
  */
@@ -53,6 +54,11 @@ void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
     }
     if (len > SIZE_MAX - o->start - o->len) {
         o->failed = true;
+        return;
+    }
+    if (o->max != 0 && len > o->max - (o->len < o->max ? o->len : o->max)) {
+        o->failed = true;
+        o->over_limit = true;
         return;
     }
     int rc = POP3_OK;

@@ -45,15 +45,18 @@ typedef struct pop3mock__output {
     pop3mock__mark *marks;
     size_t mhead, mlen, mcap; /* pending marks are marks[mhead .. mhead + mlen) */
     unsigned drip_n, drip_ms;
-    bool drip_wait; /* a drip write was done: the pause comes next */
-    bool terminal;  /* a close, reset or stall was handed out: nothing follows */
-    bool failed;    /* out of memory: the session must end */
+    bool drip_wait;  /* a drip write was done: the pause comes next */
+    bool terminal;   /* a close, reset or stall was handed out: nothing follows */
+    bool failed;     /* out of memory or over `max`: the session must end */
+    bool over_limit; /* failed because `max` octets would have been queued */
+    size_t max;      /* octets queued at most (0: no limit) */
 } pop3mock__output;
 
 void pop3mock__output_init(pop3mock__output *o);
 void pop3mock__output_free(pop3mock__output *o);
 
-/* Append octets; on allocation failure `failed` is set and the octets are dropped. */
+/* Append octets; on allocation failure, or when more than `max` octets would be queued,
+ * `failed` is set (and `over_limit` for the latter) and the octets are dropped. */
 void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len);
 void pop3mock__output_str(pop3mock__output *o, const char *s);
 

@@ -31,6 +31,8 @@
 
 /* The largest script file read (16 MiB). */
 #define SCRIPT_MAX_OCTETS (16u << 20)
+/* Steps in one session by default (pop3mock_script_options.max_steps). */
+#define SCRIPT_MAX_STEPS  ((size_t)1 << 20)
 /* Words of a directive line. */
 #define MAX_WORDS         64
 /* Largest pause, in milliseconds (one hour). */
@@ -53,6 +55,7 @@ typedef struct parser {
      * last !tls-max. */
     const char *cert, *key;
     unsigned tls_max;
+    size_t max_steps; /* pop3mock_script_options.max_steps */
 } parser;
 
 static bool fail(parser *p, const char *fmt, ...)
@@ -209,7 +212,10 @@ static pop3mock__step *add_step(parser *p, pop3mock__step_kind kind, const char 
     }
     int rc = POP3_OK;
     pop3mock__step *ns =
-        pop3_array_grow(ss->steps, &ss->stepcap, ss->nsteps + 1, sizeof *ns, 16, 0, &rc);
+        pop3_array_grow(ss->steps, &ss->stepcap, ss->nsteps + 1, sizeof *ns, 16, p->max_steps, &rc);
+    if (ns == NULL && rc == POP3_ELIMIT)
+        return fail(p, "more than %zu steps in one session (the max-steps limit)", p->max_steps),
+               NULL;
     if (ns == NULL) return fail(p, "%s", pop3_strerror(rc)), NULL;
     ss->steps = ns;
     pop3mock__step *st = &ss->steps[ss->nsteps++];
@@ -850,10 +856,23 @@ static bool parse_line(parser *p, const char *src, size_t n)
                 (int)(len > 40 ? 40 : len), t);
 }
 
+void pop3mock_script_options_default(pop3mock_script_options *opt)
+{
+    opt->max_steps = SCRIPT_MAX_STEPS;
+}
+
 pop3mock_script *pop3mock_script_parse(const char *name, const char *text, size_t len, char *err,
                                        size_t errlen)
 {
+    return pop3mock_script_parse_with(name, text, len, NULL, err, errlen);
+}
+
+pop3mock_script *pop3mock_script_parse_with(const char *name, const char *text, size_t len,
+                                            const pop3mock_script_options *opt, char *err,
+                                            size_t errlen)
+{
     parser p = {.name = name, .err = err, .errlen = errlen};
+    p.max_steps = opt != NULL && opt->max_steps != 0 ? opt->max_steps : SCRIPT_MAX_STEPS;
     p.sc = calloc(1, sizeof *p.sc);
     if (p.sc == NULL || (p.sc->name = dup_mem(name, strlen(name))) == NULL) {
         snprintf(err, errlen, "%s: out of memory", name);
@@ -892,6 +911,12 @@ pop3mock_script *pop3mock_script_parse(const char *name, const char *text, size_
 
 pop3mock_script *pop3mock_script_load(const char *path, char *err, size_t errlen)
 {
+    return pop3mock_script_load_with(path, NULL, err, errlen);
+}
+
+pop3mock_script *pop3mock_script_load_with(const char *path, const pop3mock_script_options *opt,
+                                           char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -917,7 +942,7 @@ pop3mock_script *pop3mock_script_load(const char *path, char *err, size_t errlen
         return NULL;
     }
     pop3mock_script *sc =
-        pop3mock_script_parse(path, buf.ptr != NULL ? buf.ptr : "", buf.len, err, errlen);
+        pop3mock_script_parse_with(path, buf.ptr != NULL ? buf.ptr : "", buf.len, opt, err, errlen);
     pop3_buf_free(&buf);
     return sc;
 }

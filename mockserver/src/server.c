@@ -61,6 +61,7 @@ const char *pop3mock_end_name(pop3mock_end why)
     case POP3MOCK_END_TIMEOUT: return "idle timeout";
     case POP3MOCK_END_TLS: return "TLS failure";
     case POP3MOCK_END_SHUTDOWN: return "server shutdown";
+    case POP3MOCK_END_LIMIT: return "output over the max-output limit";
     }
     return "closed";
 }

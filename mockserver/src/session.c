@@ -20,6 +20,7 @@ void pop3mock_limits_default(pop3mock_limits *l)
     l->max_sasl_line = 16384;
     l->max_input = 65536;
     l->output_high = 65536;
+    l->max_output = 16777216;
 }
 
 pop3mock_session *pop3mock__session_new(const pop3mock__engine *eng, void *state,
@@ -35,6 +36,7 @@ pop3mock_session *pop3mock__session_new(const pop3mock__engine *eng, void *state
     if (s->lim.max_input < s->lim.max_command) s->lim.max_input = s->lim.max_command;
     if (s->lim.max_input < s->lim.max_sasl_line) s->lim.max_input = s->lim.max_sasl_line;
     if (s->lim.output_high == 0) s->lim.output_high = 1;
+    if (s->lim.max_output == 0) s->lim.max_output = 16777216;
     s->in = malloc(s->lim.max_input);
     if (s->in == NULL) {
         free(s);
@@ -44,6 +46,7 @@ pop3mock_session *pop3mock__session_new(const pop3mock__engine *eng, void *state
     s->state = state;
     s->tls = tls;
     pop3mock__output_init(&s->out);
+    s->out.max = s->lim.max_output;
     return s;
 }
 
@@ -161,6 +164,11 @@ void pop3mock_session_eof(pop3mock_session *s)
 {
     s->eof = true;
     s->discarding = false;
+}
+
+bool pop3mock_session_over_limit(const pop3mock_session *s)
+{
+    return s != NULL && s->out.over_limit;
 }
 
 void pop3mock_session_next(pop3mock_session *s, pop3mock_action *a)

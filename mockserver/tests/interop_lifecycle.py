@@ -9,6 +9,9 @@ Maildir rescans, signals, --case.
 - A Maildir is read again at each login: a message delivered since is seen, unique-ids
   stay; SIGHUP drops the deletions made so far; SIGTERM and SIGINT exit 0.
 - --case FILE plays the dialogue of a conformance case file.
+- --max-steps and --max-output, at their limit and one past it: a script too long is
+  refused at FILE:LINE (exit 2); a session whose output passes the limit is reset and
+  the report says why (exit 1).
 
 usage: interop_lifecycle.py POP3_MOCK CASES_DIR
 """
@@ -37,6 +40,7 @@ def check_usage():
                       (["--bogus=1"], "unknown option '--bogus'"),
                       (["--listen"], "option '--listen' needs a value"),
                       (["--once=yes", "s"], "option '--once' takes no value"),
+                      (["--max-s", "1"], "ambiguous option '--max-s'"),
                       ([], "give SCRIPT files, --case FILE, --maildrop DIR or --users FILE")):
         r = run(BIN, *args)
         assert r.returncode == 2, (args, r)
@@ -51,7 +55,8 @@ def check_numeric_options(md):
     # (option, lowest, highest): each is taken at both ends and refused one past them.
     ranges = (("--idle-timeout", 0, 2 ** 31), ("--max-sessions", 1, 2 ** 31),
               ("--max-command", 8, 2 ** 31), ("--max-sasl-line", 8, 2 ** 31),
-              ("--max-input", 8, 2 ** 31), ("--output-buffer", 1, 2 ** 31))
+              ("--max-input", 8, 2 ** 31), ("--output-buffer", 1, 2 ** 31),
+              ("--max-output", 1, 2 ** 31), ("--max-steps", 1, 2 ** 31))
     for opt, lo, hi in ranges:
         for good in (lo, hi, "0%d" % lo):
             # Taken: the server starts (and stops cleanly). The large values only size
@@ -245,6 +250,39 @@ def check_case():
         assert r.stderr == '%s:3: no "dialogue:" section\n' % f.name, r.stderr
 
 
+def check_script_limits(tmp):
+    script = os.path.join(tmp, "limits.pop3")
+    with open(script, "w") as f:
+        f.write("S: +OK hello\nC: QUIT\nS: +OK bye\n")
+    # Three steps: taken with --max-steps 3, refused with 2 at the third step's line.
+    with Mock(BIN, ["--max-steps", "3", script]) as m:
+        p = poplib.POP3("127.0.0.1", m.port, timeout=10)
+        p.quit()
+        rc, err = m.wait(10)
+        assert rc == 0, (rc, err)
+    r = run(BIN, "--max-steps", "2", script)
+    assert r.returncode == 2, r
+    assert r.stderr == ("%s:3: more than 2 steps in one session (the max-steps limit)\n"
+                        % script), r.stderr
+    # "+OK hello" CRLF is 11 octets: sent with --max-output 11; with 10 the session is
+    # reset before it and the report names the limit.
+    with Mock(BIN, ["--max-output", "11", script]) as m:
+        p = poplib.POP3("127.0.0.1", m.port, timeout=10)
+        assert p.getwelcome() == b"+OK hello"
+        p.quit()
+        rc, err = m.wait(10)
+        assert rc == 0, (rc, err)
+    with Mock(BIN, ["--max-output", "10", script]) as m:
+        try:
+            poplib.POP3("127.0.0.1", m.port, timeout=10)
+            assert False, "a greeting past --max-output"
+        except (poplib.error_proto, OSError):
+            pass
+        rc, err = m.wait(10)
+        assert rc == 1, (rc, err)
+        assert "output over the max-output limit" in err, err
+
+
 def test(binary):
     assert binary == BIN
     tmp = tempfile.mkdtemp(prefix="pop3mock-life-")
@@ -256,6 +294,7 @@ def test(binary):
         check_users(tmp)
         check_rescan_and_signals(md)
         check_case()
+        check_script_limits(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(md, ignore_errors=True)

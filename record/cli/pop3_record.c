@@ -26,9 +26,8 @@
 #include <unistd.h>
 
 #include "case_writer.h"
+#include "cli_usage.h"
 #include "listener.h"
-#include "pop3/error.h"
-#include "pop3/parse.h"
 #include "script_writer.h"
 #include "session.h"
 #include "tls_server.h"
@@ -87,11 +86,9 @@ static int bad(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("pop3-record: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    int rc = pop3__usage_verror("pop3-record", fmt, ap);
     va_end(ap);
-    fputs("\ntry 'pop3-record --help'\n", stderr);
-    return EXIT_USAGE;
+    return rc;
 }
 
 enum {
@@ -149,19 +146,9 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-/* "--name" of an argument that may be "--name=value". */
-static const char *spelled(const char *arg, char *buf, size_t cap)
-{
-    size_t n = strcspn(arg, "=");
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, arg, n);
-    buf[n] = '\0';
-    return buf;
-}
-
 static int number(const char *name, const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    if (pop3_parse_number(val, strlen(val), out) != POP3_OK || *out < lo || *out > hi)
+    if (!pop3__arg_in_range(val, lo, hi, out))
         return bad("%s '%s': expected a number from %llu to %llu", name, val,
                    (unsigned long long)lo, (unsigned long long)hi);
     return 0;
@@ -172,17 +159,13 @@ static int parse(record_cli *o, int argc, char **argv, bool *done)
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        char name[64];
         int rc = 0;
         switch (opt) {
         case 'h':
             usage(stdout);
             *done = true;
             return 0;
-        case OPT_VERSION:
-            puts("pop3-record (pop3kit) " POP3KIT_VERSION);
-            *done = true;
-            return 0;
+        case OPT_VERSION: *done = true; return pop3__print_version("pop3-record");
         case OPT_UPSTREAM: o->upstream = optarg; break;
         case OPT_LISTEN: o->listen = optarg; break;
         case OPT_CAFILE: o->cafile = optarg; break;
@@ -198,15 +181,7 @@ static int parse(record_cli *o, int argc, char **argv, bool *done)
         case OPT_IMPLICIT_TLS: o->implicit_tls = true; break;
         case OPT_ONCE: o->once = true; break;
         case OPT_KEEP_TIMING: o->keep_timing = true; break;
-        case ':':
-            return bad("option '%s' needs a value", spelled(argv[optind - 1], name, sizeof name));
-        case '?':
-            if (optopt >= OPT_UPSTREAM_TLS || optopt == 'h')
-                return bad("option '%s' takes no value",
-                           spelled(argv[optind - 1], name, sizeof name));
-            if (optopt != 0) return bad("unknown option '-%c'", optopt);
-            return bad("unknown option '%s'", spelled(argv[optind - 1], name, sizeof name));
-        default: return bad("unknown option");
+        default: return pop3__getopt_error("pop3-record", opt, argv, long_options);
         }
         if (rc != 0) return rc;
     }

@@ -41,6 +41,9 @@ char *pop3mock_case_dialogue(const char *name, const char *text, size_t len, siz
 
 /* Read a case file and parse its dialogue. NULL with "FILE:LINE: message" in `err`. */
 pop3mock_script *pop3mock_case_load(const char *path, char *err, size_t errlen);
+/* The same with the script parser's limits (`opt` NULL: the defaults). */
+pop3mock_script *pop3mock_case_load_with(const char *path, const pop3mock_script_options *opt,
+                                         char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,17 @@ extern "C" {
 
 typedef struct pop3mock_script pop3mock_script;
 
+/* Limits of the script parser; defaults in parentheses (pop3mock_script_options_default). */
+typedef struct pop3mock_script_options {
+    /* Steps in one session of a script: S: and C: lines and the directives that act
+     * (1048576). A longer session is refused at parse time with its FILE:LINE. The
+     * sessions of a script are at most one per step, and the pieces of one line are
+     * bounded by the line. 0: the default. */
+    size_t max_steps;
+} pop3mock_script_options;
+
+void pop3mock_script_options_default(pop3mock_script_options *opt);
+
 /*
  * pop3mock_script_parse - parse `len` octets of script text; `name` is used in messages
  * (the file name). Returns the script, or NULL with "NAME:LINE: message" in `err`.
@@ -31,6 +42,13 @@ pop3mock_script *pop3mock_script_parse(const char *name, const char *text, size_
 
 /* Read and parse a file. NULL with "FILE:LINE: message" (or "FILE: reason") in `err`. */
 pop3mock_script *pop3mock_script_load(const char *path, char *err, size_t errlen);
+
+/* The same two with the parser's limits (`opt` NULL: the defaults). */
+pop3mock_script *pop3mock_script_parse_with(const char *name, const char *text, size_t len,
+                                            const pop3mock_script_options *opt, char *err,
+                                            size_t errlen);
+pop3mock_script *pop3mock_script_load_with(const char *path, const pop3mock_script_options *opt,
+                                           char *err, size_t errlen);
 
 void pop3mock_script_free(pop3mock_script *sc);
 

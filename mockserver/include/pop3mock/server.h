@@ -43,6 +43,7 @@ typedef enum pop3mock_end {
     POP3MOCK_END_TIMEOUT,     /* idle timeout */
     POP3MOCK_END_TLS,         /* the TLS handshake or a TLS record failed */
     POP3MOCK_END_SHUTDOWN,    /* the server is stopping (pop3mock_server_stop, free) */
+    POP3MOCK_END_LIMIT,       /* the session's output passed limits.max_output */
 } pop3mock_end;
 
 /* "closed by the client", ...: the text used in transcripts and script reports. */

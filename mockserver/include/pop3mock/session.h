@@ -49,6 +49,10 @@ typedef struct pop3mock_limits {
     /* Output queued before the session stops producing (65536); a multi-line
      * response is generated in chunks as this drains. */
     size_t output_high;
+    /* Output queued at most, octets (16777216). One reply a script or a listing gives
+     * whole may pass output_high; past this the session ends (POP3MOCK_END_LIMIT) instead
+     * of queueing without bound. 0: the default. */
+    size_t max_output;
 } pop3mock_limits;
 
 void pop3mock_limits_default(pop3mock_limits *l);
@@ -132,6 +136,9 @@ void pop3mock_session_next(pop3mock_session *s, pop3mock_action *a);
 
 /* Acknowledge `a`: for SEND, `sent` octets went out (possibly fewer than offered). */
 void pop3mock_session_ack(pop3mock_session *s, const pop3mock_action *a, size_t sent);
+
+/* True when the session ended because its output passed limits.max_output. */
+bool pop3mock_session_over_limit(const pop3mock_session *s);
 
 /* True once the session has nothing left to do: closed, reset, or the client left. */
 bool pop3mock_session_done(const pop3mock_session *s);
