@@ -238,10 +238,14 @@ class Adapter
     when 'rset' then need; @cmd.rset; ['ok']
     when 'quit'
       need
-      @cmd.quit
-      @sock.close
-      @cmd = nil
-      @auth = false
+      # as Net::POP3#do_finish: the socket closes whatever QUIT's reply was
+      begin
+        @cmd.quit
+      ensure
+        @sock.close
+        @cmd = nil
+        @auth = false
+      end
       ['ok']
     when 'close'
       @sock&.close
