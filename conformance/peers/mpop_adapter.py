@@ -30,7 +30,7 @@ class Mpop(delivery.Client):
     def run(self, s, maildir, work):
         pw = os.path.join(work, "password")
         with open(pw, "wb") as f:
-            f.write(s.password.encode("utf-8", "surrogateescape"))
+            f.write(s.password.encode("utf-8", "surrogateescape"))  # never on a command line
         argv = ["mpop", "--debug", "--host=" + s.host, "--port=" + s.port,
                 "--timeout=%d" % max(1, int(s.timeout + 0.999)),
                 "--auth=user", "--user=" + s.user, "--passwordeval=cat " + pw,
