@@ -110,6 +110,16 @@ def expects_failed_connect(case):
     return False
 
 
+def expected_count(case):
+    """The message count the case's STAT must give, or None."""
+    try:
+        with open(os.path.join(CASES, case + ".case"), encoding="utf-8") as f:
+            m = re.search(r"^\s+stat (\d+) ", f.read(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
 def shape(client, s, ops):
     """Check the operations against the client's session; return "session" or
     "connect-fails", or raise NA with the reason."""
@@ -140,6 +150,9 @@ def shape(client, s, ops):
     s.password = rest[i + 1][1] if len(rest[i + 1]) > 1 else ""
     after = rest[i + 2:]
     n = sum(1 for o in after if o[0] == "retr")
+    count = expected_count(os.environ.get("POP3_CONFORM_CASE", ""))
+    if count is not None and count != n:
+        raise NA("%s retrieves every message STAT counts (%d), the case %d" % (client.name, count, n))
     want = client.sequence(n)
     if after != want:
         raise NA("%s runs %s after the login, not %s" % (
