@@ -6,9 +6,14 @@
 # STAT then LIST; reset = RSET then a LIST), so the adapter drives the layer they are
 # built on, Net::POP3Command, one command per operation (RFC 1939 sections 5 to 7): its
 # reply checks, its listing parsers, and InternetMessageIO's line reading and
-# dot-unstuffing are what every Net::POP3 user gets. POP3Command sends USER and PASS in
-# one call (auth), so "user" is answered together with the "pass" after it; a case with
-# USER not followed by PASS is n/a. Net::POP3 has no CAPA, STLS, SASL or UTF8.
+# dot-unstuffing are what every Net::POP3 user gets. POP3Command#auth sends USER and
+# PASS in one call; the adapter runs its two halves as the operations "user" and "pass",
+# with the same private steps (critical, get_response, check_response_auth), so each is
+# answered on its own. Net::POP3 has no CAPA, STLS, SASL or UTF8.
+#
+# A failure that is not a -ERR reply (a timeout, a closed connection, a reply that is
+# neither +OK nor -ERR) escapes Net::POP3.start's block, whose ensure closes the socket;
+# the adapter does the same, so "state" afterwards says what a Net::POP3 user would see.
 require 'net/pop'
 require 'digest/md5'
 
@@ -88,6 +93,9 @@ end
 
 class NA < StandardError; end
 
+# Operations that only report what the client saw; n/a for them does not end the case.
+REPORTING = %w[quirks anomalies capabilities pipelining].freeze
+
 class Adapter
   def initialize
     @host = ENV['POP3_CONFORM_HOST']
@@ -101,7 +109,6 @@ class Adapter
     @sock = nil
     @tls = false
     @auth = false
-    @user = nil
   end
 
   def option(o)
@@ -116,10 +123,16 @@ class Adapter
     end
   end
 
+  # The result lines of an exception. Net::POP3 raises POPError for every reply that is
+  # not +OK, so a reply that is not -ERR either ("+ERR", "+ Hola") is a protocol error,
+  # and POPAuthenticationError without a reply (APOP with no timestamp) is refused
+  # before anything is sent.
   def err(e)
     msg = e.message.to_s.gsub(/[\r\n]/, ' ')
     case e
     when Net::POPAuthenticationError, Net::POPError
+      return ["err state  # #{msg}"] if e.message.to_s == 'not APOP server; cannot login'
+      return ["err proto  # #{msg}"] unless e.message.to_s.start_with?('-ERR')
       r = ["err server  # #{msg}"]
       c = code_of(e.message.to_s.strip)
       r << "code #{c}" if c
@@ -132,6 +145,17 @@ class Adapter
     else ["err proto  # #{e.class}: #{msg}"]
     end
   end
+
+  # As Net::POP3.start's ensure after an exception other than a -ERR: the socket closes.
+  def fatal(r)
+    return unless @cmd && r[0].match?(/\Aerr (proto|io|tls|timeout|closed)/)
+    @sock&.close
+    @cmd = nil
+    @auth = false
+  end
+
+  # POP3Command's private steps, so each half of its auth can run on its own.
+  def cmd_priv(name, *args, &blk) = @cmd.send(name, *args, &blk)
 
   def need
     raise IOError, 'not connected' unless @cmd
@@ -166,31 +190,24 @@ class Adapter
 
   def list_text(v) = text(v.to_s)
 
-  def run(w, line, nxt)
+  def run(w, line)
     op = w.shift
     raise NA, @na_option if @na_option && op == 'connect'
     case op
     when 'connect' then connect(w)
     when 'user'
-      raise NA, 'Net::POP3 sends USER only together with PASS' unless nxt && nxt[0] == 'pass'
       need
-      @user = w[0]
-      nil # answered with the pass
+      # the first half of POP3Command#auth: a -ERR here is raised inside critical
+      cmd_priv(:critical) { cmd_priv(:check_response_auth, cmd_priv(:get_response, 'USER %s', w[0])) }
+      ['ok']
     when 'pass'
-      raise NA, 'Net::POP3 sends PASS only after its own USER' unless @user
+      need
       rest = line.sub(/\Apass ?/, '')
       pw = rest.start_with?('"') || w.size == 1 ? w[0] : rest
-      u = @user
-      @user = nil
-      begin
-        @cmd.auth(u, pw)
-      rescue StandardError => e
-        r = err(e)
-        # which of the two failed: POP3Command raises on the USER reply before PASS
-        return [r, r]
-      end
+      # the second half: the reply is checked outside critical, as in auth
+      cmd_priv(:check_response_auth, cmd_priv(:critical) { cmd_priv(:get_response, 'PASS %s', pw) })
       @auth = true
-      [['ok'], ['ok']]
+      ['ok']
     when 'apop'
       need
       @cmd.apop(w[0], w[1])
@@ -221,10 +238,14 @@ class Adapter
     when 'rset' then need; @cmd.rset; ['ok']
     when 'quit'
       need
-      @cmd.quit
-      @sock.close
-      @cmd = nil
-      @auth = false
+      # as Net::POP3#do_finish: the socket closes whatever QUIT's reply was
+      begin
+        @cmd.quit
+      ensure
+        @sock.close
+        @cmd = nil
+        @auth = false
+      end
       ['ok']
     when 'close'
       @sock&.close
@@ -253,18 +274,19 @@ $stdin.binmode.read.each_line do |raw|
   end
 end
 out = +''
-ops.each_with_index do |line, i|
-  nxt = ops[i + 1] && words(ops[i + 1])
+ops.each do |line|
   begin
-    r = a.run(words(line), line, nxt)
+    r = a.run(words(line), line)
   rescue NA => e
     out << "n/a #{e.message}\n"
+    # a reporting operation answered n/a is not compared: the case goes on
+    next if REPORTING.include?(line.split(' ', 2)[0])
     break
   rescue StandardError => e
     r = a.err(e)
+    a.fatal(r)
   end
-  next if r.nil?
-  r = [r] unless r[0].is_a?(Array)
-  r.each { |blk| out << blk.join("\n") << "\n" }
+  out << r.join("\n") << "\n"
+
 end
 $stdout.write(out)

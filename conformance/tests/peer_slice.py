@@ -65,6 +65,26 @@ ADAPTERS = [
       "ex-rfc1939-7-uidl": "PASS",
       "rfc1939-3.4-unstuff": "FAIL",           # findings/nodepop3-no-dot-unstuffing.md
       "ex-rfc2449-5-capa": "n/a"}),            # CAPA is not multi-line to node-pop3
+    ("rubypop", "ruby %s" % os.path.join(peers, "rubypop_adapter.rb"),
+     lambda: have_program("ruby"),
+     {"ex-rfc1939-5-stat": "PASS",
+      "q04-unstuffed-dot-line": "PASS",        # a reporting n/a (quirks) goes on
+      "ex-rfc1939-7-uidl": "FAIL",             # findings/rubypop-uidl-one-returns-number.md
+      "ex-rfc2449-5-capa": "n/a"}),            # Net::POP3 has no CAPA
+    ("mpop", "%s %s" % (py, os.path.join(peers, "mpop_adapter.py")),
+     lambda: have_program("mpop"),
+     {"real-popa3d-awkward-mailbox": "PASS",   # its whole session, trace and Maildir
+      "poplib-testtimeouts-hola-default": "PASS",  # a greeting that is no +OK
+      "ex-rfc1939-5-stat": "n/a"}),            # mpop always sends CAPA first
+    ("fetchmail", "%s %s" % (py, os.path.join(peers, "fetchmail_adapter.py")),
+     lambda: have_program("fetchmail"),
+     {"rfc1939-5-delivery-list-retr": "PASS",  # STAT, LIST n and RETR n, QUIT
+      "rfc8314-5.2-untrusted-implicit": "PASS",  # a refused certificate
+      "ex-rfc1939-5-stat": "n/a"}),            # fetchmail always retrieves
+    ("getmail6", "%s %s" % (py, os.path.join(peers, "getmail_adapter.py")),
+     lambda: have_program("getmail"),
+     {"rfc8314-5.2-untrusted-implicit": "PASS",
+      "rfc1939-5-delivery-list-retr": "n/a"}),  # no trace: no listing values
 ]
 
 problems = []
