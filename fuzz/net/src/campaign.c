@@ -1,0 +1,204 @@
+/*
+ * campaign.c - pop3-fuzz's client-mode loop: draw a seed dialogue, mutate it, serve it
+ * to the client, and keep each distinct finding (same signature: the same signal, the
+ * same sanitizer error at the same top frames, or the same kind), minimised and saved as
+ * a pop3-mock script with the command that replays it.
+ *
+ * Run I of seed S draws from a generator seeded with S and I only, so a campaign is the
+ * same sequence of scripts on every machine, whatever the timing of its runs.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "campaign.h"
+
+/* Scripts drawn again when a mutation broke the script syntax. */
+#define NF_REDRAWS 8
+
+typedef struct finding {
+    char signature[512];
+    char detail[256];
+    char path[1024];
+    nf_kind kind;
+    unsigned long first_run, count;
+    size_t lines;
+} finding;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* The command line that replays `path`, quoted for sh. */
+static void shell_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else if (*s == '\n')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
+                unsigned long run, char *err, size_t errlen)
+{
+    if (mkdir(c->out_dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", c->out_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, nf_kind_name(fd->kind),
+             fnv1a(fd->signature));
+    FILE *f = fopen(fd->path, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# pop3-fuzz finding: %s\n# signature: %s\n# found by seed %llu, run %lu\n",
+            fd->detail, fd->signature, c->seed, run);
+    fputs("# reproduce: pop3-fuzz replay ", f);
+    shell_quote(f, fd->path);
+    fputs(" --client ", f);
+    shell_quote(f, c->run.client);
+    fprintf(f, " --hang-ms %u\n", c->run.hang_ms);
+    for (size_t i = 0; i < s->n; i++) fprintf(f, "%s\n", s->line[i]);
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errlen)
+{
+    finding *fs = NULL;
+    size_t nf = 0;
+    unsigned long runs = 0;
+    double start = now_s(), last_progress = 0;
+    for (unsigned long i = 0;; i++) {
+        if (c->iterations && runs >= c->iterations) break;
+        if (c->seconds && now_s() - start >= (double)c->seconds) break;
+        nf_rng r = {c->seed * 0x100000001b3u + i};
+        nf_next(&r);
+        nf_script s = {0};
+        char *text = NULL;
+        size_t len = 0;
+        nf_result res = {.script_error = true};
+        for (int k = 0; k < NF_REDRAWS && res.script_error; k++) {
+            nf_script_free(&s);
+            free(text);
+            text = NULL;
+            if (!nf_script_copy(&s, &c->seeds->v[nf_below(&r, c->seeds->n)])) break;
+            nf_mutate(&s, &r, c->max_stack);
+            if ((text = nf_script_text(&s, &len)) == NULL) break;
+            if (nf_run(&c->run, text, len, &res, err, errlen) != 0) {
+                nf_script_free(&s);
+                free(text);
+                free(fs);
+                return -1;
+            }
+        }
+        free(text);
+        if (!res.script_error) runs++;
+        if (!res.script_error && res.kind != NF_NONE) {
+            size_t k = 0;
+            while (k < nf && strcmp(fs[k].signature, res.signature) != 0) k++;
+            if (k < nf) {
+                fs[k].count++;
+            } else {
+                finding *p = realloc(fs, (nf + 1) * sizeof *p);
+                if (p == NULL) break;
+                fs = p;
+                finding *fd = &fs[nf++];
+                memset(fd, 0, sizeof *fd);
+                snprintf(fd->signature, sizeof fd->signature, "%s", res.signature);
+                snprintf(fd->detail, sizeof fd->detail, "%s", res.detail);
+                fd->kind = res.kind;
+                fd->first_run = i;
+                fd->count = 1;
+                if (c->progress) fputs("\r\033[K", stderr);
+                fprintf(stderr, "pop3-fuzz: run %lu: %s (%s); minimising\n", i,
+                        nf_kind_name(res.kind), res.detail);
+                nf_minimise(&c->run, &s, res.signature, c->minimise_tries);
+                fd->lines = s.n;
+                if (save(c, fd, &s, i, err, errlen) != 0) {
+                    nf_script_free(&s);
+                    free(fs);
+                    return -1;
+                }
+            }
+        }
+        nf_script_free(&s);
+        double t = now_s();
+        if (c->progress && t - last_progress >= 0.5) {
+            last_progress = t;
+            fprintf(stderr, "\r\033[Kpop3-fuzz: %lu runs, %zu findings, %.1f runs/s", runs, nf,
+                    t > start ? (double)runs / (t - start) : 0.0);
+        }
+    }
+    if (c->progress) fputs("\r\033[K", stderr);
+    double secs = now_s() - start;
+    if (nf > 0) {
+        fprintf(out, "%-10s %6s %8s %6s  %s\n", "kind", "count", "first", "lines", "finding");
+        for (size_t k = 0; k < nf; k++)
+            fprintf(out, "%-10s %6lu %8lu %6zu  %s\n%28s%s\n", nf_kind_name(fs[k].kind),
+                    fs[k].count, fs[k].first_run, fs[k].lines, fs[k].detail, "", fs[k].path);
+    }
+    fprintf(out, "%.1f s, %.1f runs/s\n", secs, secs > 0 ? (double)runs / secs : 0.0);
+    fprintf(out, "%lu runs, %zu findings\n", runs, nf);
+    free(fs);
+    return (long)nf;
+}
+
+int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 65536 > cap) {
+            char *p = realloc(text, cap = cap ? cap * 2 : 131072);
+            if (p == NULL) break;
+            text = p;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    fclose(f);
+    nf_result res;
+    int rc = nf_run(o, text ? text : "", len, &res, err, errlen);
+    free(text);
+    if (rc != 0) return -1;
+    if (res.script_error) {
+        snprintf(err, errlen, "%s: not a pop3-mock script", path);
+        return -1;
+    }
+    if (res.kind == NF_NONE) {
+        fprintf(out, "did not reproduce: the client ended normally\n");
+        return 0;
+    }
+    fprintf(out, "reproduced: %s (%s)\n", nf_kind_name(res.kind), res.detail);
+    return 1;
+}

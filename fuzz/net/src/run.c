@@ -1,0 +1,286 @@
+/*
+ * run.c - one pop3-fuzz run: a script served by libpop3mock's server on 127.0.0.1 (port
+ * 0, a fresh one each run), the client command started under `sh -c`, and its end
+ * classified.
+ *
+ * The client runs in a process group of its own, so that a hang is ended with one
+ * SIGKILL to the group, whatever the shell started. Its stderr is read into a capped
+ * buffer (a sanitizer report starts within the first kilobytes); peak memory is wait4's
+ * ru_maxrss, which covers the shell's children too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netfuzz.h"
+#include "pop3mock/script.h"
+#include "pop3mock/script_factory.h"
+#include "pop3mock/server.h"
+
+extern char **environ;
+
+/* The part of a client's stderr kept for classification. */
+#define NF_STDERR_KEEP ((size_t)64 * 1024)
+
+const char *nf_kind_name(nf_kind k)
+{
+    switch (k) {
+    case NF_SIGNAL: return "signal";
+    case NF_SANITIZER: return "sanitizer";
+    case NF_HANG: return "hang";
+    case NF_RSS: return "memory";
+    case NF_EXIT: return "exit";
+    default: return "none";
+    }
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *serve(void *arg)
+{
+    char err[256];
+    pop3mock_server_run(arg, err, sizeof err);
+    return NULL;
+}
+
+/* CMD with every {port} replaced. */
+static char *expand_cmd(const char *cmd, unsigned port)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%u", port);
+    size_t n = 0;
+    for (const char *c = cmd; (c = strstr(c, "{port}")) != NULL; c += 6) n++;
+    char *out = malloc(strlen(cmd) + n * strlen(p) + 1), *o = out;
+    if (out == NULL) return NULL;
+    for (const char *c = cmd; *c;) {
+        if (strncmp(c, "{port}", 6) == 0) {
+            o = stpcpy(o, p);
+            c += 6;
+        } else {
+            *o++ = *c++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The environment of the client, built before fork (the server's thread may hold the
+ * allocator's lock at that moment, so the child allocates nothing). */
+static char **client_env(const nf_options *o, unsigned port, char *store, size_t storelen)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 5, sizeof *env);
+    if (env == NULL) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "POP3_HOST=", 10) && strncmp(environ[i], "POP3_PORT=", 10) &&
+            strncmp(environ[i], "POP3_USER=", 10) && strncmp(environ[i], "POP3_PASSWORD=", 14))
+            env[k++] = environ[i];
+    int w = snprintf(store, storelen, "POP3_HOST=127.0.0.1%cPOP3_PORT=%u%cPOP3_USER=%s%cPOP3_PASSWORD=%s",
+                     0, port, 0, o->user, 0, o->password);
+    if (w < 0 || (size_t)w >= storelen) {
+        free(env);
+        return NULL;
+    }
+    for (char *s = store; k < n + 4 && s < store + w; s += strlen(s) + 1) env[k++] = s;
+    env[k] = NULL;
+    return env;
+}
+
+/* "stack-buffer-overflow in f < g < h": the sanitizer's error type and its top frames. */
+static bool sanitizer_signature(const char *err, char *sig, size_t len)
+{
+    static const char *const marks[] = {"ERROR: AddressSanitizer: ", "ERROR: LeakSanitizer: ",
+                                        "ERROR: MemorySanitizer: ", "WARNING: ThreadSanitizer: ",
+                                        "ERROR: UndefinedBehaviorSanitizer: ", "runtime error: "};
+    const char *at = NULL, *mark = NULL;
+    for (size_t i = 0; i < sizeof marks / sizeof *marks && at == NULL; i++)
+        if ((at = strstr(err, marks[i])) != NULL) mark = marks[i];
+    if (at == NULL) return false;
+    const char *t = at + strlen(mark);
+    size_t tl = strcspn(t, " \n");
+    if (strcmp(mark, "runtime error: ") == 0) { /* UBSan: FILE:LINE:COL: before the mark */
+        const char *b = at;
+        while (b > err && b[-1] != '\n') b--;
+        tl = (size_t)(at - b);
+        t = b;
+    }
+    int w = snprintf(sig, len, "%.*s", (int)(tl > 120 ? 120 : tl), t);
+    int frames = 0;
+    for (const char *f = at; frames < 3 && (f = strstr(f, "\n    #")) != NULL; f++) {
+        const char *in = strstr(f, " in ");
+        const char *eol = strchr(f + 1, '\n');
+        if (in == NULL || (eol != NULL && in > eol)) continue;
+        in += 4;
+        size_t fl = strcspn(in, " \n");
+        if (w >= 0 && (size_t)w < len)
+            w += snprintf(sig + w, len - (size_t)w, "%s%.*s", frames ? " < " : " in ",
+                          (int)(fl > 80 ? 80 : fl), in);
+        frames++;
+    }
+    return true;
+}
+
+static void classify(const nf_options *o, bool hung, int status, const struct rusage *ru,
+                     const char *err, nf_result *res)
+{
+    char sig[400];
+    res->rss_kb = (unsigned long)ru->ru_maxrss;
+    if (hung) {
+        res->kind = NF_HANG;
+        snprintf(res->signature, sizeof res->signature, "hang");
+        snprintf(res->detail, sizeof res->detail, "still running after %u ms", o->hang_ms);
+    } else if (sanitizer_signature(err, sig, sizeof sig)) {
+        res->kind = NF_SANITIZER;
+        snprintf(res->signature, sizeof res->signature, "sanitizer %s", sig);
+        snprintf(res->detail, sizeof res->detail, "%.200s", sig);
+    } else if (WIFSIGNALED(status)) {
+        res->kind = NF_SIGNAL;
+        snprintf(res->signature, sizeof res->signature, "signal %s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+        snprintf(res->detail, sizeof res->detail, "killed by SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+    } else if (o->rss_mb > 0 && res->rss_kb > o->rss_mb * 1024) {
+        res->kind = NF_RSS;
+        snprintf(res->signature, sizeof res->signature, "memory");
+        snprintf(res->detail, sizeof res->detail, "peak RSS %lu MiB", res->rss_kb / 1024);
+    } else if (WIFEXITED(status) && !o->ok_exit[WEXITSTATUS(status) & 0xff]) {
+        res->kind = NF_EXIT;
+        snprintf(res->signature, sizeof res->signature, "exit %d", WEXITSTATUS(status));
+        snprintf(res->detail, sizeof res->detail, "exit status %d", WEXITSTATUS(status));
+    }
+}
+
+int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, char *err,
+           size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    char why[512];
+    pop3mock_script *sc = pop3mock_script_parse("pop3-fuzz", text, len, why, sizeof why);
+    if (sc == NULL) {
+        res->script_error = true;
+        return 0;
+    }
+    pop3mock_limits lim;
+    pop3mock_limits_default(&lim);
+    pop3mock_script_factory *sf = pop3mock_script_factory_new(&sc, 1, &lim, false, false);
+    pop3mock_server_config cfg;
+    pop3mock_server_config_default(&cfg);
+    cfg.listen = "127.0.0.1:0";
+    cfg.idle_timeout = 0; /* the run's deadline ends every session */
+    cfg.max_sessions = 64;
+    pop3mock_factory f = sf ? pop3mock_script_factory_get(sf) : (pop3mock_factory){0};
+    pop3mock_server *srv = sf ? pop3mock_server_new(&cfg, &f, why, sizeof why) : NULL;
+    if (srv == NULL || pop3mock_server_bind(srv, why, sizeof why) != 0) {
+        snprintf(err, errlen, "the mock did not start: %s", srv ? why : "out of memory");
+        pop3mock_server_free(srv);
+        pop3mock_script_factory_free(sf);
+        pop3mock_script_free(sc);
+        return -1;
+    }
+    pthread_t th;
+    int rc = -1;
+    char store[1024];
+    char *cmd = expand_cmd(o->client, pop3mock_server_port(srv));
+    char **env = client_env(o, pop3mock_server_port(srv), store, sizeof store);
+    int pfd[2] = {-1, -1};
+    if (pthread_create(&th, NULL, serve, srv) != 0) {
+        snprintf(err, errlen, "cannot start the server's thread");
+        goto out_nothread;
+    }
+    if (cmd == NULL || env == NULL || pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "out of memory or descriptors");
+        goto out;
+    }
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        if (devnull >= 0) close(devnull);
+        goto out;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGPIPE, SIG_DFL);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        dup2(pfd[1], 2);
+        execve("/bin/sh", (char *[]){"sh", "-c", cmd, NULL}, env);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* both sides, so that the kill below cannot miss */
+    if (devnull >= 0) close(devnull);
+    close(pfd[1]);
+    pfd[1] = -1;
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+
+    char *ebuf = malloc(NF_STDERR_KEEP + 1);
+    size_t elen = 0;
+    bool eof = false, hung = false, reaped = false;
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    long long deadline = now_ms() + o->hang_ms;
+    while (!reaped || !eof) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            hung = !reaped;
+            break;
+        }
+        if (!eof) {
+            struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+            poll(&p, 1, reaped ? 0 : (int)(left < 10 ? left : 10));
+            char tmp[4096];
+            ssize_t got;
+            while ((got = read(pfd[0], tmp, sizeof tmp)) > 0)
+                if (ebuf && elen < NF_STDERR_KEEP) {
+                    size_t take = (size_t)got < NF_STDERR_KEEP - elen ? (size_t)got : NF_STDERR_KEEP - elen;
+                    memcpy(ebuf + elen, tmp, take);
+                    elen += take;
+                }
+            /* A descendant that outlives the client keeps the pipe open: once the client
+             * itself is gone, what it wrote is all that counts. */
+            if (got == 0 || reaped) eof = true;
+        } else {
+            struct timespec ts = {0, 2 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (!reaped && wait4(pid, &status, WNOHANG, &ru) == pid) reaped = true;
+    }
+    kill(-pid, SIGKILL);
+    if (!reaped) wait4(pid, &status, 0, &ru);
+    if (ebuf) ebuf[elen] = '\0';
+    classify(o, hung, status, &ru, ebuf ? ebuf : "", res);
+    free(ebuf);
+    rc = 0;
+out:
+    pop3mock_script_factory_close(sf);
+    pop3mock_server_stop(srv);
+    pthread_join(th, NULL);
+out_nothread:
+    if (pfd[0] >= 0) close(pfd[0]);
+    if (pfd[1] >= 0) close(pfd[1]);
+    free(cmd);
+    free(env);
+    pop3mock_server_free(srv);
+    pop3mock_script_factory_free(sf);
+    pop3mock_script_free(sc);
+    return rc;
+}
