@@ -461,6 +461,9 @@ script("every-directive", "!secret mrose tanstaaf\n!set who mrose\\x41{user}\n!t
        "!half-close\n!close-after 3\nS: +OK bye\n!session\n!implicit-tls\nS: +OK tls\n!stall\n"
        "!session\n!tls-alert handshake_failure\n!session\n!tls-garbage \\x16\\x03\n"
        "!session\n!tls-truncate 10 stall\n!session\n!tls-abort 5\n!session\nS: +OK\n!reset\n")
+script("optional-exchanges", "S: +OK ready\n!optional\nC: CAPA\nS: +OK\nS: USER\nS: .\n"
+       "!optional\nC= NOOP\n!delay 1\nS: +OK\nC: USER {u:word}\nS: +OK {u}\nC: QUIT\n")
+script("error-optional-at-end", "S: +OK\n!optional\nC: CAPA\nS: +OK\nS: .\n", errbuf=40)
 script("error-unknown-directive", "S: +OK\n!bogus 1\n")
 script("error-bad-escape", "S: +OK \\q\n", errbuf=5)
 script("error-unclosed-brace", "S: +OK\nC: USER {name\n")

@@ -11,7 +11,9 @@ session. A case is expressible for curl when its operations have that shape:
     apop | user + pass)]; commands (stat, list [n], uidl [n], retr n, top n k, dele n,
     noop, rset, raw CMD, raw-multi CMD)...; [quit]
 
-without a capa only when the login is "login" (pop3_login sends CAPA itself too). A case
+without a capa when the login is "login" (pop3_login sends CAPA itself too), or when the
+case's dialogue lets a CAPA come first (a first C: line CAPA, which "!optional" makes a
+line other clients may leave out: RFC 2449 section 5 leaves CAPA to the client). A case
 whose connection fails (a certificate curl must refuse) is answered for any shape: the
 connect's error and "state" after it. Anything else (two logins, UTF8, a session
 without CAPA, ...) is answered "n/a". The results are read from curl's exit status per
@@ -32,8 +34,30 @@ BODY_SHOW_MAX = 2048
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from poplib_adapter import text, words, code_of  # noqa: E402  (shared text form)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 TRANSACTION = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "raw"}
 LOGINS = {"login", "auth", "apop", "user"}
+
+
+def dialogue_allows_capa(name):
+    """Does the first session of case NAME let a client send CAPA as its first command?
+    The case file is beside the adapter (cases/ next to peers/, in the source tree and
+    installed); a case that cannot be read allows nothing."""
+    if not name or "/" in name:
+        return False
+    try:
+        with open(os.path.join(HERE, "..", "cases", name + ".case"), encoding="latin-1") as f:
+            text = f.read()
+    except OSError:
+        return False
+    dialogue = text.partition("\ndialogue:\n")[2]
+    for line in dialogue.splitlines():
+        line = line.strip()
+        if line.startswith("!session"):
+            return False
+        if line[:2] in ("C:", "C=", "C~") and not line[2:].strip().startswith("<"):
+            return line[2:].strip().upper() == "CAPA"
+    return False
 
 
 def body_line(b):
@@ -56,8 +80,9 @@ FATAL = {7: "io", 28: "timeout", 35: "tls", 60: "tls", 64: "tls", 56: "io", 55: 
 class Shape:
     """The case's operations laid out in the order curl performs them."""
 
-    def __init__(self, ops):
+    def __init__(self, ops, capa_first=False):
         self.ops, self.why = ops, None
+        self.capa_first = capa_first  # the dialogue takes the CAPA curl sends unasked
         self.tls = False
         self.welcome = self.capa = self.stls = self.capa2 = False
         self.login_ops, self.commands, self.quit = [], [], False
@@ -92,7 +117,7 @@ class Shape:
                 return self.fail("curl always sends CAPA again after STLS")
         if i < len(ops) and ops[i][0] in ("login", "auth", "apop", "user"):
             login = ops[i]
-            if login[0] != "login" and not self.capa:
+            if login[0] != "login" and not self.capa and not self.capa_first:
                 return self.fail("curl always sends CAPA before %s" % login[0].upper())
             self.login_ops.append(login)
             i += 1
@@ -101,7 +126,7 @@ class Shape:
                     return self.fail("USER without PASS")
                 self.login_ops.append(ops[i])
                 i += 1
-        elif not self.capa:
+        elif not self.capa and not self.capa_first:
             return self.fail("curl always sends CAPA first")
         while i < len(ops) and ops[i][0] in COMMANDS:
             self.commands.append(ops[i])
@@ -151,7 +176,7 @@ def main():
     port = os.environ["POP3_CONFORM_PORT"]
     cafile = os.environ.get("POP3_CONFORM_CAFILE")
     timeout = float(os.environ.get("POP3_CONFORM_TIMEOUT", "5"))
-    shape = Shape(ops)
+    shape = Shape(ops, dialogue_allows_capa(os.environ.get("POP3_CONFORM_CASE", "")))
     # A shape curl cannot follow is still run when the connection is to fail: a TLS
     # connection (implicit TLS) whose certificate curl must refuse.
     if shape.why and not (ops and ops[0][0] == "connect" and shape.tls):

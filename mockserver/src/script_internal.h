@@ -65,8 +65,13 @@ typedef struct pop3mock__step {
     bool crlf; /* SEND: CRLF is appended (no trailing \c) */
     pop3mock__match match;
     size_t keyword_len; /* MATCH_KEYWORD: octets of the leading keyword */
-    unsigned n, ms;     /* DELAY ms; DRIP n ms; CLOSE_AFTER n; SPLIT wait */
-    unsigned *offsets;  /* SPLIT */
+    /* EXPECT after !optional: a client may leave this exchange out. `skip_to` is the
+     * step after its S: replies (always a C: line), where a line that does not match
+     * (or the client's close) is tried instead. */
+    bool optional;
+    size_t skip_to;
+    unsigned n, ms;    /* DELAY ms; DRIP n ms; CLOSE_AFTER n; SPLIT wait */
+    unsigned *offsets; /* SPLIT */
     size_t noffsets;
     char *name; /* SET */
     /* STARTTLS, TLS_FAULT: how the handshake goes, with the !tls-cert and !tls-max in

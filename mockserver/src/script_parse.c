@@ -16,6 +16,12 @@
  * certificate named at the top of a file serves the whole script. Certificate files are
  * named relative to the script's folder, so a script and its certificate travel
  * together.
+ *
+ * !optional marks the next C: line and the S: lines that answer it as an exchange a
+ * client may leave out: RFC 2449 section 5 makes CAPA optional for a client, so a case
+ * about something else can offer the CAPA exchange without failing the clients that
+ * never send it (and those that always do, such as curl). The exchange must be followed
+ * by a C: line, so that a client line that is not the optional one has a line to match.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -55,7 +61,8 @@ typedef struct parser {
      * last !tls-max. */
     const char *cert, *key;
     unsigned tls_max;
-    size_t max_steps; /* pop3mock_script_options.max_steps */
+    size_t max_steps;       /* pop3mock_script_options.max_steps */
+    unsigned optional_line; /* a !optional waiting for its C: line, or 0 */
 } parser;
 
 static bool fail(parser *p, const char *fmt, ...)
@@ -475,6 +482,11 @@ static bool starts(const char *t, size_t n, const char *what)
 
 static bool server_line(parser *p, const char *src, size_t srclen, const char *t, size_t n)
 {
+    if (p->optional_line != 0)
+        return fail(p,
+                    "the !optional of line %u applies to the next C: line: expected a C: "
+                    "line, not an S: line",
+                    p->optional_line);
     /* RFC 1939 section 10 pseudo-lines. */
     if (starts(t, n, "<wait for next connection")) return new_session(p);
     if (starts(t, n, "<wait for connection")) return true;
@@ -498,10 +510,17 @@ static bool client_line(parser *p, const char *src, size_t srclen, char how, con
                     "before this C: line",
                     p->split_line);
     if (is_text(t, n, "<open connection>")) return true;
+    if (p->optional_line != 0 && is_text(t, n, "<close connection>"))
+        return fail(p,
+                    "the !optional of line %u applies to a command: expected a C: line with "
+                    "a command, not <close connection>",
+                    p->optional_line);
     if (is_text(t, n, "<close connection>"))
         return add_step(p, POP3MOCK__STEP_EXPECT_EOF, src, srclen) != NULL;
     pop3mock__step *st = add_step(p, POP3MOCK__STEP_EXPECT, src, srclen);
     if (st == NULL) return false;
+    st->optional = p->optional_line != 0;
+    p->optional_line = 0;
     st->match = how == '='   ? POP3MOCK__MATCH_EXACT
                 : how == '~' ? POP3MOCK__MATCH_NOCASE
                              : POP3MOCK__MATCH_KEYWORD;
@@ -512,6 +531,12 @@ static bool client_line(parser *p, const char *src, size_t srclen, char how, con
     free(s.lit);
     st->segs = s.v;
     st->nsegs = s.n;
+    /* A skipped line captures nothing, so a later {name} would have no value. */
+    if (ok && st->optional && ncaps > 0)
+        ok = fail(p,
+                  "an !optional C: line cannot capture {%s:...}: expected a line without "
+                  "captures",
+                  caps[0]);
     /* Captures become defined once the line has matched: usable from the next line. */
     for (size_t i = 0; ok && i < ncaps; i++)
         ok = define(p, caps[i]);
@@ -536,7 +561,7 @@ static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 #define DIRECTIVES                                                                        \
     "!session !delay !drip !split !flush !close !reset !half-close !close-after !stall "  \
     "!starttls !implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate !tls-cert " \
-    "!tls-max !secret !set"
+    "!tls-max !secret !set !optional"
 
 /* RFC 8446 section 6 (and RFC 5246 section 7.2) alert descriptions a script may name. */
 static const struct {
@@ -719,7 +744,17 @@ static bool directive(parser *p, const char *src, size_t srclen, const char *t, 
     const char *d = nw > 0 ? w[0] : "!";
     pop3mock__step *st = NULL;
     unsigned a = 0, b = 0;
-    if (strcmp(d, "!session") == 0) {
+    if (p->optional_line != 0) {
+        ok = fail(p,
+                  "the !optional of line %u applies to the next C: line: expected a C: line, "
+                  "not %s",
+                  p->optional_line, d);
+    } else if (strcmp(d, "!optional") == 0) {
+        if (nw != 1)
+            ok = fail(p, "!optional takes no argument: it marks the C: line after it");
+        else
+            p->optional_line = p->line;
+    } else if (strcmp(d, "!session") == 0) {
         ok = nw == 1 ? new_session(p) : fail(p, "!session takes no argument");
     } else if (strcmp(d, "!delay") == 0) {
         if (nw != 2 || !parse_uint(w[1], 0, MAX_MS, &a))
@@ -861,6 +896,35 @@ void pop3mock_script_options_default(pop3mock_script_options *opt)
     opt->max_steps = SCRIPT_MAX_STEPS;
 }
 
+/* Where each optional exchange ends: past the S: lines (and the pacing directives
+ * among them) that answer its C: line. What comes next must be a C: line: a client
+ * that leaves the exchange out has sent that line instead. */
+static void optional_ends(parser *p)
+{
+    for (size_t s = 0; s < p->sc->nsessions && !p->failed; s++) {
+        pop3mock__script_session *ss = &p->sc->sessions[s];
+        for (size_t i = 0; i < ss->nsteps && !p->failed; i++) {
+            pop3mock__step *st = &ss->steps[i];
+            if (!st->optional) continue;
+            size_t j = i + 1;
+            while (j < ss->nsteps && (ss->steps[j].kind == POP3MOCK__STEP_SEND ||
+                                      ss->steps[j].kind == POP3MOCK__STEP_FLUSH ||
+                                      ss->steps[j].kind == POP3MOCK__STEP_SPLIT ||
+                                      ss->steps[j].kind == POP3MOCK__STEP_DELAY))
+                j++;
+            st->skip_to = j;
+            if (j == ss->nsteps || (ss->steps[j].kind != POP3MOCK__STEP_EXPECT &&
+                                    ss->steps[j].kind != POP3MOCK__STEP_EXPECT_EOF)) {
+                p->line = j < ss->nsteps ? ss->steps[j].line : st->line;
+                fail(p,
+                     "the optional exchange of line %u must be followed by a C: line (what a "
+                     "client that leaves it out sends next): expected a C: line here",
+                     st->line);
+            }
+        }
+    }
+}
+
 pop3mock_script *pop3mock_script_parse(const char *name, const char *text, size_t len, char *err,
                                        size_t errlen)
 {
@@ -893,6 +957,11 @@ pop3mock_script *pop3mock_script_parse_with(const char *name, const char *text, 
         p.line = p.split_line;
         fail(&p, "!split applies to the next S: line: expected an S: line after it");
     }
+    if (!p.failed && p.optional_line != 0) {
+        p.line = p.optional_line;
+        fail(&p, "!optional applies to the next C: line: expected a C: line after it");
+    }
+    if (!p.failed) optional_ends(&p);
     /* A trailing "<wait for next connection>" or !session leaves an empty session. */
     if (!p.failed && p.sc->nsessions > 0 && p.sc->sessions[p.sc->nsessions - 1].nsteps == 0)
         p.sc->nsessions--;

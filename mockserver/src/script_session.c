@@ -11,7 +11,9 @@
  * client's digest without hard-coding it. A TLS step (RFC 2595 section 4, RFC 8314
  * section 3) hands the driver a plan: the certificate and version cap in force at its
  * line, and for the faults how the handshake is to fail; the session itself never
- * sees a TLS octet.
+ * sees a TLS octet. A C: line marked !optional that the client's line does not match
+ * (or a close where it is expected) is left out: the line is tried against the C: line
+ * after the optional exchange, as a client that never sends CAPA would go on.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -416,6 +418,14 @@ static void on_line(pop3mock_session *s, const char *line, size_t len, bool crlf
     log_add(st, "C:", line, len);
     const pop3mock__step *step = &st->ss->steps[st->pc];
     show(got, sizeof got, line, len, crlf, true);
+    /* Leave out the optional exchanges this line is not the C: line of (they capture
+     * nothing, so trying them costs no state). The parser made each skip_to a C: line. */
+    while (step->kind == POP3MOCK__STEP_EXPECT && step->optional &&
+           !(pop3mock__match_line(step, line, len, lookup, st, &st->vars) &&
+             (step->match != POP3MOCK__MATCH_EXACT || crlf))) {
+        st->pc = step->skip_to;
+        step = &st->ss->steps[st->pc];
+    }
     if (step->kind == POP3MOCK__STEP_EXPECT_EOF) {
         depart(s, got);
         return;
@@ -474,6 +484,10 @@ static void on_eof(pop3mock_session *s)
     sc_state *st = s->state;
     if (st->result == POP3MOCK_SCRIPT_RUNNING && st->pc < st->ss->nsteps) {
         const pop3mock__step *step = &st->ss->steps[st->pc];
+        while (step->kind == POP3MOCK__STEP_EXPECT && step->optional) {
+            st->pc = step->skip_to;
+            step = &st->ss->steps[st->pc];
+        }
         if (step->kind == POP3MOCK__STEP_EXPECT_EOF) {
             log_add(st, "--", "client closed", 13);
             st->pc++;

@@ -56,11 +56,11 @@ static const struct {
     {"!bogus\n", "t.pop3:1: unknown directive \"!bogus\": expected one of !session !delay !drip "
                  "!split !flush !close !reset !half-close !close-after !stall !starttls "
                  "!implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate !tls-cert "
-                 "!tls-max !secret !set"},
+                 "!tls-max !secret !set !optional"},
     {"!tls-bogus\n", "t.pop3:1: unknown directive \"!tls-bogus\": expected one of !session "
                      "!delay !drip !split !flush !close !reset !half-close !close-after !stall "
                      "!starttls !implicit-tls !tls-abort !tls-garbage !tls-alert !tls-truncate "
-                     "!tls-cert !tls-max !secret !set"},
+                     "!tls-cert !tls-max !secret !set !optional"},
     {"!delay\n", "t.pop3:1: !delay: expected a pause in milliseconds (0..3600000)"},
     {"!delay 5000000\n", "t.pop3:1: !delay: expected a pause in milliseconds (0..3600000)"},
     {"!drip 0 5\n", "t.pop3:1: !drip: expected octets per write (1..1048576) and a pause in "
@@ -119,6 +119,24 @@ static const struct {
                                                "connection ends there): expected !session"},
     {"!secret onlyuser\n", "t.pop3:1: !secret: expected a user name and a secret (\"!secret "
                            "mrose tanstaaf\")"},
+    {"!optional CAPA\n", "t.pop3:1: !optional takes no argument: it marks the C: line after it"},
+    {"S: +OK\n!optional\n", "t.pop3:2: !optional applies to the next C: line: expected a C: "
+                            "line after it"},
+    {"S: +OK\n!optional\nS: +OK\n", "t.pop3:3: the !optional of line 2 applies to the next C: "
+                                    "line: expected a C: line, not an S: line"},
+    {"S: +OK\n!optional\n!close\n", "t.pop3:3: the !optional of line 2 applies to the next C: "
+                                    "line: expected a C: line, not !close"},
+    {"S: +OK\n!optional\nC: <close connection>\n",
+     "t.pop3:3: the !optional of line 2 applies to a command: expected a C: line with a "
+     "command, not <close connection>"},
+    {"S: +OK\n!optional\nC: USER {u:word}\nS: +OK\nC: QUIT\n",
+     "t.pop3:3: an !optional C: line cannot capture {u:...}: expected a line without captures"},
+    {"S: +OK\n!optional\nC: CAPA\nS: +OK\nS: .\n",
+     "t.pop3:3: the optional exchange of line 3 must be followed by a C: line (what a client "
+     "that leaves it out sends next): expected a C: line here"},
+    {"S: +OK\n!optional\nC: CAPA\nS: +OK\n!close\n",
+     "t.pop3:5: the optional exchange of line 3 must be followed by a C: line (what a client "
+     "that leaves it out sends next): expected a C: line here"},
     {"!set apop 1\n", "t.pop3:1: !set: expected a variable name (letters, digits, _ and -, not a "
                       "builtin) and a value"},
 };
@@ -641,6 +659,60 @@ Test(mock_script, expect_close)
     out = play(sc, 0, "QUIT\r\nNOOP\r\n", &r, &report);
     cr_expect_eq(r, POP3MOCK_SCRIPT_DEPARTED);
     cr_expect(strstr(report, "(the client closes the connection)") != NULL, "%s", report);
+    free(report);
+    free(out);
+    pop3mock_script_free(sc);
+}
+
+/* RFC 2449 section 5: CAPA is the client's choice. An !optional exchange is played
+ * when the client sends its line, and left out when the client goes on without it. */
+static const char optional_capa[] = "S: +OK ready\n"
+                                    "!optional\n"
+                                    "C: CAPA\n"
+                                    "S: +OK\n"
+                                    "S: USER\n"
+                                    "S: .\n"
+                                    "!optional\n"
+                                    "C= NOOP\n"
+                                    "S: +OK noop\n"
+                                    "C: USER mrose\n"
+                                    "S: +OK\n"
+                                    "!optional\n"
+                                    "C: QUIT\n"
+                                    "S: +OK bye\n"
+                                    "C: <close connection>\n";
+
+Test(mock_script, optional_exchange)
+{
+    pop3mock_script *sc = parse(optional_capa);
+    pop3mock_script_result r;
+    char *report = NULL;
+    /* Sent: played in place. */
+    char *out = play(sc, 0, "CAPA\r\nNOOP\r\nUSER mrose\r\nQUIT\r\n", &r, NULL);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_PASSED);
+    cr_expect_str_eq(out, "+OK ready\r\n+OK\r\nUSER\r\n.\r\n+OK noop\r\n+OK\r\n+OK bye\r\n");
+    free(out);
+    /* Left out, two in a row: the line is matched against the C: line after them. */
+    out = play(sc, 0, "USER mrose\r\nQUIT\r\n", &r, NULL);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_PASSED);
+    cr_expect_str_eq(out, "+OK ready\r\n+OK\r\n+OK bye\r\n");
+    free(out);
+    /* An optional C= line that arrives with a bare LF is not that line: left out. */
+    out = play(sc, 0, "CAPA\r\nNOOP\nUSER mrose\r\n", &r, &report);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_DEPARTED);
+    cr_expect(strstr(report, "t.pop3:10: session 1") == report, "%s", report);
+    cr_expect(strstr(report, "received: \"NOOP\\n\"") != NULL, "%s", report);
+    free(report);
+    free(out);
+    /* The client closes where an optional QUIT may come: the close is what follows. */
+    out = play(sc, 0, "USER mrose\r\n", &r, NULL);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_PASSED);
+    free(out);
+    /* Neither the optional line nor the next one: a departure at the next one. */
+    out = play(sc, 0, "STAT\r\n", &r, &report);
+    cr_expect_eq(r, POP3MOCK_SCRIPT_DEPARTED);
+    cr_expect(strstr(report, "t.pop3:10: session 1") == report, "%s", report);
+    cr_expect(strstr(report, "expected: C: USER mrose") != NULL, "%s", report);
     free(report);
     free(out);
     pop3mock_script_free(sc);
