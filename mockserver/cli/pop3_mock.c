@@ -14,7 +14,6 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,21 +84,8 @@ static void list_quirks(void)
         printf("%-22s %s\n", pop3mock_quirk_name(id), pop3mock_quirk_help(id));
 }
 
-/* A usage error: exactly two lines on stderr, exit status 2. */
-static int bad(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = pop3__usage_verror("pop3-mock", fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A usage error: "pop3-mock: MESSAGE" and the hint on stderr; returns exit status 2. */
+#define bad(...) pop3__usage_error("pop3-mock", __VA_ARGS__)
 
 /* The largest value a size, count or time option takes (2^31): far past any useful
  * setting, and small enough that no sum of two of them overflows an int-sized field. */
