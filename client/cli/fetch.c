@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_usage.h"
 #include "maildir.h"
 #include "progress.h"
 #include "uidl_state.h"
@@ -188,11 +189,8 @@ static void account_key(const cli_options *o, char *buf, size_t cap)
 
 int cli_fetch(const cli_options *o, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "pop3: fetch wants one Maildir: pop3 [options] fetch DIR\n"
-                        "try 'pop3 --help'\n");
-        return EXIT_USAGE;
-    }
+    if (argc != 1)
+        return pop3__usage_error("pop3", "fetch wants one Maildir: pop3 [options] fetch DIR");
     fetch_run r;
     memset(&r, 0, sizeof r);
     r.o = o;

@@ -8,7 +8,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,20 +111,8 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int bad_usage(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = pop3__usage_verror("pop3", fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A usage error: "pop3: MESSAGE" and the hint on stderr; returns exit status 2. */
+#define bad_usage(...) pop3__usage_error("pop3", __VA_ARGS__)
 
 static const char *option_name(int ch)
 {

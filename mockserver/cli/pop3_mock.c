@@ -14,7 +14,6 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,21 +84,8 @@ static void list_quirks(void)
         printf("%-22s %s\n", pop3mock_quirk_name(id), pop3mock_quirk_help(id));
 }
 
-/* A usage error: exactly two lines on stderr, exit status 2. */
-static int bad(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = pop3__usage_verror("pop3-mock", fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A usage error: "pop3-mock: MESSAGE" and the hint on stderr; returns exit status 2. */
+#define bad(...) pop3__usage_error("pop3-mock", __VA_ARGS__)
 
 /* The largest value a size, count or time option takes (2^31): far past any useful
  * setting, and small enough that no sum of two of them overflows an int-sized field. */
@@ -204,23 +190,53 @@ static const struct option long_options[] = {
 };
 
 /* A value option's handler: 0, or a usage error's exit status (already reported). */
+/* The numeric options: name, what the value counts, lowest value (the highest is
+ * OPTION_VALUE_MAX), and where it goes. */
+static const struct numeric_option {
+    int opt;
+    const char *name, *what;
+    size_t lo;
+} numeric_options[] = {
+    {OPT_IDLE_TIMEOUT, "--idle-timeout", "seconds", 0},
+    {OPT_MAX_SESSIONS, "--max-sessions", "a count", 1},
+    {OPT_MAX_COMMAND, "--max-command", "octets", 8},
+    {OPT_MAX_SASL_LINE, "--max-sasl-line", "octets", 8},
+    {OPT_MAX_INPUT, "--max-input", "octets", 8},
+    {OPT_OUTPUT_BUFFER, "--output-buffer", "octets", 1},
+    {OPT_MAX_OUTPUT, "--max-output", "octets", 1},
+    {OPT_MAX_STEPS, "--max-steps", "a count", 1},
+};
+
+static void set_numeric(mock_cli *o, int opt, size_t v)
+{
+    switch (opt) {
+    case OPT_IDLE_TIMEOUT: o->cfg.idle_timeout = (unsigned)v; break;
+    case OPT_MAX_SESSIONS: o->cfg.max_sessions = v; break;
+    case OPT_MAX_COMMAND: o->mopt.limits.max_command = v; break;
+    case OPT_MAX_SASL_LINE: o->mopt.limits.max_sasl_line = v; break;
+    case OPT_MAX_INPUT: o->mopt.limits.max_input = v; break;
+    case OPT_OUTPUT_BUFFER: o->mopt.limits.output_high = v; break;
+    case OPT_MAX_OUTPUT: o->mopt.limits.max_output = v; break;
+    case OPT_MAX_STEPS: o->sopt.max_steps = v; break;
+    }
+}
+
 static int take_value(mock_cli *o, int opt, const char *val)
 {
-    size_t sz;
     const char *why = NULL;
+    for (size_t i = 0; i < sizeof numeric_options / sizeof numeric_options[0]; i++) {
+        const struct numeric_option *n = &numeric_options[i];
+        if (n->opt != opt) continue;
+        size_t sz;
+        if (!parse_size(val, n->lo, &sz))
+            return bad("%s %s: want %s, %zu to %llu", n->name, val, n->what, n->lo,
+                       OPTION_VALUE_MAX);
+        set_numeric(o, opt, sz);
+        return 0;
+    }
     switch (opt) {
     case OPT_LISTEN: o->cfg.listen = val; return 0;
     case OPT_PORT_FILE: o->port_file = val; return 0;
-    case OPT_IDLE_TIMEOUT:
-        if (!parse_size(val, 0, &sz))
-            return bad("--idle-timeout %s: want seconds, 0 to 2147483648", val);
-        o->cfg.idle_timeout = (unsigned)sz;
-        return 0;
-    case OPT_MAX_SESSIONS:
-        if (!parse_size(val, 1, &sz))
-            return bad("--max-sessions %s: want a count, 1 to 2147483648", val);
-        o->cfg.max_sessions = sz;
-        return 0;
     case OPT_LOG: o->cfg.log_path = val; return 0;
     case OPT_LOG_FORMAT:
         if (strcmp(val, "json") == 0)
@@ -233,36 +249,6 @@ static int take_value(mock_cli *o, int opt, const char *val)
     case OPT_TLS_MAX:
         if (!parse_tls_version(val, &o->cfg.tls_max_version))
             return bad("--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
-        return 0;
-    case OPT_MAX_COMMAND:
-        if (!parse_size(val, 8, &sz))
-            return bad("--max-command %s: want octets, 8 to 2147483648", val);
-        o->mopt.limits.max_command = sz;
-        return 0;
-    case OPT_MAX_SASL_LINE:
-        if (!parse_size(val, 8, &sz))
-            return bad("--max-sasl-line %s: want octets, 8 to 2147483648", val);
-        o->mopt.limits.max_sasl_line = sz;
-        return 0;
-    case OPT_MAX_INPUT:
-        if (!parse_size(val, 8, &sz))
-            return bad("--max-input %s: want octets, 8 to 2147483648", val);
-        o->mopt.limits.max_input = sz;
-        return 0;
-    case OPT_OUTPUT_BUFFER:
-        if (!parse_size(val, 1, &sz))
-            return bad("--output-buffer %s: want octets, 1 to 2147483648", val);
-        o->mopt.limits.output_high = sz;
-        return 0;
-    case OPT_MAX_OUTPUT:
-        if (!parse_size(val, 1, &sz))
-            return bad("--max-output %s: want octets, 1 to 2147483648", val);
-        o->mopt.limits.max_output = sz;
-        return 0;
-    case OPT_MAX_STEPS:
-        if (!parse_size(val, 1, &sz))
-            return bad("--max-steps %s: want a count, 1 to 2147483648", val);
-        o->sopt.max_steps = sz;
         return 0;
     case OPT_CASE: o->case_file = val; return 0;
     case OPT_MAILDROP: o->maildrop = val; return 0;

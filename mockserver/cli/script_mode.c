@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_usage.h"
 #include "modes.h"
 #include "pop3mock/case_file.h"
 #include "pop3mock/script.h"
@@ -71,8 +72,8 @@ int pop3mock__run_scripts(const mock_cli *o)
     bool any_cert = o->cfg.tls_cert != NULL;
     if (check_certs(scripts, files, nfiles, &any_cert) != 0) goto out;
     if (o->mopt.implicit_tls && !any_cert) {
-        pop3mock__say("--implicit-tls needs --tls-cert or a !tls-cert in a script");
-        fputs("try 'pop3-mock --help'\n", stderr);
+        pop3__usage_error("pop3-mock",
+                          "--implicit-tls needs --tls-cert or a !tls-cert in a script");
         goto out;
     }
     sf = pop3mock_script_factory_new(scripts, nfiles, &o->mopt.limits, o->mopt.implicit_tls,

@@ -18,7 +18,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,19 +76,8 @@ static void usage(FILE *f)
           f);
 }
 
-static int bad(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = pop3__usage_verror("pop3-record", fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A usage error: "pop3-record: MESSAGE" and the hint on stderr; returns exit status 2. */
+#define bad(...) pop3__usage_error("pop3-record", __VA_ARGS__)
 
 enum {
     OPT_UPSTREAM = 256,
