@@ -83,6 +83,7 @@ ADAPTERS = [
      lambda: have_program("mpop"),
      {"real-popa3d-awkward-mailbox": "PASS",   # its whole session, trace and Maildir
       "poplib-testtimeouts-hola-default": "PASS",  # a greeting that is no +OK
+      "rfc8314-5-tls11-refused": "FAIL",       # findings/mpop-accepts-tls11.md
       "ex-rfc1939-5-stat": "n/a"}),            # mpop always sends CAPA first
     ("fetchmail", "%s %s" % (py, os.path.join(peers, "fetchmail_adapter.py")),
      lambda: have_program("fetchmail"),
