@@ -183,11 +183,13 @@ def delivered(maildir):
 
 def failure_kind(output):
     """The error kind of a run that did not connect, from the client's messages."""
-    low = output.lower()
-    if re.search(r"certificate|tls|ssl|handshake|verif", low):
-        return "tls"
+    # only the client's messages: not its settings ("tls = off") or its trace
+    low = "\n".join(x for x in output.lower().splitlines()
+                    if not re.match(r"\s*[a-z_ ]+ = |(-->|<--|fetchmail: pop3[<>])", x))
     if "timed out" in low or "timeout" in low:
         return "timeout"
+    if re.search(r"certificate|tls|ssl|handshake|verif", low):
+        return "tls"
     return "io"
 
 

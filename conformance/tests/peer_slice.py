@@ -43,6 +43,14 @@ def have_node_pop3():
     return None
 
 
+def have_php_imap():
+    if not shutil.which("php"):
+        return "php is not installed"
+    p = subprocess.run(["php", "-n", "-d", "extension=imap", "-r",
+                        "exit(function_exists('imap_open') ? 0 : 1);"])
+    return None if p.returncode == 0 else "PHP's imap extension (php-imap) is not installed"
+
+
 # name, command, what must be there, {case: verdict} (replies written whole: --no-drip)
 ADAPTERS = [
     ("curl", "%s %s" % (py, os.path.join(peers, "curl_adapter.py")),
@@ -75,12 +83,18 @@ ADAPTERS = [
      lambda: have_program("mpop"),
      {"real-popa3d-awkward-mailbox": "PASS",   # its whole session, trace and Maildir
       "poplib-testtimeouts-hola-default": "PASS",  # a greeting that is no +OK
+      "rfc8314-5-tls11-refused": "FAIL",       # findings/mpop-accepts-tls11.md
       "ex-rfc1939-5-stat": "n/a"}),            # mpop always sends CAPA first
     ("fetchmail", "%s %s" % (py, os.path.join(peers, "fetchmail_adapter.py")),
      lambda: have_program("fetchmail"),
      {"rfc1939-5-delivery-list-retr": "PASS",  # STAT, LIST n and RETR n, QUIT
       "rfc8314-5.2-untrusted-implicit": "PASS",  # a refused certificate
       "ex-rfc1939-5-stat": "n/a"}),            # fetchmail always retrieves
+    ("php-imap", "%s %s" % (py, os.path.join(peers, "phpimap_adapter.py")),
+     have_php_imap,
+     {"rfc8314-5.2-untrusted-implicit": "PASS",  # c-client refuses the certificate
+      "rfc8314-5-tls11-refused": "PASS",
+      "ex-rfc1939-5-stat": "n/a"}),            # c-client always sends CAPA first
     ("getmail6", "%s %s" % (py, os.path.join(peers, "getmail_adapter.py")),
      lambda: have_program("getmail"),
      {"rfc8314-5.2-untrusted-implicit": "PASS",
