@@ -38,7 +38,8 @@ static double now_s(void)
 static uint32_t fnv1a(const char *s)
 {
     uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
 }
 
@@ -57,8 +58,8 @@ static void shell_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
-                unsigned long run, char *err, size_t errlen)
+static int save(const nf_campaign_options *c, finding *fd, const nf_script *s, unsigned long run,
+                char *err, size_t errlen)
 {
     if (mkdir(c->out_dir, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", c->out_dir, strerror(errno));
@@ -77,8 +78,9 @@ static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
     shell_quote(f, fd->path);
     fputs(" --client ", f);
     shell_quote(f, c->run.client);
-    fprintf(f, " --hang-ms %u\n", c->run.hang_ms);
-    for (size_t i = 0; i < s->n; i++) fprintf(f, "%s\n", s->line[i]);
+    fprintf(f, " --hang-ms %u --idle-ms %u\n", c->run.hang_ms, c->run.idle_ms);
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(f, "%s\n", s->line[i]);
     if (fclose(f) != 0) {
         snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
         return -1;
@@ -119,7 +121,8 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
         if (!res.script_error) runs++;
         if (!res.script_error && res.kind != NF_NONE) {
             size_t k = 0;
-            while (k < nf && strcmp(fs[k].signature, res.signature) != 0) k++;
+            while (k < nf && strcmp(fs[k].signature, res.signature) != 0)
+                k++;
             if (k < nf) {
                 fs[k].count++;
             } else {

@@ -31,7 +31,8 @@ unsigned nf_minimise(const nf_options *o, nf_script *s, const char *signature, u
             size_t start = end >= chunk ? end - chunk : 0;
             nf_script c;
             if (!nf_script_copy(&c, s)) return spent;
-            for (size_t k = start; k < end; k++) nf_script_remove(&c, start);
+            for (size_t k = start; k < end; k++)
+                nf_script_remove(&c, start);
             spent++;
             if (c.n > 0 && same(o, &c, signature)) {
                 nf_script_free(s);
@@ -54,9 +55,11 @@ unsigned nf_minimise(const nf_options *o, nf_script *s, const char *signature, u
         if (!nf_script_copy(&c, s)) break;
         /* Cut in the middle of a run of plain octets, never inside an escape. */
         size_t cut = best / 2;
-        while (cut > 0 && c.line[at][cut - 1] == '\\') cut--;
+        while (cut > 0 && c.line[at][cut - 1] == '\\')
+            cut--;
         size_t keep = cut + (best - cut) / 2;
-        while (keep < best && c.line[at][keep - 1] == '\\') keep++;
+        while (keep < best && c.line[at][keep - 1] == '\\')
+            keep++;
         memmove(c.line[at] + cut, c.line[at] + keep, best - keep + 1);
         spent++;
         if (same(o, &c, signature)) {

@@ -16,37 +16,69 @@
 
 #include "netfuzz.h"
 
-static const char *const statuses[] = {"-ERR", "+OK", "+ok", "+OKAY", "OK", "+", "-", "*", "",
-                                       "-ERR\\s", "+OK\\t", "\\s+OK"};
+static const char *const statuses[] = {"-ERR", "+OK", "+ok", "+OKAY",   "OK",     "+",
+                                       "-",    "*",   "",    "-ERR\\s", "+OK\\t", "\\s+OK"};
 static const char *const numbers[] = {
-    "0", "1", "-1", "2147483647", "2147483648", "4294967295", "4294967296",
-    "9223372036854775807", "9223372036854775808", "18446744073709551615",
-    "18446744073709551616", "99999999999999999999999999999999", "00000000000000000001", "1e9",
+    "0",
+    "1",
+    "-1",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999999999999",
+    "00000000000000000001",
+    "1e9",
 };
-static const char *const codes[] = {"[IN-USE] ", "[SYS/TEMP] ", "[SYS/PERM] ", "[AUTH] ",
-                                    "[LOGIN-DELAY] ", "[UTF8] ", "[", "[]", "[X/", "] ",
-                                    "[IN-USE", "[[[[ "};
-static const char *const listings[] = {
-    "S: 1 2 3", "S: 1", "S: x y", "S: 0 0", "S: -1 -1", "S: 1\\s", "S: 4294967296 18446744073709551616",
-    "S: 1 1", "S: 2147483648 1", "S: 1 \\x01\\x7F\\xFF", "S: \\s", "S:"};
+static const char *const codes[] = {
+    "[IN-USE] ", "[SYS/TEMP] ", "[SYS/PERM] ", "[AUTH] ", "[LOGIN-DELAY] ", "[UTF8] ",
+    "[",         "[]",          "[X/",         "] ",      "[IN-USE",        "[[[[ "};
+static const char *const listings[] = {"S: 1 2 3",
+                                       "S: 1",
+                                       "S: x y",
+                                       "S: 0 0",
+                                       "S: -1 -1",
+                                       "S: 1\\s",
+                                       "S: 4294967296 18446744073709551616",
+                                       "S: 1 1",
+                                       "S: 2147483648 1",
+                                       "S: 1 \\x01\\x7F\\xFF",
+                                       "S: \\s",
+                                       "S:"};
 static const char *const capas[] = {"S: SASL PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER",
-                                    "S: STLS", "S: LOGIN-DELAY 18446744073709551616",
-                                    "S: EXPIRE NEVER", "S: EXPIRE -1", "S: UTF8 USER", "S: SASL",
-                                    "S: TOP", "S: PIPELINING", "S: RESP-CODES", "S: AUTH-RESP-CODE",
+                                    "S: STLS",
+                                    "S: LOGIN-DELAY 18446744073709551616",
+                                    "S: EXPIRE NEVER",
+                                    "S: EXPIRE -1",
+                                    "S: UTF8 USER",
+                                    "S: SASL",
+                                    "S: TOP",
+                                    "S: PIPELINING",
+                                    "S: RESP-CODES",
+                                    "S: AUTH-RESP-CODE",
                                     "S: IMPLEMENTATION \\x00"};
-static const char *const sasls[] = {"S: +\\s", "S: +", "S: + !!!!", "S: + ==", "S: + =",
-                                    "S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+", "S: + \\xFF\\xFE"};
-static const char *const dots[] = {"S: .", "S: ..", "S: .x", "S: .\\c", "S: .\\r\\c", "S: .\\n\\c",
-                                   "S: \\s.", "S: .\\s", "S: ...", "S: .\\r\\n.\\c"};
-static const char *const ends[] = {"\\c", "\\n\\c", "\\r\\c", "\\0", "\\r\\n", "\\r\\r\\n\\c", "\\n"};
-static const char *const faults[] = {"!close", "!reset", "!half-close", "!close-after 0",
-                                     "!close-after 1", "!close-after 5", "!close-after 40"};
+static const char *const sasls[] = {
+    "S: +\\s",        "S: +",   "S: + !!!!",
+    "S: + ==",        "S: + =", "S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+",
+    "S: + \\xFF\\xFE"};
+static const char *const dots[] = {"S: .",       "S: ..",   "S: .x",   "S: .\\c", "S: .\\r\\c",
+                                   "S: .\\n\\c", "S: \\s.", "S: .\\s", "S: ...",  "S: .\\r\\n.\\c"};
+static const char *const ends[] = {"\\c",    "\\n\\c",       "\\r\\c", "\\0",
+                                   "\\r\\n", "\\r\\r\\n\\c", "\\n"};
+static const char *const faults[] = {"!close",         "!reset",         "!half-close",
+                                     "!close-after 0", "!close-after 1", "!close-after 5",
+                                     "!close-after 40"};
 
 #define PICK(r, a) ((a)[nf_below((r), sizeof(a) / sizeof *(a))])
 
 static bool is_server(const char *l)
 {
-    while (*l == ' ' || *l == '\t') l++;
+    while (*l == ' ' || *l == '\t')
+        l++;
     return l[0] == 'S' && l[1] == ':';
 }
 
@@ -54,9 +86,11 @@ static bool is_server(const char *l)
 static size_t text_at(const char *l)
 {
     size_t i = 0;
-    while (l[i] == ' ' || l[i] == '\t') i++;
+    while (l[i] == ' ' || l[i] == '\t')
+        i++;
     i += 2;
-    while (l[i] == ' ' || l[i] == '\t') i++;
+    while (l[i] == ' ' || l[i] == '\t')
+        i++;
     return i;
 }
 
@@ -106,8 +140,8 @@ static char *long_text(nf_rng *r, size_t n)
 
 static size_t long_length(nf_rng *r)
 {
-    static const size_t lens[] = {100, 513, 1000, 2047, 2048, 2049, 4096, 65536, 1u << 20,
-                                  NF_LONG_LINE_MAX};
+    static const size_t lens[] = {100,  513,  1000,  2047,     2048,
+                                  2049, 4096, 65536, 1u << 20, NF_LONG_LINE_MAX};
     return PICK(r, lens);
 }
 
@@ -119,7 +153,8 @@ static void mutate_once(nf_script *s, nf_rng *r)
     case 0: /* status indicator */
         if (i != (size_t)-1) {
             size_t t = text_at(s->line[i]), e = t;
-            while (s->line[i][e] != '\0' && s->line[i][e] != ' ') e++;
+            while (s->line[i][e] != '\0' && s->line[i][e] != ' ')
+                e++;
             splice(s, i, t, e, PICK(r, statuses));
         }
         break;
@@ -133,14 +168,16 @@ static void mutate_once(nf_script *s, nf_rng *r)
                 runs[nr++] = k;
         if (nr == 0) break;
         size_t a = runs[nf_below(r, nr)], b = a;
-        while (l[b] >= '0' && l[b] <= '9') b++;
+        while (l[b] >= '0' && l[b] <= '9')
+            b++;
         splice(s, i, a, b, PICK(r, numbers));
         break;
     }
     case 2: /* a response code after the status */
         if (i != (size_t)-1) {
             size_t t = text_at(s->line[i]), e = t;
-            while (s->line[i][e] != '\0' && s->line[i][e] != ' ') e++;
+            while (s->line[i][e] != '\0' && s->line[i][e] != ' ')
+                e++;
             splice(s, i, e, e, e == strlen(s->line[i]) ? "\\s" : " ");
             splice(s, i, e + (s->line[i][e] == '\\' ? 2 : 1), e + (s->line[i][e] == '\\' ? 2 : 1),
                    PICK(r, codes));
@@ -240,5 +277,6 @@ static void mutate_once(nf_script *s, nf_rng *r)
 void nf_mutate(nf_script *s, nf_rng *r, unsigned max_stack)
 {
     unsigned n = 1 + (unsigned)nf_below(r, max_stack ? max_stack : 1);
-    for (unsigned k = 0; k < n; k++) mutate_once(s, r);
+    for (unsigned k = 0; k < n; k++)
+        mutate_once(s, r);
 }

@@ -96,8 +96,11 @@ typedef struct nf_options {
     const char *client;   /* the command, {port} replaced per run */
     unsigned hang_ms;     /* a run still going past this is a hang (default 5000) */
     unsigned long rss_mb; /* peak RSS past this is a finding (default 1024; 0: off) */
+    unsigned idle_ms;     /* the server hangs up after this long without a move either way
+                             (default 100; 0: never) */
     bool ok_exit[256];    /* exit statuses that are fine (default 0-5) */
     const char *user, *password;
+    bool echo_stderr; /* copy the client's stderr to ours (a replay shows it) */
 } nf_options;
 
 typedef struct nf_result {
@@ -105,7 +108,7 @@ typedef struct nf_result {
     char signature[512]; /* what deduplicates: kind and its details */
     char detail[256];    /* one line for the summary */
     unsigned long rss_kb;
-    bool script_error;   /* the mutated script did not parse: not run */
+    bool script_error; /* the mutated script did not parse: not run */
 } nf_result;
 
 /* Serve `text` once to a fresh run of the client; fills `res`. Returns 0, or -1 with

@@ -9,7 +9,8 @@
 
 void nf_script_free(nf_script *s)
 {
-    for (size_t i = 0; i < s->n; i++) free(s->line[i]);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->line[i]);
     free(s->line);
     memset(s, 0, sizeof *s);
 }
@@ -92,7 +93,8 @@ bool nf_script_from_text(nf_script *s, const char *text, size_t len)
 char *nf_script_text(const nf_script *s, size_t *len)
 {
     size_t total = 1;
-    for (size_t i = 0; i < s->n; i++) total += strlen(s->line[i]) + 1;
+    for (size_t i = 0; i < s->n; i++)
+        total += strlen(s->line[i]) + 1;
     char *t = malloc(total), *p = t;
     if (t == NULL) return NULL;
     for (size_t i = 0; i < s->n; i++) {

@@ -58,7 +58,8 @@ void nf_seed_loosen(nf_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (p[0] != 'C' || (p[1] != ':' && p[1] != '=' && p[1] != '~')) continue;
         if (strstr(p, "<close connection>") != NULL) continue;
         if (strstr(p, "<open connection>") != NULL) {
@@ -94,7 +95,8 @@ static bool needs_tls(const nf_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (strncmp(p, "!starttls", 9) == 0 || strncmp(p, "!implicit-tls", 13) == 0 ||
             strncmp(p, "!tls-", 5) == 0)
             return true;
@@ -187,7 +189,8 @@ int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
 
 void nf_seeds_free(nf_seeds *s)
 {
-    for (size_t i = 0; i < s->n; i++) nf_script_free(&s->v[i]);
+    for (size_t i = 0; i < s->n; i++)
+        nf_script_free(&s->v[i]);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

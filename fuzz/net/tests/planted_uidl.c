@@ -26,7 +26,8 @@ int main(void)
     planted_ok(fd, line, sizeof line);
     planted_send(fd, "UIDL\r\n");
     planted_ok(fd, line, sizeof line);
-    while (planted_line(fd, line, sizeof line), strcmp(line, ".") != 0) remember_uid(line);
+    while (planted_line(fd, line, sizeof line), strcmp(line, ".") != 0)
+        remember_uid(line);
     planted_send(fd, "QUIT\r\n");
     close(fd);
     return 0;
