@@ -49,7 +49,7 @@ static const char usage_text[] =
     "  --minimise-tries N    runs spent minimising each finding (default 64)\n"
     "  --stack N             mutations stacked per run, at most (default 4)\n"
     "  --user U, --password P  what POP3_USER and POP3_PASSWORD say (user, secret)\n"
-    "  -j N                  accepted; this version runs one client at a time\n"
+    "  -j N                  run N clients at once (default 1; at most 64)\n"
     "  -h, --help            this text;  --version  the version\n"
     "A finding (death by a signal, a sanitizer report on stderr, a hang, too much memory, an\n"
     "exit status outside --ok-exit) is minimised and saved as a pop3-mock script.\n"
@@ -224,8 +224,9 @@ int main(int argc, char **argv)
         case OPT_USER: c.run.user = optarg; break;
         case OPT_PASSWORD: c.run.password = optarg; break;
         case 'j':
-            if (!parse_ulong(optarg, 256, &v) || v == 0)
-                return usage_error("-j: '%s' is not 1 to 256", optarg);
+            if (!parse_ulong(optarg, 64, &v) || v == 0)
+                return usage_error("-j: '%s' is not 1 to 64", optarg);
+            c.jobs = (unsigned)v;
             break;
         case 'h': fputs(usage_text, stdout); return 0;
         case OPT_VERSION: printf("pop3-fuzz %s\n", POP3KIT_VERSION); return 0;

@@ -18,6 +18,7 @@ typedef struct nf_campaign_options {
     unsigned minimise_tries; /* runs the minimiser may spend per finding */
     unsigned max_stack;      /* mutations stacked on one seed per run */
     bool progress;           /* a progress line on stderr (a terminal) */
+    unsigned jobs;           /* clients run at once (-j; default 1) */
 } nf_campaign_options;
 
 /* Run the campaign; the summary and "N runs, N findings" go to `out`. Returns the number
