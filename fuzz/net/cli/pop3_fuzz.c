@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     if (!replay && strcmp(mode, "client") != 0)
         return usage_error("unknown mode '%s' (client, replay or server)", mode);
 
-    nf_campaign_options c;
+    pop3fuzz_campaign_options c;
     memset(&c, 0, sizeof c);
     c.run.hang_ms = DEFAULT_HANG_MS;
     c.run.rss_mb = DEFAULT_RSS_MB;
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
     char err[1024];
     if (replay) {
         c.run.echo_stderr = true;
-        int rc = nf_replay(&c.run, file, stdout, err, sizeof err);
+        int rc = pop3fuzz_replay(&c.run, file, stdout, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, "pop3-fuzz: %s\n", err);
             return 2;
@@ -257,20 +257,20 @@ int main(int argc, char **argv)
         return rc;
     }
     if (c.seconds == 0 && c.iterations == 0) c.seconds = DEFAULT_SECONDS;
-    nf_seeds seeds = {0};
-    if (!nf_seeds_builtin(&seeds)) {
+    pop3fuzz_seeds seeds = {0};
+    if (!pop3fuzz_seeds_builtin(&seeds)) {
         fputs("pop3-fuzz: out of memory\n", stderr);
         return 2;
     }
     for (size_t k = 0; k < nseed_dirs; k++)
-        if (nf_seeds_load_dir(&seeds, seed_dirs[k], err, sizeof err) < 0) {
-            nf_seeds_free(&seeds);
+        if (pop3fuzz_seeds_load_dir(&seeds, seed_dirs[k], err, sizeof err) < 0) {
+            pop3fuzz_seeds_free(&seeds);
             return usage_error("--seeds: %s", err);
         }
     c.seeds = &seeds;
     c.progress = isatty(2);
-    long n = nf_campaign(&c, stdout, err, sizeof err);
-    nf_seeds_free(&seeds);
+    long n = pop3fuzz_campaign(&c, stdout, err, sizeof err);
+    pop3fuzz_seeds_free(&seeds);
     if (n < 0) {
         fprintf(stderr, "pop3-fuzz: %s\n", err);
         return 2;

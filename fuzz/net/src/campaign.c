@@ -19,13 +19,13 @@
 #include "campaign.h"
 
 /* Scripts drawn again when a mutation broke the script syntax. */
-#define NF_REDRAWS 8
+#define POP3FUZZ_REDRAWS 8
 
 typedef struct finding {
     char signature[512];
     char detail[256];
     char path[1024];
-    nf_kind kind;
+    pop3fuzz_kind kind;
     unsigned long first_run, count;
     size_t lines;
 } finding;
@@ -60,14 +60,14 @@ static void shell_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static int save(const nf_campaign_options *c, finding *fd, const nf_script *s, unsigned long run,
-                char *err, size_t errlen)
+static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_script *s,
+                unsigned long run, char *err, size_t errlen)
 {
     if (mkdir(c->out_dir, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", c->out_dir, strerror(errno));
         return -1;
     }
-    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, nf_kind_name(fd->kind),
+    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, pop3fuzz_kind_name(fd->kind),
              fnv1a(fd->signature));
     FILE *f = fopen(fd->path, "w");
     if (f == NULL) {
@@ -92,10 +92,10 @@ static int save(const nf_campaign_options *c, finding *fd, const nf_script *s, u
 
 /* One run's work: draw its script (from the seed and the run number only), serve it. */
 typedef struct slot {
-    const nf_campaign_options *c;
+    const pop3fuzz_campaign_options *c;
     unsigned long i;
-    nf_script s;
-    nf_result res;
+    pop3fuzz_script s;
+    pop3fuzz_result res;
     int rc;
     char err[512];
     pthread_t th;
@@ -104,26 +104,26 @@ typedef struct slot {
 static void *draw_and_run(void *arg)
 {
     slot *sl = arg;
-    const nf_campaign_options *c = sl->c;
-    nf_rng r = {c->seed * 0x100000001b3u + sl->i};
-    nf_next(&r);
+    const pop3fuzz_campaign_options *c = sl->c;
+    pop3fuzz_rng r = {c->seed * 0x100000001b3u + sl->i};
+    pop3fuzz_next(&r);
     memset(&sl->s, 0, sizeof sl->s);
-    sl->res = (nf_result){.script_error = true};
+    sl->res = (pop3fuzz_result){.script_error = true};
     sl->rc = 0;
-    for (int k = 0; k < NF_REDRAWS && sl->res.script_error && sl->rc == 0; k++) {
-        nf_script_free(&sl->s);
-        if (!nf_script_copy(&sl->s, &c->seeds->v[nf_below(&r, c->seeds->n)])) break;
-        nf_mutate(&sl->s, &r, c->max_stack);
+    for (int k = 0; k < POP3FUZZ_REDRAWS && sl->res.script_error && sl->rc == 0; k++) {
+        pop3fuzz_script_free(&sl->s);
+        if (!pop3fuzz_script_copy(&sl->s, &c->seeds->v[pop3fuzz_below(&r, c->seeds->n)])) break;
+        pop3fuzz_mutate(&sl->s, &r, c->max_stack);
         size_t len = 0;
-        char *text = nf_script_text(&sl->s, &len);
+        char *text = pop3fuzz_script_text(&sl->s, &len);
         if (text == NULL) break;
-        sl->rc = nf_run(&c->run, text, len, &sl->res, sl->err, sizeof sl->err);
+        sl->rc = pop3fuzz_run(&c->run, text, len, &sl->res, sl->err, sizeof sl->err);
         free(text);
     }
     return NULL;
 }
 
-long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errlen)
+long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err, size_t errlen)
 {
     finding *fs = NULL;
     size_t nf = 0;
@@ -155,13 +155,13 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
         bool failed = false;
         for (unsigned k = 0; k < n; k++) {
             slot *sl = &slots[k];
-            nf_result *res = &sl->res;
+            pop3fuzz_result *res = &sl->res;
             if (sl->rc != 0 && !failed) {
                 snprintf(err, errlen, "%s", sl->err);
                 failed = true;
             }
             if (!failed && !res->script_error) runs++;
-            if (!failed && !res->script_error && res->kind != NF_NONE) {
+            if (!failed && !res->script_error && res->kind != POP3FUZZ_NONE) {
                 size_t f = 0;
                 while (f < nf && strcmp(fs[f].signature, res->signature) != 0)
                     f++;
@@ -183,14 +183,14 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
                         fd->count = 1;
                         if (c->progress) fputs("\r\033[K", stderr);
                         fprintf(stderr, "pop3-fuzz: run %lu: %s (%s); minimising\n", sl->i,
-                                nf_kind_name(res->kind), res->detail);
-                        nf_minimise(&c->run, &sl->s, res->signature, c->minimise_tries);
+                                pop3fuzz_kind_name(res->kind), res->detail);
+                        pop3fuzz_minimise(&c->run, &sl->s, res->signature, c->minimise_tries);
                         fd->lines = sl->s.n;
                         if (save(c, fd, &sl->s, sl->i, err, errlen) != 0) failed = true;
                     }
                 }
             }
-            nf_script_free(&sl->s);
+            pop3fuzz_script_free(&sl->s);
         }
         i += n;
         if (failed) {
@@ -211,7 +211,7 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
     if (nf > 0) {
         fprintf(out, "%-10s %6s %8s %6s  %s\n", "kind", "count", "first", "lines", "finding");
         for (size_t k = 0; k < nf; k++)
-            fprintf(out, "%-10s %6lu %8lu %6zu  %s\n%28s%s\n", nf_kind_name(fs[k].kind),
+            fprintf(out, "%-10s %6lu %8lu %6zu  %s\n%28s%s\n", pop3fuzz_kind_name(fs[k].kind),
                     fs[k].count, fs[k].first_run, fs[k].lines, fs[k].detail, "", fs[k].path);
     }
     fprintf(out, "%.1f s, %.1f runs/s\n", secs, secs > 0 ? (double)runs / secs : 0.0);
@@ -220,7 +220,8 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
     return (long)nf;
 }
 
-int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_t errlen)
+int pop3fuzz_replay(const pop3fuzz_options *o, const char *path, FILE *out, char *err,
+                    size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -240,18 +241,18 @@ int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_
         if (got == 0) break;
     }
     fclose(f);
-    nf_result res;
-    int rc = nf_run(o, text ? text : "", len, &res, err, errlen);
+    pop3fuzz_result res;
+    int rc = pop3fuzz_run(o, text ? text : "", len, &res, err, errlen);
     free(text);
     if (rc != 0) return -1;
     if (res.script_error) {
         snprintf(err, errlen, "%s: not a pop3-mock script", path);
         return -1;
     }
-    if (res.kind == NF_NONE) {
+    if (res.kind == POP3FUZZ_NONE) {
         fprintf(out, "did not reproduce: the client ended normally\n");
         return 0;
     }
-    fprintf(out, "reproduced: %s (%s)\n", nf_kind_name(res.kind), res.detail);
+    fprintf(out, "reproduced: %s (%s)\n", pop3fuzz_kind_name(res.kind), res.detail);
     return 1;
 }

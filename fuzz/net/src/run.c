@@ -32,16 +32,16 @@
 extern char **environ;
 
 /* The part of a client's stderr kept for classification. */
-#define NF_STDERR_KEEP ((size_t)64 * 1024)
+#define POP3FUZZ_STDERR_KEEP ((size_t)64 * 1024)
 
-const char *nf_kind_name(nf_kind k)
+const char *pop3fuzz_kind_name(pop3fuzz_kind k)
 {
     switch (k) {
-    case NF_SIGNAL: return "signal";
-    case NF_SANITIZER: return "sanitizer";
-    case NF_HANG: return "hang";
-    case NF_RSS: return "memory";
-    case NF_EXIT: return "exit";
+    case POP3FUZZ_SIGNAL: return "signal";
+    case POP3FUZZ_SANITIZER: return "sanitizer";
+    case POP3FUZZ_HANG: return "hang";
+    case POP3FUZZ_RSS: return "memory";
+    case POP3FUZZ_EXIT: return "exit";
     default: return "none";
     }
 }
@@ -97,7 +97,7 @@ static char *expand_cmd(const char *cmd, unsigned port)
 
 /* The environment of the client, built before fork (the server's thread may hold the
  * allocator's lock at that moment, so the child allocates nothing). */
-static char **client_env(const nf_options *o, unsigned port, char *store, size_t storelen)
+static char **client_env(const pop3fuzz_options *o, unsigned port, char *store, size_t storelen)
 {
     size_t n = 0;
     while (environ[n])
@@ -160,38 +160,38 @@ static bool sanitizer_signature(const char *err, char *sig, size_t len)
     return true;
 }
 
-static void classify(const nf_options *o, bool hung, int status, const struct rusage *ru,
-                     const char *err, nf_result *res)
+static void classify(const pop3fuzz_options *o, bool hung, int status, const struct rusage *ru,
+                     const char *err, pop3fuzz_result *res)
 {
     char sig[400];
     res->rss_kb = (unsigned long)ru->ru_maxrss;
     if (hung) {
-        res->kind = NF_HANG;
+        res->kind = POP3FUZZ_HANG;
         snprintf(res->signature, sizeof res->signature, "hang");
         snprintf(res->detail, sizeof res->detail, "still running after %u ms", o->hang_ms);
     } else if (sanitizer_signature(err, sig, sizeof sig)) {
-        res->kind = NF_SANITIZER;
+        res->kind = POP3FUZZ_SANITIZER;
         snprintf(res->signature, sizeof res->signature, "sanitizer %s", sig);
         snprintf(res->detail, sizeof res->detail, "%.200s", sig);
     } else if (WIFSIGNALED(status)) {
-        res->kind = NF_SIGNAL;
+        res->kind = POP3FUZZ_SIGNAL;
         snprintf(res->signature, sizeof res->signature, "signal %s",
                  sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
         snprintf(res->detail, sizeof res->detail, "killed by SIG%s",
                  sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
     } else if (o->rss_mb > 0 && res->rss_kb > o->rss_mb * 1024) {
-        res->kind = NF_RSS;
+        res->kind = POP3FUZZ_RSS;
         snprintf(res->signature, sizeof res->signature, "memory");
         snprintf(res->detail, sizeof res->detail, "peak RSS %lu MiB", res->rss_kb / 1024);
     } else if (WIFEXITED(status) && !o->ok_exit[WEXITSTATUS(status) & 0xff]) {
-        res->kind = NF_EXIT;
+        res->kind = POP3FUZZ_EXIT;
         snprintf(res->signature, sizeof res->signature, "exit %d", WEXITSTATUS(status));
         snprintf(res->detail, sizeof res->detail, "exit status %d", WEXITSTATUS(status));
     }
 }
 
-int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, char *err,
-           size_t errlen)
+int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fuzz_result *res,
+                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     char why[512];
@@ -258,7 +258,7 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
     pfd[1] = -1;
     fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 
-    char *ebuf = malloc(NF_STDERR_KEEP + 1);
+    char *ebuf = malloc(POP3FUZZ_STDERR_KEEP + 1);
     size_t elen = 0;
     bool eof = false, hung = false, reaped = false;
     int status = 0;
@@ -286,9 +286,10 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
             char tmp[4096];
             ssize_t got;
             while ((got = read(pfd[0], tmp, sizeof tmp)) > 0)
-                if (ebuf && elen < NF_STDERR_KEEP) {
-                    size_t take =
-                        (size_t)got < NF_STDERR_KEEP - elen ? (size_t)got : NF_STDERR_KEEP - elen;
+                if (ebuf && elen < POP3FUZZ_STDERR_KEEP) {
+                    size_t take = (size_t)got < POP3FUZZ_STDERR_KEEP - elen
+                                      ? (size_t)got
+                                      : POP3FUZZ_STDERR_KEEP - elen;
                     memcpy(ebuf + elen, tmp, take);
                     elen += take;
                 }

@@ -54,7 +54,7 @@ static const char *const builtin[] = {
     "C: QUIT\nS: +OK\n",
 };
 
-void nf_seed_loosen(nf_script *s)
+void pop3fuzz_seed_loosen(pop3fuzz_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
@@ -63,35 +63,35 @@ void nf_seed_loosen(nf_script *s)
         if (p[0] != 'C' || (p[1] != ':' && p[1] != '=' && p[1] != '~')) continue;
         if (strstr(p, "<close connection>") != NULL) continue;
         if (strstr(p, "<open connection>") != NULL) {
-            nf_script_remove(s, i--);
+            pop3fuzz_script_remove(s, i--);
             continue;
         }
-        nf_script_set(s, i, "C: {*}");
+        pop3fuzz_script_set(s, i, "C: {*}");
     }
 }
 
-static bool add(nf_seeds *out, nf_script *s)
+static bool add(pop3fuzz_seeds *out, pop3fuzz_script *s)
 {
-    nf_script *v = realloc(out->v, (out->n + 1) * sizeof *v);
+    pop3fuzz_script *v = realloc(out->v, (out->n + 1) * sizeof *v);
     if (v == NULL) return false;
     out->v = v;
     out->v[out->n++] = *s;
     return true;
 }
 
-bool nf_seeds_builtin(nf_seeds *out)
+bool pop3fuzz_seeds_builtin(pop3fuzz_seeds *out)
 {
     for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++) {
-        nf_script s;
-        if (!nf_script_from_text(&s, builtin[i], strlen(builtin[i]))) return false;
-        nf_seed_loosen(&s);
+        pop3fuzz_script s;
+        if (!pop3fuzz_script_from_text(&s, builtin[i], strlen(builtin[i]))) return false;
+        pop3fuzz_seed_loosen(&s);
         if (!add(out, &s)) return false;
     }
     return true;
 }
 
 /* A seed that needs TLS cannot be served without a certificate: left out. */
-static bool needs_tls(const nf_script *s)
+static bool needs_tls(const pop3fuzz_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
@@ -131,7 +131,7 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
+int pop3fuzz_seeds_load_dir(pop3fuzz_seeds *out, const char *dir, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -164,18 +164,18 @@ int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
         char why[512];
         if (text != NULL && strstr(names[i], ".case") != NULL)
             dialogue = pop3mock_case_dialogue(path, text, len, &dlen, why, sizeof why);
-        nf_script s;
-        if (dialogue != NULL && nf_script_from_text(&s, dialogue, dlen)) {
-            nf_seed_loosen(&s);
+        pop3fuzz_script s;
+        if (dialogue != NULL && pop3fuzz_script_from_text(&s, dialogue, dlen)) {
+            pop3fuzz_seed_loosen(&s);
             size_t tl = 0;
-            char *t = nf_script_text(&s, &tl);
+            char *t = pop3fuzz_script_text(&s, &tl);
             /* A seed whose loosened form does not parse (it sent a captured {name}) or
              * that needs TLS is left out. */
             pop3mock_script *sc = t ? pop3mock_script_parse(path, t, tl, why, sizeof why) : NULL;
             if (sc != NULL && !needs_tls(&s) && add(out, &s))
                 added++;
             else
-                nf_script_free(&s);
+                pop3fuzz_script_free(&s);
             pop3mock_script_free(sc);
             free(t);
         }
@@ -187,10 +187,10 @@ int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
     return added;
 }
 
-void nf_seeds_free(nf_seeds *s)
+void pop3fuzz_seeds_free(pop3fuzz_seeds *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        nf_script_free(&s->v[i]);
+        pop3fuzz_script_free(&s->v[i]);
     free(s->v);
     memset(s, 0, sizeof *s);
 }
