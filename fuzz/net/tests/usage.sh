@@ -40,4 +40,10 @@ expect 0 client --client 'exit 3' --iterations 1 --out "$dir"
 expect 1 client --client 'exit 3' --iterations 1 --ok-exit 0-2 --minimise-tries 0 --out "$dir"
 expect 0 client --help
 "$fuzz" client --client true --help | grep -q '^usage: pop3-fuzz' || fail "help text"
+# --rss-mb: a client whose shell holds 8 MiB, against a limit of 4 MiB and with the
+# check off.
+big='x=$(head -c 8388608 /dev/zero | tr "\\0" a); exit 0'
+expect 1 client --client "$big" --iterations 1 --rss-mb 4 --minimise-tries 0 --out "$dir"
+ls "$dir"/memory-*.pop3 >/dev/null 2>&1 || fail "no memory finding saved"
+expect 0 client --client "$big" --iterations 1 --rss-mb 0 --out "$dir/off"
 echo ok
