@@ -31,6 +31,9 @@
 
 extern char **environ;
 
+/* Time a client gets past --hang-ms to finish a sanitizer report it has begun. */
+#define POP3FUZZ_REPORT_GRACE_MS 30000
+
 /* The part of a client's stderr kept for classification. */
 #define POP3FUZZ_STDERR_KEEP ((size_t)64 * 1024)
 
@@ -265,7 +268,7 @@ int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fu
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     long long deadline = now_ms() + o->hang_ms;
-    bool hung_up = false;
+    bool hung_up = false, graced = false;
     while (!reaped || !eof) {
         long long t = now_ms(), left = deadline - t, last = act.last_ms;
         /* Both sides waiting (a reply the script dropped, a line without its end): the
@@ -275,6 +278,17 @@ int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fu
             pop3mock_script_factory_close(sf);
             pop3mock_server_stop(srv);
             hung_up = true;
+        }
+        if (left <= 0 && !reaped && !graced && ebuf != NULL && elen > 0) {
+            /* A sanitizer that is writing its report (symbolising can take seconds on a
+             * loaded machine) is given time to finish it: the finding is the report. */
+            char sig[64];
+            ebuf[elen] = '\0';
+            if (sanitizer_signature(ebuf, sig, sizeof sig)) {
+                deadline += POP3FUZZ_REPORT_GRACE_MS;
+                graced = true;
+                continue;
+            }
         }
         if (left <= 0) {
             hung = !reaped;

@@ -1,7 +1,8 @@
 /*
  * seeds.c - the dialogues pop3-fuzz starts from: built-in sessions (RFC 1939 section 10's
- * login, STAT, LIST, UIDL, RETR, TOP and QUIT; RFC 2449 CAPA; RFC 5034 AUTH) and the
- * dialogues of conformance case files and pop3-mock scripts.
+ * login, STAT, LIST, UIDL, RETR, TOP and QUIT; RFC 2449 CAPA; RFC 5034 AUTH), the mock's
+ * named quirks written as dialogues, and the dialogues of conformance case files and
+ * pop3-mock scripts.
  *
  * A client under test sends what it wants, not what a recorded client sent, so every
  * client line of a seed is loosened to "C: {*}": the server answers the n-th command with
@@ -52,6 +53,28 @@ static const char *const builtin[] = {
     "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
     "C: LIST 1\nS: +OK 1 120\nC: TOP 1 0\nS: +OK\nS: Subject: t\nS:\nS: .\n"
     "C: QUIT\nS: +OK\n",
+    /* The mock's named quirks (mockserver/README.md, "Quirks"), as dialogues. */
+    /* bare-lf: every line end a bare LF. */
+    "S: +OK ready\\n\\c\nC: USER user\nS: +OK\\n\\c\nC: PASS secret\nS: +OK\\n\\c\n"
+    "C: UIDL\nS: +OK\\n1 a\\n2 b\\n.\\n\\c\n"
+    "C: RETR 1\nS: +OK\\nSubject: x\\n\\nbody\\n.\\n\\c\nC: QUIT\nS: +OK\\n\\c\n",
+    /* dot-cr: the body ends with ".\r" and the server closes. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: body\nS: .\\r\\c\n!close\n",
+    /* plus-err, long-uids, spaced-uids, msgno-zero. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: UIDL\nS: +OK\nS: 1  uid with space\n"
+    "S: 2 0123456789012345678901234567890123456789012345678901234567890123456789abcdefghij\n"
+    "S: .\nC: LIST\nS: +OK\nS: 0 0\nS: 1 120\nS: .\nC: DELE 3\nS: +ERR no such message\nC: "
+    "QUIT\nS: +OK\n",
+    /* banner, extra-blank-line, nul-bytes, top-twice, capa-err. */
+    "S: ____\nS: |  |\nS: +OK ready\nC: CAPA\nS: -ERR unknown command\n"
+    "C: USER user\nS: +OK\\0\nC: PASS secret\nS: +OK\\0\n"
+    "C: TOP 1 0\nS: +OK\nS: +OK\nS: Subject: x\nS:\nS: .\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: body\nS:\nS: .\nC: QUIT\nS: +OK\n",
+    /* dot-no-crlf: a body lacking its last newline gets "." right after its last octet. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: no newline.\nC: QUIT\nS: +OK\n",
 };
 
 void pop3fuzz_seed_loosen(pop3fuzz_script *s)
