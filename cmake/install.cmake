@@ -106,6 +106,12 @@ if(TARGET pop3-record)
   install(FILES ${PROJECT_SOURCE_DIR}/record/pop3-record.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endif()
 
+# ---- The network fuzzer: `pop3-fuzz` and its manual page. -----------------------------------
+if(TARGET pop3-fuzz)
+  install(TARGETS pop3-fuzz RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/fuzz/net/pop3-fuzz.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
+
 # ---- Test-framework fixtures (fixtures/README.md). ------------------------------------------
 # The CMake module comes with the package (pop3kitConfig.cmake includes it); the pytest
 # plugin goes under share/pop3kit/pytest, from where it finds ../../../bin/pop3-mock.

@@ -98,7 +98,8 @@ def checks(a, build, src, work, prefix):
     # Programs run from the prefix (--help exits 0), and each has its manual page installed.
     pages = {"pop3": src / "client/cli/pop3.1", "pop3-mock": src / "mockserver/pop3-mock.1",
              "pop3-conform": src / "conformance/pop3-conform.1",
-             "pop3-record": src / "record/pop3-record.1"}
+             "pop3-record": src / "record/pop3-record.1",
+             "pop3-fuzz": src / "fuzz/net/pop3-fuzz.1"}
     for prog, page_src in pages.items():
         exe = bindir / prog
         if check(os.access(exe, os.X_OK), f"bin/{prog} installed"):

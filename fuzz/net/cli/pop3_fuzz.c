@@ -20,15 +20,17 @@
 #endif
 
 /* Defaults of the limits (each has an option). */
-#define DEFAULT_SECONDS 60
-#define DEFAULT_HANG_MS 5000
-#define DEFAULT_RSS_MB 1024
+#define DEFAULT_SECONDS        60
+#define DEFAULT_HANG_MS        5000
+#define DEFAULT_RSS_MB         1024
+#define DEFAULT_IDLE_MS        100
 #define DEFAULT_MINIMISE_TRIES 64
-#define DEFAULT_STACK 4
+#define DEFAULT_STACK          4
 
 static const char usage_text[] =
     "usage: pop3-fuzz client --client CMD [options]\n"
-    "       pop3-fuzz replay FILE --client CMD [--hang-ms MS] [--rss-mb MB] [--ok-exit LIST]\n"
+    "       pop3-fuzz replay FILE --client CMD [--hang-ms MS] [--idle-ms MS] [--rss-mb MB]\n"
+    "                        [--ok-exit LIST]   (the client's stderr is shown)\n"
     "       pop3-fuzz server HOST:PORT ...   (not built yet)\n"
     "\n"
     "client mode plays a hostile POP3 server to CMD, started with sh -c for each run with\n"
@@ -40,12 +42,14 @@ static const char usage_text[] =
     "  --out DIR             where findings are saved (default pop3-fuzz-findings)\n"
     "  --seeds DIR           also start from the *.case and *.pop3 dialogues in DIR\n"
     "  --hang-ms MS          a run still going after MS is a hang (default 5000)\n"
+    "  --idle-ms MS          the server hangs up when neither side moved for MS (default 100;\n"
+    "                        0: never); a client stuck after that is a hang\n"
     "  --rss-mb MB           peak memory past MB is a finding (default 1024; 0: off)\n"
     "  --ok-exit LIST        exit statuses that are fine, e.g. 0-5,7 (default 0-5)\n"
     "  --minimise-tries N    runs spent minimising each finding (default 64)\n"
     "  --stack N             mutations stacked per run, at most (default 4)\n"
     "  --user U, --password P  what POP3_USER and POP3_PASSWORD say (user, secret)\n"
-    "  -j N                  accepted; this version runs one client at a time\n"
+    "  -j N                  run N clients at once (default 1; at most 64)\n"
     "  -h, --help            this text;  --version  the version\n"
     "A finding (death by a signal, a sanitizer report on stderr, a hang, too much memory, an\n"
     "exit status outside --ok-exit) is minimised and saved as a pop3-mock script.\n"
@@ -84,14 +88,30 @@ static bool parse_ok_exit(const char *s, bool ok[256])
             good = false;
             break;
         }
-        for (unsigned long k = a; k <= b; k++) ok[k] = true;
+        for (unsigned long k = a; k <= b; k++)
+            ok[k] = true;
     }
     free(copy);
     return good;
 }
 
-enum { OPT_CLIENT = 256, OPT_SECONDS, OPT_ITER, OPT_SEED, OPT_OUT, OPT_SEEDS, OPT_HANG,
-       OPT_RSS, OPT_OK, OPT_TRIES, OPT_STACK, OPT_USER, OPT_PASSWORD, OPT_VERSION };
+enum {
+    OPT_CLIENT = 256,
+    OPT_SECONDS,
+    OPT_ITER,
+    OPT_SEED,
+    OPT_OUT,
+    OPT_SEEDS,
+    OPT_HANG,
+    OPT_RSS,
+    OPT_IDLE,
+    OPT_OK,
+    OPT_TRIES,
+    OPT_STACK,
+    OPT_USER,
+    OPT_PASSWORD,
+    OPT_VERSION
+};
 
 static const struct option longopts[] = {
     {"client", required_argument, NULL, OPT_CLIENT},
@@ -102,6 +122,7 @@ static const struct option longopts[] = {
     {"seeds", required_argument, NULL, OPT_SEEDS},
     {"hang-ms", required_argument, NULL, OPT_HANG},
     {"rss-mb", required_argument, NULL, OPT_RSS},
+    {"idle-ms", required_argument, NULL, OPT_IDLE},
     {"ok-exit", required_argument, NULL, OPT_OK},
     {"minimise-tries", required_argument, NULL, OPT_TRIES},
     {"stack", required_argument, NULL, OPT_STACK},
@@ -132,11 +153,13 @@ int main(int argc, char **argv)
     if (!replay && strcmp(mode, "client") != 0)
         return usage_error("unknown mode '%s' (client, replay or server)", mode);
 
-    nf_campaign_options c;
+    pop3fuzz_campaign_options c;
     memset(&c, 0, sizeof c);
     c.run.hang_ms = DEFAULT_HANG_MS;
     c.run.rss_mb = DEFAULT_RSS_MB;
-    for (int k = 0; k <= 5; k++) c.run.ok_exit[k] = true;
+    c.run.idle_ms = DEFAULT_IDLE_MS;
+    for (int k = 0; k <= 5; k++)
+        c.run.ok_exit[k] = true;
     c.run.user = "user";
     c.run.password = "secret";
     c.seed = 1;
@@ -153,13 +176,16 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_CLIENT: c.run.client = optarg; break;
         case OPT_SECONDS:
-            if (!parse_ulong(optarg, 1u << 30, &c.seconds)) return usage_error("--seconds: '%s' is not a number", optarg);
+            if (!parse_ulong(optarg, 1u << 30, &c.seconds))
+                return usage_error("--seconds: '%s' is not a number", optarg);
             break;
         case OPT_ITER:
-            if (!parse_ulong(optarg, 1ul << 40, &c.iterations)) return usage_error("--iterations: '%s' is not a number", optarg);
+            if (!parse_ulong(optarg, 1ul << 40, &c.iterations))
+                return usage_error("--iterations: '%s' is not a number", optarg);
             break;
         case OPT_SEED:
-            if (!parse_ulong(optarg, ~0ul, &v)) return usage_error("--seed: '%s' is not a number", optarg);
+            if (!parse_ulong(optarg, ~0ul, &v))
+                return usage_error("--seed: '%s' is not a number", optarg);
             c.seed = v;
             break;
         case OPT_OUT: c.out_dir = optarg; break;
@@ -168,27 +194,39 @@ int main(int argc, char **argv)
             seed_dirs[nseed_dirs++] = optarg;
             break;
         case OPT_HANG:
-            if (!parse_ulong(optarg, 3600000, &v) || v == 0) return usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
+            if (!parse_ulong(optarg, 3600000, &v) || v == 0)
+                return usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
             c.run.hang_ms = (unsigned)v;
             break;
         case OPT_RSS:
-            if (!parse_ulong(optarg, 1u << 30, &c.run.rss_mb)) return usage_error("--rss-mb: '%s' is not a number", optarg);
+            if (!parse_ulong(optarg, 1u << 30, &c.run.rss_mb))
+                return usage_error("--rss-mb: '%s' is not a number", optarg);
+            break;
+        case OPT_IDLE:
+            if (!parse_ulong(optarg, 3600000, &v))
+                return usage_error("--idle-ms: '%s' is not 0 to 3600000", optarg);
+            c.run.idle_ms = (unsigned)v;
             break;
         case OPT_OK:
-            if (!parse_ok_exit(optarg, c.run.ok_exit)) return usage_error("--ok-exit: '%s' is not a list like 0-5,7", optarg);
+            if (!parse_ok_exit(optarg, c.run.ok_exit))
+                return usage_error("--ok-exit: '%s' is not a list like 0-5,7", optarg);
             break;
         case OPT_TRIES:
-            if (!parse_ulong(optarg, 1u << 20, &v)) return usage_error("--minimise-tries: '%s' is not a number", optarg);
+            if (!parse_ulong(optarg, 1u << 20, &v))
+                return usage_error("--minimise-tries: '%s' is not a number", optarg);
             c.minimise_tries = (unsigned)v;
             break;
         case OPT_STACK:
-            if (!parse_ulong(optarg, 64, &v) || v == 0) return usage_error("--stack: '%s' is not 1 to 64", optarg);
+            if (!parse_ulong(optarg, 64, &v) || v == 0)
+                return usage_error("--stack: '%s' is not 1 to 64", optarg);
             c.max_stack = (unsigned)v;
             break;
         case OPT_USER: c.run.user = optarg; break;
         case OPT_PASSWORD: c.run.password = optarg; break;
         case 'j':
-            if (!parse_ulong(optarg, 256, &v) || v == 0) return usage_error("-j: '%s' is not 1 to 256", optarg);
+            if (!parse_ulong(optarg, 64, &v) || v == 0)
+                return usage_error("-j: '%s' is not 1 to 64", optarg);
+            c.jobs = (unsigned)v;
             break;
         case 'h': fputs(usage_text, stdout); return 0;
         case OPT_VERSION: printf("pop3-fuzz %s\n", POP3KIT_VERSION); return 0;
@@ -210,7 +248,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     char err[1024];
     if (replay) {
-        int rc = nf_replay(&c.run, file, stdout, err, sizeof err);
+        c.run.echo_stderr = true;
+        int rc = pop3fuzz_replay(&c.run, file, stdout, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, "pop3-fuzz: %s\n", err);
             return 2;
@@ -218,20 +257,20 @@ int main(int argc, char **argv)
         return rc;
     }
     if (c.seconds == 0 && c.iterations == 0) c.seconds = DEFAULT_SECONDS;
-    nf_seeds seeds = {0};
-    if (!nf_seeds_builtin(&seeds)) {
+    pop3fuzz_seeds seeds = {0};
+    if (!pop3fuzz_seeds_builtin(&seeds)) {
         fputs("pop3-fuzz: out of memory\n", stderr);
         return 2;
     }
     for (size_t k = 0; k < nseed_dirs; k++)
-        if (nf_seeds_load_dir(&seeds, seed_dirs[k], err, sizeof err) < 0) {
-            nf_seeds_free(&seeds);
+        if (pop3fuzz_seeds_load_dir(&seeds, seed_dirs[k], err, sizeof err) < 0) {
+            pop3fuzz_seeds_free(&seeds);
             return usage_error("--seeds: %s", err);
         }
     c.seeds = &seeds;
     c.progress = isatty(2);
-    long n = nf_campaign(&c, stdout, err, sizeof err);
-    nf_seeds_free(&seeds);
+    long n = pop3fuzz_campaign(&c, stdout, err, sizeof err);
+    pop3fuzz_seeds_free(&seeds);
     if (n < 0) {
         fprintf(stderr, "pop3-fuzz: %s\n", err);
         return 2;

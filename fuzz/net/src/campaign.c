@@ -5,10 +5,12 @@
  * a pop3-mock script with the command that replays it.
  *
  * Run I of seed S draws from a generator seeded with S and I only, so a campaign is the
- * same sequence of scripts on every machine, whatever the timing of its runs.
+ * same sequence of scripts on every machine, whatever the timing of its runs, and -j N
+ * runs N of them at once (each on a server and port of its own) without changing which.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,13 +19,13 @@
 #include "campaign.h"
 
 /* Scripts drawn again when a mutation broke the script syntax. */
-#define NF_REDRAWS 8
+#define POP3FUZZ_REDRAWS 8
 
 typedef struct finding {
     char signature[512];
     char detail[256];
     char path[1024];
-    nf_kind kind;
+    pop3fuzz_kind kind;
     unsigned long first_run, count;
     size_t lines;
 } finding;
@@ -38,7 +40,8 @@ static double now_s(void)
 static uint32_t fnv1a(const char *s)
 {
     uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
 }
 
@@ -57,14 +60,14 @@ static void shell_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
+static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_script *s,
                 unsigned long run, char *err, size_t errlen)
 {
     if (mkdir(c->out_dir, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", c->out_dir, strerror(errno));
         return -1;
     }
-    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, nf_kind_name(fd->kind),
+    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, pop3fuzz_kind_name(fd->kind),
              fnv1a(fd->signature));
     FILE *f = fopen(fd->path, "w");
     if (f == NULL) {
@@ -77,8 +80,9 @@ static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
     shell_quote(f, fd->path);
     fputs(" --client ", f);
     shell_quote(f, c->run.client);
-    fprintf(f, " --hang-ms %u\n", c->run.hang_ms);
-    for (size_t i = 0; i < s->n; i++) fprintf(f, "%s\n", s->line[i]);
+    fprintf(f, " --hang-ms %u --idle-ms %u\n", c->run.hang_ms, c->run.idle_ms);
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(f, "%s\n", s->line[i]);
     if (fclose(f) != 0) {
         snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
         return -1;
@@ -86,66 +90,114 @@ static int save(const nf_campaign_options *c, finding *fd, const nf_script *s,
     return 0;
 }
 
-long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errlen)
+/* One run's work: draw its script (from the seed and the run number only), serve it. */
+typedef struct slot {
+    const pop3fuzz_campaign_options *c;
+    unsigned long i;
+    pop3fuzz_script s;
+    pop3fuzz_result res;
+    int rc;
+    char err[512];
+    pthread_t th;
+} slot;
+
+static void *draw_and_run(void *arg)
+{
+    slot *sl = arg;
+    const pop3fuzz_campaign_options *c = sl->c;
+    pop3fuzz_rng r = {c->seed * 0x100000001b3u + sl->i};
+    pop3fuzz_next(&r);
+    memset(&sl->s, 0, sizeof sl->s);
+    sl->res = (pop3fuzz_result){.script_error = true};
+    sl->rc = 0;
+    for (int k = 0; k < POP3FUZZ_REDRAWS && sl->res.script_error && sl->rc == 0; k++) {
+        pop3fuzz_script_free(&sl->s);
+        if (!pop3fuzz_script_copy(&sl->s, &c->seeds->v[pop3fuzz_below(&r, c->seeds->n)])) break;
+        pop3fuzz_mutate(&sl->s, &r, c->max_stack);
+        size_t len = 0;
+        char *text = pop3fuzz_script_text(&sl->s, &len);
+        if (text == NULL) break;
+        sl->rc = pop3fuzz_run(&c->run, text, len, &sl->res, sl->err, sizeof sl->err);
+        free(text);
+    }
+    return NULL;
+}
+
+long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err, size_t errlen)
 {
     finding *fs = NULL;
     size_t nf = 0;
     unsigned long runs = 0;
     double start = now_s(), last_progress = 0;
-    for (unsigned long i = 0;; i++) {
+    unsigned jobs = c->jobs ? c->jobs : 1;
+    slot *slots = calloc(jobs, sizeof *slots);
+    if (slots == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (unsigned long i = 0;;) {
         if (c->iterations && runs >= c->iterations) break;
         if (c->seconds && now_s() - start >= (double)c->seconds) break;
-        nf_rng r = {c->seed * 0x100000001b3u + i};
-        nf_next(&r);
-        nf_script s = {0};
-        char *text = NULL;
-        size_t len = 0;
-        nf_result res = {.script_error = true};
-        for (int k = 0; k < NF_REDRAWS && res.script_error; k++) {
-            nf_script_free(&s);
-            free(text);
-            text = NULL;
-            if (!nf_script_copy(&s, &c->seeds->v[nf_below(&r, c->seeds->n)])) break;
-            nf_mutate(&s, &r, c->max_stack);
-            if ((text = nf_script_text(&s, &len)) == NULL) break;
-            if (nf_run(&c->run, text, len, &res, err, errlen) != 0) {
-                nf_script_free(&s);
-                free(text);
-                free(fs);
-                return -1;
+        /* Runs i .. i+n-1 at once; their results are taken in order, so findings are
+         * numbered and minimised the same way for any -j. */
+        unsigned n = jobs;
+        if (c->iterations && c->iterations - runs < n) n = (unsigned)(c->iterations - runs);
+        for (unsigned k = 0; k < n; k++) {
+            slots[k].c = c;
+            slots[k].i = i + k;
+            if (n == 1 || pthread_create(&slots[k].th, NULL, draw_and_run, &slots[k]) != 0) {
+                draw_and_run(&slots[k]);
+                slots[k].th = pthread_self();
             }
         }
-        free(text);
-        if (!res.script_error) runs++;
-        if (!res.script_error && res.kind != NF_NONE) {
-            size_t k = 0;
-            while (k < nf && strcmp(fs[k].signature, res.signature) != 0) k++;
-            if (k < nf) {
-                fs[k].count++;
-            } else {
-                finding *p = realloc(fs, (nf + 1) * sizeof *p);
-                if (p == NULL) break;
-                fs = p;
-                finding *fd = &fs[nf++];
-                memset(fd, 0, sizeof *fd);
-                snprintf(fd->signature, sizeof fd->signature, "%s", res.signature);
-                snprintf(fd->detail, sizeof fd->detail, "%s", res.detail);
-                fd->kind = res.kind;
-                fd->first_run = i;
-                fd->count = 1;
-                if (c->progress) fputs("\r\033[K", stderr);
-                fprintf(stderr, "pop3-fuzz: run %lu: %s (%s); minimising\n", i,
-                        nf_kind_name(res.kind), res.detail);
-                nf_minimise(&c->run, &s, res.signature, c->minimise_tries);
-                fd->lines = s.n;
-                if (save(c, fd, &s, i, err, errlen) != 0) {
-                    nf_script_free(&s);
-                    free(fs);
-                    return -1;
+        for (unsigned k = 0; k < n; k++)
+            if (!pthread_equal(slots[k].th, pthread_self())) pthread_join(slots[k].th, NULL);
+        bool failed = false;
+        for (unsigned k = 0; k < n; k++) {
+            slot *sl = &slots[k];
+            pop3fuzz_result *res = &sl->res;
+            if (sl->rc != 0 && !failed) {
+                snprintf(err, errlen, "%s", sl->err);
+                failed = true;
+            }
+            if (!failed && !res->script_error) runs++;
+            if (!failed && !res->script_error && res->kind != POP3FUZZ_NONE) {
+                size_t f = 0;
+                while (f < nf && strcmp(fs[f].signature, res->signature) != 0)
+                    f++;
+                if (f < nf) {
+                    fs[f].count++;
+                } else {
+                    finding *p = realloc(fs, (nf + 1) * sizeof *p);
+                    if (p == NULL) {
+                        snprintf(err, errlen, "out of memory");
+                        failed = true;
+                    } else {
+                        fs = p;
+                        finding *fd = &fs[nf++];
+                        memset(fd, 0, sizeof *fd);
+                        snprintf(fd->signature, sizeof fd->signature, "%s", res->signature);
+                        snprintf(fd->detail, sizeof fd->detail, "%s", res->detail);
+                        fd->kind = res->kind;
+                        fd->first_run = sl->i;
+                        fd->count = 1;
+                        if (c->progress) fputs("\r\033[K", stderr);
+                        fprintf(stderr, "pop3-fuzz: run %lu: %s (%s); minimising\n", sl->i,
+                                pop3fuzz_kind_name(res->kind), res->detail);
+                        pop3fuzz_minimise(&c->run, &sl->s, res->signature, c->minimise_tries);
+                        fd->lines = sl->s.n;
+                        if (save(c, fd, &sl->s, sl->i, err, errlen) != 0) failed = true;
+                    }
                 }
             }
+            pop3fuzz_script_free(&sl->s);
         }
-        nf_script_free(&s);
+        i += n;
+        if (failed) {
+            free(slots);
+            free(fs);
+            return -1;
+        }
         double t = now_s();
         if (c->progress && t - last_progress >= 0.5) {
             last_progress = t;
@@ -153,12 +205,13 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
                     t > start ? (double)runs / (t - start) : 0.0);
         }
     }
+    free(slots);
     if (c->progress) fputs("\r\033[K", stderr);
     double secs = now_s() - start;
     if (nf > 0) {
         fprintf(out, "%-10s %6s %8s %6s  %s\n", "kind", "count", "first", "lines", "finding");
         for (size_t k = 0; k < nf; k++)
-            fprintf(out, "%-10s %6lu %8lu %6zu  %s\n%28s%s\n", nf_kind_name(fs[k].kind),
+            fprintf(out, "%-10s %6lu %8lu %6zu  %s\n%28s%s\n", pop3fuzz_kind_name(fs[k].kind),
                     fs[k].count, fs[k].first_run, fs[k].lines, fs[k].detail, "", fs[k].path);
     }
     fprintf(out, "%.1f s, %.1f runs/s\n", secs, secs > 0 ? (double)runs / secs : 0.0);
@@ -167,7 +220,8 @@ long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errl
     return (long)nf;
 }
 
-int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_t errlen)
+int pop3fuzz_replay(const pop3fuzz_options *o, const char *path, FILE *out, char *err,
+                    size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -187,18 +241,18 @@ int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_
         if (got == 0) break;
     }
     fclose(f);
-    nf_result res;
-    int rc = nf_run(o, text ? text : "", len, &res, err, errlen);
+    pop3fuzz_result res;
+    int rc = pop3fuzz_run(o, text ? text : "", len, &res, err, errlen);
     free(text);
     if (rc != 0) return -1;
     if (res.script_error) {
         snprintf(err, errlen, "%s: not a pop3-mock script", path);
         return -1;
     }
-    if (res.kind == NF_NONE) {
+    if (res.kind == POP3FUZZ_NONE) {
         fprintf(out, "did not reproduce: the client ended normally\n");
         return 0;
     }
-    fprintf(out, "reproduced: %s (%s)\n", nf_kind_name(res.kind), res.detail);
+    fprintf(out, "reproduced: %s (%s)\n", pop3fuzz_kind_name(res.kind), res.detail);
     return 1;
 }

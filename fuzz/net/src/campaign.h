@@ -8,9 +8,9 @@
 
 #include "netfuzz.h"
 
-typedef struct nf_campaign_options {
-    nf_options run;
-    const nf_seeds *seeds;
+typedef struct pop3fuzz_campaign_options {
+    pop3fuzz_options run;
+    const pop3fuzz_seeds *seeds;
     unsigned long seconds;    /* stop after this long (0: no limit) */
     unsigned long iterations; /* stop after this many runs (0: no limit) */
     unsigned long long seed;
@@ -18,14 +18,16 @@ typedef struct nf_campaign_options {
     unsigned minimise_tries; /* runs the minimiser may spend per finding */
     unsigned max_stack;      /* mutations stacked on one seed per run */
     bool progress;           /* a progress line on stderr (a terminal) */
-} nf_campaign_options;
+    unsigned jobs;           /* clients run at once (-j; default 1) */
+} pop3fuzz_campaign_options;
 
 /* Run the campaign; the summary and "N runs, N findings" go to `out`. Returns the number
  * of findings, or -1 with `err` filled when the harness itself failed. */
-long nf_campaign(const nf_campaign_options *c, FILE *out, char *err, size_t errlen);
+long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err, size_t errlen);
 
 /* Replay a saved finding once. Returns 1 when it reproduces (a line saying what goes to
  * `out`), 0 when not, -1 with `err` filled when it cannot be run. */
-int nf_replay(const nf_options *o, const char *path, FILE *out, char *err, size_t errlen);
+int pop3fuzz_replay(const pop3fuzz_options *o, const char *path, FILE *out, char *err,
+                    size_t errlen);
 
 #endif

@@ -9,36 +9,38 @@
 
 #include "netfuzz.h"
 
-static bool same(const nf_options *o, const nf_script *s, const char *signature)
+static bool same(const pop3fuzz_options *o, const pop3fuzz_script *s, const char *signature)
 {
     size_t len = 0;
-    char *t = nf_script_text(s, &len);
+    char *t = pop3fuzz_script_text(s, &len);
     if (t == NULL) return false;
-    nf_result r;
+    pop3fuzz_result r;
     char err[256];
-    bool ok = nf_run(o, t, len, &r, err, sizeof err) == 0 && !r.script_error &&
+    bool ok = pop3fuzz_run(o, t, len, &r, err, sizeof err) == 0 && !r.script_error &&
               strcmp(r.signature, signature) == 0;
     free(t);
     return ok;
 }
 
-unsigned nf_minimise(const nf_options *o, nf_script *s, const char *signature, unsigned tries)
+unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const char *signature,
+                           unsigned tries)
 {
     unsigned spent = 0;
     for (size_t chunk = s->n / 2 ? s->n / 2 : 1; chunk >= 1 && spent < tries; chunk /= 2) {
         /* From the end: late lines are the most often unneeded (the client died early). */
         for (size_t end = s->n; end > 0 && spent < tries;) {
             size_t start = end >= chunk ? end - chunk : 0;
-            nf_script c;
-            if (!nf_script_copy(&c, s)) return spent;
-            for (size_t k = start; k < end; k++) nf_script_remove(&c, start);
+            pop3fuzz_script c;
+            if (!pop3fuzz_script_copy(&c, s)) return spent;
+            for (size_t k = start; k < end; k++)
+                pop3fuzz_script_remove(&c, start);
             spent++;
             if (c.n > 0 && same(o, &c, signature)) {
-                nf_script_free(s);
+                pop3fuzz_script_free(s);
                 *s = c;
                 end = start < s->n ? start : s->n;
             } else {
-                nf_script_free(&c);
+                pop3fuzz_script_free(&c);
                 end = start;
             }
         }
@@ -50,20 +52,22 @@ unsigned nf_minimise(const nf_options *o, nf_script *s, const char *signature, u
         for (size_t k = 0; k < s->n; k++)
             if (strlen(s->line[k]) > best) best = strlen(s->line[at = k]);
         if (best < 64) break;
-        nf_script c;
-        if (!nf_script_copy(&c, s)) break;
+        pop3fuzz_script c;
+        if (!pop3fuzz_script_copy(&c, s)) break;
         /* Cut in the middle of a run of plain octets, never inside an escape. */
         size_t cut = best / 2;
-        while (cut > 0 && c.line[at][cut - 1] == '\\') cut--;
+        while (cut > 0 && c.line[at][cut - 1] == '\\')
+            cut--;
         size_t keep = cut + (best - cut) / 2;
-        while (keep < best && c.line[at][keep - 1] == '\\') keep++;
+        while (keep < best && c.line[at][keep - 1] == '\\')
+            keep++;
         memmove(c.line[at] + cut, c.line[at] + keep, best - keep + 1);
         spent++;
         if (same(o, &c, signature)) {
-            nf_script_free(s);
+            pop3fuzz_script_free(s);
             *s = c;
         } else {
-            nf_script_free(&c);
+            pop3fuzz_script_free(&c);
             break;
         }
     }

@@ -16,37 +16,69 @@
 
 #include "netfuzz.h"
 
-static const char *const statuses[] = {"-ERR", "+OK", "+ok", "+OKAY", "OK", "+", "-", "*", "",
-                                       "-ERR\\s", "+OK\\t", "\\s+OK"};
+static const char *const statuses[] = {"-ERR", "+OK", "+ok", "+OKAY",   "OK",     "+",
+                                       "-",    "*",   "",    "-ERR\\s", "+OK\\t", "\\s+OK"};
 static const char *const numbers[] = {
-    "0", "1", "-1", "2147483647", "2147483648", "4294967295", "4294967296",
-    "9223372036854775807", "9223372036854775808", "18446744073709551615",
-    "18446744073709551616", "99999999999999999999999999999999", "00000000000000000001", "1e9",
+    "0",
+    "1",
+    "-1",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999999999999",
+    "00000000000000000001",
+    "1e9",
 };
-static const char *const codes[] = {"[IN-USE] ", "[SYS/TEMP] ", "[SYS/PERM] ", "[AUTH] ",
-                                    "[LOGIN-DELAY] ", "[UTF8] ", "[", "[]", "[X/", "] ",
-                                    "[IN-USE", "[[[[ "};
-static const char *const listings[] = {
-    "S: 1 2 3", "S: 1", "S: x y", "S: 0 0", "S: -1 -1", "S: 1\\s", "S: 4294967296 18446744073709551616",
-    "S: 1 1", "S: 2147483648 1", "S: 1 \\x01\\x7F\\xFF", "S: \\s", "S:"};
+static const char *const codes[] = {
+    "[IN-USE] ", "[SYS/TEMP] ", "[SYS/PERM] ", "[AUTH] ", "[LOGIN-DELAY] ", "[UTF8] ",
+    "[",         "[]",          "[X/",         "] ",      "[IN-USE",        "[[[[ "};
+static const char *const listings[] = {"S: 1 2 3",
+                                       "S: 1",
+                                       "S: x y",
+                                       "S: 0 0",
+                                       "S: -1 -1",
+                                       "S: 1\\s",
+                                       "S: 4294967296 18446744073709551616",
+                                       "S: 1 1",
+                                       "S: 2147483648 1",
+                                       "S: 1 \\x01\\x7F\\xFF",
+                                       "S: \\s",
+                                       "S:"};
 static const char *const capas[] = {"S: SASL PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER",
-                                    "S: STLS", "S: LOGIN-DELAY 18446744073709551616",
-                                    "S: EXPIRE NEVER", "S: EXPIRE -1", "S: UTF8 USER", "S: SASL",
-                                    "S: TOP", "S: PIPELINING", "S: RESP-CODES", "S: AUTH-RESP-CODE",
+                                    "S: STLS",
+                                    "S: LOGIN-DELAY 18446744073709551616",
+                                    "S: EXPIRE NEVER",
+                                    "S: EXPIRE -1",
+                                    "S: UTF8 USER",
+                                    "S: SASL",
+                                    "S: TOP",
+                                    "S: PIPELINING",
+                                    "S: RESP-CODES",
+                                    "S: AUTH-RESP-CODE",
                                     "S: IMPLEMENTATION \\x00"};
-static const char *const sasls[] = {"S: +\\s", "S: +", "S: + !!!!", "S: + ==", "S: + =",
-                                    "S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+", "S: + \\xFF\\xFE"};
-static const char *const dots[] = {"S: .", "S: ..", "S: .x", "S: .\\c", "S: .\\r\\c", "S: .\\n\\c",
-                                   "S: \\s.", "S: .\\s", "S: ...", "S: .\\r\\n.\\c"};
-static const char *const ends[] = {"\\c", "\\n\\c", "\\r\\c", "\\0", "\\r\\n", "\\r\\r\\n\\c", "\\n"};
-static const char *const faults[] = {"!close", "!reset", "!half-close", "!close-after 0",
-                                     "!close-after 1", "!close-after 5", "!close-after 40"};
+static const char *const sasls[] = {
+    "S: +\\s",        "S: +",   "S: + !!!!",
+    "S: + ==",        "S: + =", "S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+",
+    "S: + \\xFF\\xFE"};
+static const char *const dots[] = {"S: .",       "S: ..",   "S: .x",   "S: .\\c", "S: .\\r\\c",
+                                   "S: .\\n\\c", "S: \\s.", "S: .\\s", "S: ...",  "S: .\\r\\n.\\c"};
+static const char *const ends[] = {"\\c",    "\\n\\c",       "\\r\\c", "\\0",
+                                   "\\r\\n", "\\r\\r\\n\\c", "\\n"};
+static const char *const faults[] = {"!close",         "!reset",         "!half-close",
+                                     "!close-after 0", "!close-after 1", "!close-after 5",
+                                     "!close-after 40"};
 
-#define PICK(r, a) ((a)[nf_below((r), sizeof(a) / sizeof *(a))])
+#define PICK(r, a) ((a)[pop3fuzz_below((r), sizeof(a) / sizeof *(a))])
 
 static bool is_server(const char *l)
 {
-    while (*l == ' ' || *l == '\t') l++;
+    while (*l == ' ' || *l == '\t')
+        l++;
     return l[0] == 'S' && l[1] == ':';
 }
 
@@ -54,16 +86,18 @@ static bool is_server(const char *l)
 static size_t text_at(const char *l)
 {
     size_t i = 0;
-    while (l[i] == ' ' || l[i] == '\t') i++;
+    while (l[i] == ' ' || l[i] == '\t')
+        i++;
     i += 2;
-    while (l[i] == ' ' || l[i] == '\t') i++;
+    while (l[i] == ' ' || l[i] == '\t')
+        i++;
     return i;
 }
 
 /* A random S: line, or (size_t)-1 when there is none. */
-static size_t pick_server(const nf_script *s, nf_rng *r)
+static size_t pick_server(const pop3fuzz_script *s, pop3fuzz_rng *r)
 {
-    size_t start = nf_below(r, s->n ? s->n : 1);
+    size_t start = pop3fuzz_below(r, s->n ? s->n : 1);
     for (size_t k = 0; k < s->n; k++) {
         size_t i = (start + k) % s->n;
         if (is_server(s->line[i])) return i;
@@ -72,7 +106,7 @@ static size_t pick_server(const nf_script *s, nf_rng *r)
 }
 
 /* Line `i` with [from, to) replaced by `with`. */
-static void splice(nf_script *s, size_t i, size_t from, size_t to, const char *with)
+static void splice(pop3fuzz_script *s, size_t i, size_t from, size_t to, const char *with)
 {
     const char *l = s->line[i];
     size_t ll = strlen(l), wl = strlen(with);
@@ -88,7 +122,7 @@ static void splice(nf_script *s, size_t i, size_t from, size_t to, const char *w
 }
 
 /* Text of `n` octets, a repeated pattern chosen by the generator. */
-static char *long_text(nf_rng *r, size_t n)
+static char *long_text(pop3fuzz_rng *r, size_t n)
 {
     static const char *const pats[] = {"A", "0123456789", "x y ", "..", "QUFB", "\\t"};
     const char *p = PICK(r, pats);
@@ -104,22 +138,23 @@ static char *long_text(nf_rng *r, size_t n)
     return t;
 }
 
-static size_t long_length(nf_rng *r)
+static size_t long_length(pop3fuzz_rng *r)
 {
-    static const size_t lens[] = {100, 513, 1000, 2047, 2048, 2049, 4096, 65536, 1u << 20,
-                                  NF_LONG_LINE_MAX};
+    static const size_t lens[] = {100,  513,  1000,  2047,     2048,
+                                  2049, 4096, 65536, 1u << 20, POP3FUZZ_LONG_LINE_MAX};
     return PICK(r, lens);
 }
 
-static void mutate_once(nf_script *s, nf_rng *r)
+static void mutate_once(pop3fuzz_script *s, pop3fuzz_rng *r)
 {
     size_t i = pick_server(s, r);
     char buf[160];
-    switch (nf_below(r, 14)) {
+    switch (pop3fuzz_below(r, 14)) {
     case 0: /* status indicator */
         if (i != (size_t)-1) {
             size_t t = text_at(s->line[i]), e = t;
-            while (s->line[i][e] != '\0' && s->line[i][e] != ' ') e++;
+            while (s->line[i][e] != '\0' && s->line[i][e] != ' ')
+                e++;
             splice(s, i, t, e, PICK(r, statuses));
         }
         break;
@@ -132,43 +167,45 @@ static void mutate_once(nf_script *s, nf_rng *r)
                 (k == 0 || l[k - 1] != '\\'))
                 runs[nr++] = k;
         if (nr == 0) break;
-        size_t a = runs[nf_below(r, nr)], b = a;
-        while (l[b] >= '0' && l[b] <= '9') b++;
+        size_t a = runs[pop3fuzz_below(r, nr)], b = a;
+        while (l[b] >= '0' && l[b] <= '9')
+            b++;
         splice(s, i, a, b, PICK(r, numbers));
         break;
     }
     case 2: /* a response code after the status */
         if (i != (size_t)-1) {
             size_t t = text_at(s->line[i]), e = t;
-            while (s->line[i][e] != '\0' && s->line[i][e] != ' ') e++;
+            while (s->line[i][e] != '\0' && s->line[i][e] != ' ')
+                e++;
             splice(s, i, e, e, e == strlen(s->line[i]) ? "\\s" : " ");
             splice(s, i, e + (s->line[i][e] == '\\' ? 2 : 1), e + (s->line[i][e] == '\\' ? 2 : 1),
                    PICK(r, codes));
         }
         break;
     case 3: /* a listing line, new or repeated */
-        if (i != (size_t)-1 && nf_below(r, 2)) {
+        if (i != (size_t)-1 && pop3fuzz_below(r, 2)) {
             char *dup = strdup(s->line[i]);
-            if (dup) nf_script_insert(s, i, dup);
+            if (dup) pop3fuzz_script_insert(s, i, dup);
             free(dup);
         } else {
-            nf_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, listings));
+            pop3fuzz_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, listings));
         }
         break;
     case 4: /* a CAPA tag */
-        nf_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, capas));
+        pop3fuzz_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, capas));
         break;
     case 5: /* a SASL continuation */
-        nf_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, sasls));
+        pop3fuzz_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, sasls));
         break;
     case 6: /* byte-stuffing and the terminator */
         if (i != (size_t)-1 && strcmp(s->line[i] + text_at(s->line[i]), ".") == 0 &&
-            nf_below(r, 3) == 0)
-            nf_script_remove(s, i);
+            pop3fuzz_below(r, 3) == 0)
+            pop3fuzz_script_remove(s, i);
         else if (i != (size_t)-1 && strcmp(s->line[i] + text_at(s->line[i]), ".") == 0)
-            nf_script_set(s, i, PICK(r, dots));
+            pop3fuzz_script_set(s, i, PICK(r, dots));
         else
-            nf_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, dots));
+            pop3fuzz_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, dots));
         break;
     case 7: /* line ends */
         if (i != (size_t)-1) {
@@ -190,41 +227,43 @@ static void mutate_once(nf_script *s, nf_rng *r)
         break;
     case 9: { /* write boundaries and pauses */
         size_t at = i == (size_t)-1 ? s->n : i;
-        switch (nf_below(r, 4)) {
-        case 0: nf_script_insert(s, at, "!flush"); break;
+        switch (pop3fuzz_below(r, 4)) {
+        case 0: pop3fuzz_script_insert(s, at, "!flush"); break;
         case 1:
-            snprintf(buf, sizeof buf, "!delay %zu", 1 + nf_below(r, 30));
-            nf_script_insert(s, at, buf);
+            snprintf(buf, sizeof buf, "!delay %zu", 1 + pop3fuzz_below(r, 30));
+            pop3fuzz_script_insert(s, at, buf);
             break;
         case 2:
-            snprintf(buf, sizeof buf, "!drip %zu 1", 1 + nf_below(r, 7));
-            nf_script_insert(s, at, buf);
-            if (nf_below(r, 2)) nf_script_insert(s, at + 2 < s->n ? at + 2 : s->n, "!drip off");
+            snprintf(buf, sizeof buf, "!drip %zu 1", 1 + pop3fuzz_below(r, 7));
+            pop3fuzz_script_insert(s, at, buf);
+            if (pop3fuzz_below(r, 2))
+                pop3fuzz_script_insert(s, at + 2 < s->n ? at + 2 : s->n, "!drip off");
             break;
         default:
-            snprintf(buf, sizeof buf, "!split %zu wait %zu", 1 + nf_below(r, 3), nf_below(r, 20));
-            nf_script_insert(s, at, buf);
+            snprintf(buf, sizeof buf, "!split %zu wait %zu", 1 + pop3fuzz_below(r, 3),
+                     pop3fuzz_below(r, 20));
+            pop3fuzz_script_insert(s, at, buf);
             break;
         }
         break;
     }
     case 10: /* the connection ends early */
-        nf_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, faults));
+        pop3fuzz_script_insert(s, i == (size_t)-1 ? s->n : i + 1, PICK(r, faults));
         break;
     case 11: { /* blind octets in a reply */
         if (i == (size_t)-1) break;
         size_t t = text_at(s->line[i]), l = strlen(s->line[i]);
-        size_t at = t + nf_below(r, l - t + 1);
-        snprintf(buf, sizeof buf, "\\x%02X", (unsigned)nf_below(r, 256));
+        size_t at = t + pop3fuzz_below(r, l - t + 1);
+        snprintf(buf, sizeof buf, "\\x%02X", (unsigned)pop3fuzz_below(r, 256));
         if (at < l && s->line[i][at] != '\\' && (at == 0 || s->line[i][at - 1] != '\\') &&
-            nf_below(r, 2))
+            pop3fuzz_below(r, 2))
             splice(s, i, at, at + 1, buf); /* replace one octet */
         else
             splice(s, i, at, at, buf);
         break;
     }
     case 12: /* a line dropped */
-        if (s->n > 1) nf_script_remove(s, 1 + nf_below(r, s->n - 1));
+        if (s->n > 1) pop3fuzz_script_remove(s, 1 + pop3fuzz_below(r, s->n - 1));
         break;
     default: /* two replies swapped */
         if (i != (size_t)-1) {
@@ -237,8 +276,9 @@ static void mutate_once(nf_script *s, nf_rng *r)
     }
 }
 
-void nf_mutate(nf_script *s, nf_rng *r, unsigned max_stack)
+void pop3fuzz_mutate(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack)
 {
-    unsigned n = 1 + (unsigned)nf_below(r, max_stack ? max_stack : 1);
-    for (unsigned k = 0; k < n; k++) mutate_once(s, r);
+    unsigned n = 1 + (unsigned)pop3fuzz_below(r, max_stack ? max_stack : 1);
+    for (unsigned k = 0; k < n; k++)
+        mutate_once(s, r);
 }

@@ -17,11 +17,11 @@
 #include <stdint.h>
 
 /* ---- the generator: splitmix64, small and the same on every platform ---- */
-typedef struct nf_rng {
+typedef struct pop3fuzz_rng {
     uint64_t s;
-} nf_rng;
+} pop3fuzz_rng;
 
-static inline uint64_t nf_next(nf_rng *r)
+static inline uint64_t pop3fuzz_next(pop3fuzz_rng *r)
 {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
@@ -30,93 +30,97 @@ static inline uint64_t nf_next(nf_rng *r)
 }
 
 /* A number below `n` (n > 0). */
-static inline size_t nf_below(nf_rng *r, size_t n)
+static inline size_t pop3fuzz_below(pop3fuzz_rng *r, size_t n)
 {
-    return (size_t)(nf_next(r) % (uint64_t)n);
+    return (size_t)(pop3fuzz_next(r) % (uint64_t)n);
 }
 
 /* ---- scripts as lines ---- */
-typedef struct nf_script {
+typedef struct pop3fuzz_script {
     char **line; /* each malloc'd, without its line end */
     size_t n, cap;
-} nf_script;
+} pop3fuzz_script;
 
-void nf_script_free(nf_script *s);
+void pop3fuzz_script_free(pop3fuzz_script *s);
 /* Append a copy of `len` octets as a line; false when out of memory. */
-bool nf_script_push(nf_script *s, const char *text, size_t len);
+bool pop3fuzz_script_push(pop3fuzz_script *s, const char *text, size_t len);
 /* Insert a copy of `text` before line `at` (at <= n). */
-bool nf_script_insert(nf_script *s, size_t at, const char *text);
-void nf_script_remove(nf_script *s, size_t at);
+bool pop3fuzz_script_insert(pop3fuzz_script *s, size_t at, const char *text);
+void pop3fuzz_script_remove(pop3fuzz_script *s, size_t at);
 /* Replace line `at` by `text` (copied). */
-bool nf_script_set(nf_script *s, size_t at, const char *text);
-bool nf_script_copy(nf_script *dst, const nf_script *src);
+bool pop3fuzz_script_set(pop3fuzz_script *s, size_t at, const char *text);
+bool pop3fuzz_script_copy(pop3fuzz_script *dst, const pop3fuzz_script *src);
 /* Split `len` octets of script text at LF (a CR before it dropped). */
-bool nf_script_from_text(nf_script *s, const char *text, size_t len);
+bool pop3fuzz_script_from_text(pop3fuzz_script *s, const char *text, size_t len);
 /* The lines joined by LF; malloc'd, NUL-terminated, length in *len. */
-char *nf_script_text(const nf_script *s, size_t *len);
+char *pop3fuzz_script_text(const pop3fuzz_script *s, size_t *len);
 
 /* ---- seeds (seeds.c) ---- */
-typedef struct nf_seeds {
-    nf_script *v;
+typedef struct pop3fuzz_seeds {
+    pop3fuzz_script *v;
     size_t n;
-} nf_seeds;
+} pop3fuzz_seeds;
 
 /* The built-in dialogues: the sessions a mail client most often opens. */
-bool nf_seeds_builtin(nf_seeds *out);
+bool pop3fuzz_seeds_builtin(pop3fuzz_seeds *out);
 /* Add every `*.case` (its dialogue) and `*.pop3` script under `dir`; the client's lines
  * become "C: {*}" (any command), TLS sessions are left out (no certificate here).
  * Returns the number added, or -1 with `err` filled. */
-int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen);
-void nf_seeds_free(nf_seeds *s);
+int pop3fuzz_seeds_load_dir(pop3fuzz_seeds *out, const char *dir, char *err, size_t errlen);
+void pop3fuzz_seeds_free(pop3fuzz_seeds *s);
 /* Rewrite one seed for fuzzing: any client line is accepted, in order. */
-void nf_seed_loosen(nf_script *s);
+void pop3fuzz_seed_loosen(pop3fuzz_script *s);
 
 /* ---- mutations (mutate.c) ---- */
 
 /* Longest line a mutation makes (octets of the script text): 2 MiB, the "long lines up
  * to MiBs" of a hostile server, and well below the mock's own limits on a script. */
-#define NF_LONG_LINE_MAX ((size_t)2 << 20)
+#define POP3FUZZ_LONG_LINE_MAX ((size_t)2 << 20)
 
 /* Apply 1 to `max_stack` mutations to `s`. */
-void nf_mutate(nf_script *s, nf_rng *r, unsigned max_stack);
+void pop3fuzz_mutate(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack);
 
 /* ---- one run (run.c) ---- */
-typedef enum nf_kind {
-    NF_NONE = 0,
-    NF_SIGNAL,    /* death by a signal */
-    NF_SANITIZER, /* a sanitizer report on stderr */
-    NF_HANG,      /* still running at --hang-ms: killed */
-    NF_RSS,       /* peak resident memory past --rss-mb */
-    NF_EXIT,      /* an exit status outside --ok-exit */
-} nf_kind;
+typedef enum pop3fuzz_kind {
+    POP3FUZZ_NONE = 0,
+    POP3FUZZ_SIGNAL,    /* death by a signal */
+    POP3FUZZ_SANITIZER, /* a sanitizer report on stderr */
+    POP3FUZZ_HANG,      /* still running at --hang-ms: killed */
+    POP3FUZZ_RSS,       /* peak resident memory past --rss-mb */
+    POP3FUZZ_EXIT,      /* an exit status outside --ok-exit */
+} pop3fuzz_kind;
 
-const char *nf_kind_name(nf_kind k);
+const char *pop3fuzz_kind_name(pop3fuzz_kind k);
 
-typedef struct nf_options {
+typedef struct pop3fuzz_options {
     const char *client;   /* the command, {port} replaced per run */
     unsigned hang_ms;     /* a run still going past this is a hang (default 5000) */
     unsigned long rss_mb; /* peak RSS past this is a finding (default 1024; 0: off) */
+    unsigned idle_ms;     /* the server hangs up after this long without a move either way
+                             (default 100; 0: never) */
     bool ok_exit[256];    /* exit statuses that are fine (default 0-5) */
     const char *user, *password;
-} nf_options;
+    bool echo_stderr; /* copy the client's stderr to ours (a replay shows it) */
+} pop3fuzz_options;
 
-typedef struct nf_result {
-    nf_kind kind;
+typedef struct pop3fuzz_result {
+    pop3fuzz_kind kind;
     char signature[512]; /* what deduplicates: kind and its details */
     char detail[256];    /* one line for the summary */
     unsigned long rss_kb;
-    bool script_error;   /* the mutated script did not parse: not run */
-} nf_result;
+    bool script_error; /* the mutated script did not parse: not run */
+} pop3fuzz_result;
 
 /* Serve `text` once to a fresh run of the client; fills `res`. Returns 0, or -1 with
  * `err` filled when the harness itself failed (no socket, no fork). */
-int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, char *err,
-           size_t errlen);
+int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fuzz_result *res,
+                 char *err, size_t errlen);
 
 /* ---- minimisation (minimise.c) ---- */
 
 /* Shrink `s` while a run still yields `signature`, in at most `tries` runs. Returns the
  * runs spent. */
-unsigned nf_minimise(const nf_options *o, nf_script *s, const char *signature, unsigned tries);
+unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const char *signature,
+                           unsigned tries);
 
 #endif

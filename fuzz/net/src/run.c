@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +31,20 @@
 
 extern char **environ;
 
-/* The part of a client's stderr kept for classification. */
-#define NF_STDERR_KEEP ((size_t)64 * 1024)
+/* Time a client gets past --hang-ms to finish a sanitizer report it has begun. */
+#define POP3FUZZ_REPORT_GRACE_MS 30000
 
-const char *nf_kind_name(nf_kind k)
+/* The part of a client's stderr kept for classification. */
+#define POP3FUZZ_STDERR_KEEP ((size_t)64 * 1024)
+
+const char *pop3fuzz_kind_name(pop3fuzz_kind k)
 {
     switch (k) {
-    case NF_SIGNAL: return "signal";
-    case NF_SANITIZER: return "sanitizer";
-    case NF_HANG: return "hang";
-    case NF_RSS: return "memory";
-    case NF_EXIT: return "exit";
+    case POP3FUZZ_SIGNAL: return "signal";
+    case POP3FUZZ_SANITIZER: return "sanitizer";
+    case POP3FUZZ_HANG: return "hang";
+    case POP3FUZZ_RSS: return "memory";
+    case POP3FUZZ_EXIT: return "exit";
     default: return "none";
     }
 }
@@ -59,13 +63,27 @@ static void *serve(void *arg)
     return NULL;
 }
 
+/* When the dialogue last moved, either way (milliseconds; 0: nobody connected yet). */
+typedef struct activity {
+    _Atomic long long last_ms;
+} activity;
+
+static void on_transcript(void *ctx, unsigned long conn, char dir, bool tls, const char *data,
+                          size_t len)
+{
+    (void)conn, (void)dir, (void)tls, (void)data, (void)len;
+    activity *a = ctx;
+    a->last_ms = now_ms();
+}
+
 /* CMD with every {port} replaced. */
 static char *expand_cmd(const char *cmd, unsigned port)
 {
     char p[16];
     snprintf(p, sizeof p, "%u", port);
     size_t n = 0;
-    for (const char *c = cmd; (c = strstr(c, "{port}")) != NULL; c += 6) n++;
+    for (const char *c = cmd; (c = strstr(c, "{port}")) != NULL; c += 6)
+        n++;
     char *out = malloc(strlen(cmd) + n * strlen(p) + 1), *o = out;
     if (out == NULL) return NULL;
     for (const char *c = cmd; *c;) {
@@ -82,10 +100,11 @@ static char *expand_cmd(const char *cmd, unsigned port)
 
 /* The environment of the client, built before fork (the server's thread may hold the
  * allocator's lock at that moment, so the child allocates nothing). */
-static char **client_env(const nf_options *o, unsigned port, char *store, size_t storelen)
+static char **client_env(const pop3fuzz_options *o, unsigned port, char *store, size_t storelen)
 {
     size_t n = 0;
-    while (environ[n]) n++;
+    while (environ[n])
+        n++;
     char **env = calloc(n + 5, sizeof *env);
     if (env == NULL) return NULL;
     size_t k = 0;
@@ -93,13 +112,15 @@ static char **client_env(const nf_options *o, unsigned port, char *store, size_t
         if (strncmp(environ[i], "POP3_HOST=", 10) && strncmp(environ[i], "POP3_PORT=", 10) &&
             strncmp(environ[i], "POP3_USER=", 10) && strncmp(environ[i], "POP3_PASSWORD=", 14))
             env[k++] = environ[i];
-    int w = snprintf(store, storelen, "POP3_HOST=127.0.0.1%cPOP3_PORT=%u%cPOP3_USER=%s%cPOP3_PASSWORD=%s",
-                     0, port, 0, o->user, 0, o->password);
+    int w = snprintf(store, storelen,
+                     "POP3_HOST=127.0.0.1%cPOP3_PORT=%u%cPOP3_USER=%s%cPOP3_PASSWORD=%s", 0, port,
+                     0, o->user, 0, o->password);
     if (w < 0 || (size_t)w >= storelen) {
         free(env);
         return NULL;
     }
-    for (char *s = store; k < n + 4 && s < store + w; s += strlen(s) + 1) env[k++] = s;
+    for (char *s = store; k < n + 4 && s < store + w; s += strlen(s) + 1)
+        env[k++] = s;
     env[k] = NULL;
     return env;
 }
@@ -107,9 +128,12 @@ static char **client_env(const nf_options *o, unsigned port, char *store, size_t
 /* "stack-buffer-overflow in f < g < h": the sanitizer's error type and its top frames. */
 static bool sanitizer_signature(const char *err, char *sig, size_t len)
 {
-    static const char *const marks[] = {"ERROR: AddressSanitizer: ", "ERROR: LeakSanitizer: ",
-                                        "ERROR: MemorySanitizer: ", "WARNING: ThreadSanitizer: ",
-                                        "ERROR: UndefinedBehaviorSanitizer: ", "runtime error: "};
+    static const char *const marks[] = {"ERROR: AddressSanitizer: ",
+                                        "ERROR: LeakSanitizer: ",
+                                        "ERROR: MemorySanitizer: ",
+                                        "WARNING: ThreadSanitizer: ",
+                                        "ERROR: UndefinedBehaviorSanitizer: ",
+                                        "runtime error: "};
     const char *at = NULL, *mark = NULL;
     for (size_t i = 0; i < sizeof marks / sizeof *marks && at == NULL; i++)
         if ((at = strstr(err, marks[i])) != NULL) mark = marks[i];
@@ -118,7 +142,8 @@ static bool sanitizer_signature(const char *err, char *sig, size_t len)
     size_t tl = strcspn(t, " \n");
     if (strcmp(mark, "runtime error: ") == 0) { /* UBSan: FILE:LINE:COL: before the mark */
         const char *b = at;
-        while (b > err && b[-1] != '\n') b--;
+        while (b > err && b[-1] != '\n')
+            b--;
         tl = (size_t)(at - b);
         t = b;
     }
@@ -138,36 +163,38 @@ static bool sanitizer_signature(const char *err, char *sig, size_t len)
     return true;
 }
 
-static void classify(const nf_options *o, bool hung, int status, const struct rusage *ru,
-                     const char *err, nf_result *res)
+static void classify(const pop3fuzz_options *o, bool hung, int status, const struct rusage *ru,
+                     const char *err, pop3fuzz_result *res)
 {
     char sig[400];
     res->rss_kb = (unsigned long)ru->ru_maxrss;
     if (hung) {
-        res->kind = NF_HANG;
+        res->kind = POP3FUZZ_HANG;
         snprintf(res->signature, sizeof res->signature, "hang");
         snprintf(res->detail, sizeof res->detail, "still running after %u ms", o->hang_ms);
     } else if (sanitizer_signature(err, sig, sizeof sig)) {
-        res->kind = NF_SANITIZER;
+        res->kind = POP3FUZZ_SANITIZER;
         snprintf(res->signature, sizeof res->signature, "sanitizer %s", sig);
         snprintf(res->detail, sizeof res->detail, "%.200s", sig);
     } else if (WIFSIGNALED(status)) {
-        res->kind = NF_SIGNAL;
-        snprintf(res->signature, sizeof res->signature, "signal %s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
-        snprintf(res->detail, sizeof res->detail, "killed by SIG%s", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+        res->kind = POP3FUZZ_SIGNAL;
+        snprintf(res->signature, sizeof res->signature, "signal %s",
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+        snprintf(res->detail, sizeof res->detail, "killed by SIG%s",
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
     } else if (o->rss_mb > 0 && res->rss_kb > o->rss_mb * 1024) {
-        res->kind = NF_RSS;
+        res->kind = POP3FUZZ_RSS;
         snprintf(res->signature, sizeof res->signature, "memory");
         snprintf(res->detail, sizeof res->detail, "peak RSS %lu MiB", res->rss_kb / 1024);
     } else if (WIFEXITED(status) && !o->ok_exit[WEXITSTATUS(status) & 0xff]) {
-        res->kind = NF_EXIT;
+        res->kind = POP3FUZZ_EXIT;
         snprintf(res->signature, sizeof res->signature, "exit %d", WEXITSTATUS(status));
         snprintf(res->detail, sizeof res->detail, "exit status %d", WEXITSTATUS(status));
     }
 }
 
-int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, char *err,
-           size_t errlen)
+int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fuzz_result *res,
+                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     char why[512];
@@ -184,6 +211,9 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
     cfg.listen = "127.0.0.1:0";
     cfg.idle_timeout = 0; /* the run's deadline ends every session */
     cfg.max_sessions = 64;
+    activity act = {0};
+    cfg.on_transcript = on_transcript;
+    cfg.callback_ctx = &act;
     pop3mock_factory f = sf ? pop3mock_script_factory_get(sf) : (pop3mock_factory){0};
     pop3mock_server *srv = sf ? pop3mock_server_new(&cfg, &f, why, sizeof why) : NULL;
     if (srv == NULL || pop3mock_server_bind(srv, why, sizeof why) != 0) {
@@ -231,15 +261,35 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
     pfd[1] = -1;
     fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 
-    char *ebuf = malloc(NF_STDERR_KEEP + 1);
+    char *ebuf = malloc(POP3FUZZ_STDERR_KEEP + 1);
     size_t elen = 0;
     bool eof = false, hung = false, reaped = false;
     int status = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     long long deadline = now_ms() + o->hang_ms;
+    bool hung_up = false, graced = false;
     while (!reaped || !eof) {
-        long long left = deadline - now_ms();
+        long long t = now_ms(), left = deadline - t, last = act.last_ms;
+        /* Both sides waiting (a reply the script dropped, a line without its end): the
+         * server hangs up, as an autologout timer would (RFC 1939 section 3). A client
+         * still running after that is stuck for reasons of its own. */
+        if (!hung_up && o->idle_ms > 0 && last > 0 && t - last >= (long long)o->idle_ms) {
+            pop3mock_script_factory_close(sf);
+            pop3mock_server_stop(srv);
+            hung_up = true;
+        }
+        if (left <= 0 && !reaped && !graced && ebuf != NULL && elen > 0) {
+            /* A sanitizer that is writing its report (symbolising can take seconds on a
+             * loaded machine) is given time to finish it: the finding is the report. */
+            char sig[64];
+            ebuf[elen] = '\0';
+            if (sanitizer_signature(ebuf, sig, sizeof sig)) {
+                deadline += POP3FUZZ_REPORT_GRACE_MS;
+                graced = true;
+                continue;
+            }
+        }
         if (left <= 0) {
             hung = !reaped;
             break;
@@ -250,8 +300,10 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
             char tmp[4096];
             ssize_t got;
             while ((got = read(pfd[0], tmp, sizeof tmp)) > 0)
-                if (ebuf && elen < NF_STDERR_KEEP) {
-                    size_t take = (size_t)got < NF_STDERR_KEEP - elen ? (size_t)got : NF_STDERR_KEEP - elen;
+                if (ebuf && elen < POP3FUZZ_STDERR_KEEP) {
+                    size_t take = (size_t)got < POP3FUZZ_STDERR_KEEP - elen
+                                      ? (size_t)got
+                                      : POP3FUZZ_STDERR_KEEP - elen;
                     memcpy(ebuf + elen, tmp, take);
                     elen += take;
                 }
@@ -267,6 +319,7 @@ int nf_run(const nf_options *o, const char *text, size_t len, nf_result *res, ch
     kill(-pid, SIGKILL);
     if (!reaped) wait4(pid, &status, 0, &ru);
     if (ebuf) ebuf[elen] = '\0';
+    if (ebuf && o->echo_stderr) fwrite(ebuf, 1, elen, stderr);
     classify(o, hung, status, &ru, ebuf ? ebuf : "", res);
     free(ebuf);
     rc = 0;

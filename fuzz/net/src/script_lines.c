@@ -7,14 +7,15 @@
 
 #include "netfuzz.h"
 
-void nf_script_free(nf_script *s)
+void pop3fuzz_script_free(pop3fuzz_script *s)
 {
-    for (size_t i = 0; i < s->n; i++) free(s->line[i]);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->line[i]);
     free(s->line);
     memset(s, 0, sizeof *s);
 }
 
-static bool reserve(nf_script *s)
+static bool reserve(pop3fuzz_script *s)
 {
     if (s->n < s->cap) return true;
     size_t cap = s->cap ? s->cap * 2 : 32;
@@ -34,12 +35,12 @@ static char *dup_n(const char *text, size_t len)
     return c;
 }
 
-bool nf_script_push(nf_script *s, const char *text, size_t len)
+bool pop3fuzz_script_push(pop3fuzz_script *s, const char *text, size_t len)
 {
-    return nf_script_insert(s, s->n, NULL) && (s->line[s->n - 1] = dup_n(text, len)) != NULL;
+    return pop3fuzz_script_insert(s, s->n, NULL) && (s->line[s->n - 1] = dup_n(text, len)) != NULL;
 }
 
-bool nf_script_insert(nf_script *s, size_t at, const char *text)
+bool pop3fuzz_script_insert(pop3fuzz_script *s, size_t at, const char *text)
 {
     if (!reserve(s)) return false;
     char *c = NULL;
@@ -50,14 +51,14 @@ bool nf_script_insert(nf_script *s, size_t at, const char *text)
     return true;
 }
 
-void nf_script_remove(nf_script *s, size_t at)
+void pop3fuzz_script_remove(pop3fuzz_script *s, size_t at)
 {
     free(s->line[at]);
     memmove(s->line + at, s->line + at + 1, (s->n - at - 1) * sizeof *s->line);
     s->n--;
 }
 
-bool nf_script_set(nf_script *s, size_t at, const char *text)
+bool pop3fuzz_script_set(pop3fuzz_script *s, size_t at, const char *text)
 {
     char *c = dup_n(text, strlen(text));
     if (c == NULL) return false;
@@ -66,15 +67,15 @@ bool nf_script_set(nf_script *s, size_t at, const char *text)
     return true;
 }
 
-bool nf_script_copy(nf_script *dst, const nf_script *src)
+bool pop3fuzz_script_copy(pop3fuzz_script *dst, const pop3fuzz_script *src)
 {
     memset(dst, 0, sizeof *dst);
     for (size_t i = 0; i < src->n; i++)
-        if (!nf_script_push(dst, src->line[i], strlen(src->line[i]))) return false;
+        if (!pop3fuzz_script_push(dst, src->line[i], strlen(src->line[i]))) return false;
     return true;
 }
 
-bool nf_script_from_text(nf_script *s, const char *text, size_t len)
+bool pop3fuzz_script_from_text(pop3fuzz_script *s, const char *text, size_t len)
 {
     memset(s, 0, sizeof *s);
     size_t start = 0;
@@ -83,16 +84,17 @@ bool nf_script_from_text(nf_script *s, const char *text, size_t len)
         size_t end = i;
         if (end > start && text[end - 1] == '\r') end--;
         if (i < len || end > start)
-            if (!nf_script_push(s, text + start, end - start)) return false;
+            if (!pop3fuzz_script_push(s, text + start, end - start)) return false;
         start = i + 1;
     }
     return true;
 }
 
-char *nf_script_text(const nf_script *s, size_t *len)
+char *pop3fuzz_script_text(const pop3fuzz_script *s, size_t *len)
 {
     size_t total = 1;
-    for (size_t i = 0; i < s->n; i++) total += strlen(s->line[i]) + 1;
+    for (size_t i = 0; i < s->n; i++)
+        total += strlen(s->line[i]) + 1;
     char *t = malloc(total), *p = t;
     if (t == NULL) return NULL;
     for (size_t i = 0; i < s->n; i++) {

@@ -1,7 +1,8 @@
 /*
  * seeds.c - the dialogues pop3-fuzz starts from: built-in sessions (RFC 1939 section 10's
- * login, STAT, LIST, UIDL, RETR, TOP and QUIT; RFC 2449 CAPA; RFC 5034 AUTH) and the
- * dialogues of conformance case files and pop3-mock scripts.
+ * login, STAT, LIST, UIDL, RETR, TOP and QUIT; RFC 2449 CAPA; RFC 5034 AUTH), the mock's
+ * named quirks written as dialogues, and the dialogues of conformance case files and
+ * pop3-mock scripts.
  *
  * A client under test sends what it wants, not what a recorded client sent, so every
  * client line of a seed is loosened to "C: {*}": the server answers the n-th command with
@@ -52,49 +53,73 @@ static const char *const builtin[] = {
     "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
     "C: LIST 1\nS: +OK 1 120\nC: TOP 1 0\nS: +OK\nS: Subject: t\nS:\nS: .\n"
     "C: QUIT\nS: +OK\n",
+    /* The mock's named quirks (mockserver/README.md, "Quirks"), as dialogues. */
+    /* bare-lf: every line end a bare LF. */
+    "S: +OK ready\\n\\c\nC: USER user\nS: +OK\\n\\c\nC: PASS secret\nS: +OK\\n\\c\n"
+    "C: UIDL\nS: +OK\\n1 a\\n2 b\\n.\\n\\c\n"
+    "C: RETR 1\nS: +OK\\nSubject: x\\n\\nbody\\n.\\n\\c\nC: QUIT\nS: +OK\\n\\c\n",
+    /* dot-cr: the body ends with ".\r" and the server closes. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: body\nS: .\\r\\c\n!close\n",
+    /* plus-err, long-uids, spaced-uids, msgno-zero. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: UIDL\nS: +OK\nS: 1  uid with space\n"
+    "S: 2 0123456789012345678901234567890123456789012345678901234567890123456789abcdefghij\n"
+    "S: .\nC: LIST\nS: +OK\nS: 0 0\nS: 1 120\nS: .\nC: DELE 3\nS: +ERR no such message\nC: "
+    "QUIT\nS: +OK\n",
+    /* banner, extra-blank-line, nul-bytes, top-twice, capa-err. */
+    "S: ____\nS: |  |\nS: +OK ready\nC: CAPA\nS: -ERR unknown command\n"
+    "C: USER user\nS: +OK\\0\nC: PASS secret\nS: +OK\\0\n"
+    "C: TOP 1 0\nS: +OK\nS: +OK\nS: Subject: x\nS:\nS: .\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: body\nS:\nS: .\nC: QUIT\nS: +OK\n",
+    /* dot-no-crlf: a body lacking its last newline gets "." right after its last octet. */
+    "S: +OK ready\nC: USER user\nS: +OK\nC: PASS secret\nS: +OK\n"
+    "C: RETR 1\nS: +OK\nS: Subject: x\nS:\nS: no newline.\nC: QUIT\nS: +OK\n",
 };
 
-void nf_seed_loosen(nf_script *s)
+void pop3fuzz_seed_loosen(pop3fuzz_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (p[0] != 'C' || (p[1] != ':' && p[1] != '=' && p[1] != '~')) continue;
         if (strstr(p, "<close connection>") != NULL) continue;
         if (strstr(p, "<open connection>") != NULL) {
-            nf_script_remove(s, i--);
+            pop3fuzz_script_remove(s, i--);
             continue;
         }
-        nf_script_set(s, i, "C: {*}");
+        pop3fuzz_script_set(s, i, "C: {*}");
     }
 }
 
-static bool add(nf_seeds *out, nf_script *s)
+static bool add(pop3fuzz_seeds *out, pop3fuzz_script *s)
 {
-    nf_script *v = realloc(out->v, (out->n + 1) * sizeof *v);
+    pop3fuzz_script *v = realloc(out->v, (out->n + 1) * sizeof *v);
     if (v == NULL) return false;
     out->v = v;
     out->v[out->n++] = *s;
     return true;
 }
 
-bool nf_seeds_builtin(nf_seeds *out)
+bool pop3fuzz_seeds_builtin(pop3fuzz_seeds *out)
 {
     for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++) {
-        nf_script s;
-        if (!nf_script_from_text(&s, builtin[i], strlen(builtin[i]))) return false;
-        nf_seed_loosen(&s);
+        pop3fuzz_script s;
+        if (!pop3fuzz_script_from_text(&s, builtin[i], strlen(builtin[i]))) return false;
+        pop3fuzz_seed_loosen(&s);
         if (!add(out, &s)) return false;
     }
     return true;
 }
 
 /* A seed that needs TLS cannot be served without a certificate: left out. */
-static bool needs_tls(const nf_script *s)
+static bool needs_tls(const pop3fuzz_script *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *p = s->line[i];
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (strncmp(p, "!starttls", 9) == 0 || strncmp(p, "!implicit-tls", 13) == 0 ||
             strncmp(p, "!tls-", 5) == 0)
             return true;
@@ -129,7 +154,7 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
+int pop3fuzz_seeds_load_dir(pop3fuzz_seeds *out, const char *dir, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -162,18 +187,18 @@ int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
         char why[512];
         if (text != NULL && strstr(names[i], ".case") != NULL)
             dialogue = pop3mock_case_dialogue(path, text, len, &dlen, why, sizeof why);
-        nf_script s;
-        if (dialogue != NULL && nf_script_from_text(&s, dialogue, dlen)) {
-            nf_seed_loosen(&s);
+        pop3fuzz_script s;
+        if (dialogue != NULL && pop3fuzz_script_from_text(&s, dialogue, dlen)) {
+            pop3fuzz_seed_loosen(&s);
             size_t tl = 0;
-            char *t = nf_script_text(&s, &tl);
+            char *t = pop3fuzz_script_text(&s, &tl);
             /* A seed whose loosened form does not parse (it sent a captured {name}) or
              * that needs TLS is left out. */
             pop3mock_script *sc = t ? pop3mock_script_parse(path, t, tl, why, sizeof why) : NULL;
             if (sc != NULL && !needs_tls(&s) && add(out, &s))
                 added++;
             else
-                nf_script_free(&s);
+                pop3fuzz_script_free(&s);
             pop3mock_script_free(sc);
             free(t);
         }
@@ -185,9 +210,10 @@ int nf_seeds_load_dir(nf_seeds *out, const char *dir, char *err, size_t errlen)
     return added;
 }
 
-void nf_seeds_free(nf_seeds *s)
+void pop3fuzz_seeds_free(pop3fuzz_seeds *s)
 {
-    for (size_t i = 0; i < s->n; i++) nf_script_free(&s->v[i]);
+    for (size_t i = 0; i < s->n; i++)
+        pop3fuzz_script_free(&s->v[i]);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

@@ -1,14 +1,14 @@
 #!/bin/sh
-# planted.sh FUZZ CLIENT KIND ITERATIONS HANG_MS TRIES - pop3-fuzz must find the planted
-# bug of CLIENT (a finding of KIND) within ITERATIONS runs of seed 1, save it, and the
-# saved script must reproduce it with `pop3-fuzz replay`.
+# planted.sh FUZZ CLIENT KIND SEED ITERATIONS HANG_MS TRIES - pop3-fuzz must find the
+# planted bug of CLIENT (a finding of KIND) within ITERATIONS runs of SEED, save it, and
+# the saved script must reproduce it with `pop3-fuzz replay`.
 set -u
-fuzz=$1 client=$2 kind=$3 iterations=$4 hang=$5 tries=$6
+fuzz=$1 client=$2 kind=$3 seed=$4 iterations=$5 hang=$6 tries=$7
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$fuzz" client --client "$client" --iterations "$iterations" --seed 1 --out "$dir/findings" \
+"$fuzz" client --client "$client" --iterations "$iterations" --seed "$seed" --out "$dir/findings" \
     --hang-ms "$hang" --minimise-tries "$tries" >"$dir/out" 2>"$dir/err"
 rc=$?
 cat "$dir/out"
