@@ -147,8 +147,12 @@ def transfer_args(cmd):
         return (["-l"], cmd[1]) if len(cmd) == 2 else ([], "")
     if verb == "retr":
         return [], cmd[1]
+    if verb == "uidl" and len(cmd) == 2:
+        # "UIDL n" is a single-line reply (RFC 1939 section 7); curl takes a custom
+        # command for multi-line unless told there is no body
+        return ["-X", "UIDL", "-I"], cmd[1]
     if verb == "uidl":
-        return ["-X", "UIDL"], (cmd[1] if len(cmd) == 2 else "")
+        return ["-X", "UIDL"], ""
     if verb == "top":
         return ["-X", "TOP %s %s" % (cmd[1], cmd[2])], ""
     if verb == "dele":
