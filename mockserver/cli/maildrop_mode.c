@@ -21,7 +21,7 @@ typedef struct maildrop_ctx {
     pop3mock_maildrop **ptrs;
     size_t n;
     const pop3mock_maildrop_options *opt;
-    char host[128];
+    const char *host; /* --hostname, already a msg-id host (the options module) */
     unsigned long counter, sessions;
 } maildrop_ctx;
 
@@ -48,20 +48,6 @@ static void on_hup(void *vctx)
     }
 }
 
-/* The host part must keep the timestamp a msg-id: printable, no space, no angle bracket. */
-static void clean_host(char *out, size_t cap, const char *in)
-{
-    size_t k = 0;
-    for (; *in != '\0' && k + 1 < cap; in++) {
-        char c = *in;
-        bool okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '.' || c == '-' || c == '_';
-        if (okc) out[k++] = c;
-    }
-    if (k == 0) k = (size_t)snprintf(out, cap, "localhost");
-    out[k] = '\0';
-}
-
 int pop3mock__run_maildrop(const mock_cli *o)
 {
     maildrop_ctx ctx;
@@ -69,16 +55,16 @@ int pop3mock__run_maildrop(const mock_cli *o)
     char err[1024];
     int rc = EXIT_USAGE;
     pop3mock_server *srv = NULL;
-    if (o->users_file != NULL) {
-        if (pop3mock__users_load(o->users_file, &ctx.mds, &ctx.n, err, sizeof err) != 0) {
+    if (o->opt.users_file != NULL) {
+        if (pop3mock__users_load(o->opt.users_file, &ctx.mds, &ctx.n, err, sizeof err) != 0) {
             pop3mock__say("--users %s", err);
             return EXIT_USAGE;
         }
     } else {
         ctx.mds = calloc(1, sizeof *ctx.mds);
         if (ctx.mds == NULL) return EXIT_RUNTIME;
-        if (pop3mock_maildrop_load(ctx.mds, o->maildrop, o->user, o->password, err, sizeof err) !=
-            0) {
+        if (pop3mock_maildrop_load(ctx.mds, o->opt.maildrop, o->opt.user, o->opt.password, err,
+                                   sizeof err) != 0) {
             pop3mock__say("--maildrop %s", err);
             free(ctx.mds);
             return EXIT_USAGE;
@@ -91,13 +77,13 @@ int pop3mock__run_maildrop(const mock_cli *o)
         goto out;
     }
     for (size_t i = 0; i < ctx.n; i++) {
-        ctx.mds[i].no_lock = o->no_lock;
+        ctx.mds[i].no_lock = o->opt.no_lock;
         ctx.ptrs[i] = &ctx.mds[i];
     }
-    ctx.opt = &o->mopt;
-    clean_host(ctx.host, sizeof ctx.host, o->hostname);
+    ctx.opt = &o->opt.mopt;
+    ctx.host = o->opt.hostname;
     pop3mock_factory f = {.open = open_session, .ctx = &ctx};
-    srv = pop3mock_server_new(&o->cfg, &f, err, sizeof err);
+    srv = pop3mock_server_new(&o->opt.cfg, &f, err, sizeof err);
     if (srv == NULL) {
         pop3mock__say("%s", err);
         goto out;
