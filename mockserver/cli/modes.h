@@ -1,5 +1,6 @@
 /*
- * modes.h - what the pop3-mock command shares between its files: the parsed options,
+ * modes.h - what the pop3-mock command shares between its files: the parsed options
+ * (the engine's options module, plus the SCRIPT files),
  * the two ways it serves (a maildrop, or dialogue scripts), and the serving loop with
  * its signals, ready line and port file.
  */
@@ -9,8 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pop3mock/maildrop.h"
-#include "pop3mock/script.h"
+#include "options.h"
 #include "pop3mock/server.h"
 
 /* Exit statuses of pop3-mock. */
@@ -19,14 +19,7 @@
 #define EXIT_RUNTIME  3 /* the server could not run (address in use, I/O failure) */
 
 typedef struct mock_cli {
-    pop3mock_server_config cfg;
-    pop3mock_maildrop_options mopt;
-    pop3mock_script_options sopt; /* script mode: the parser's limits */
-    const char *maildrop, *user, *password, *hostname;
-    const char *users_file; /* --users */
-    const char *case_file;  /* --case */
-    const char *port_file;  /* --port-file */
-    bool no_lock;
+    pop3mock__options opt; /* every --option, read and checked by the options module */
     const char **scripts;
     size_t nscripts;
 } mock_cli;

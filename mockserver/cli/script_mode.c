@@ -52,8 +52,8 @@ static int check_certs(pop3mock_script *const *scripts, const char *const *names
 
 int pop3mock__run_scripts(const mock_cli *o)
 {
-    size_t nfiles = o->case_file != NULL ? 1 : o->nscripts;
-    const char *const *files = o->case_file != NULL ? &o->case_file : o->scripts;
+    size_t nfiles = o->opt.case_file != NULL ? 1 : o->nscripts;
+    const char *const *files = o->opt.case_file != NULL ? &o->opt.case_file : o->scripts;
     pop3mock_script **scripts = calloc(nfiles, sizeof *scripts);
     pop3mock_script_factory *sf = NULL;
     pop3mock_server *srv = NULL;
@@ -61,30 +61,30 @@ int pop3mock__run_scripts(const mock_cli *o)
     char err[1024];
     if (scripts == NULL) goto out;
     for (size_t i = 0; i < nfiles; i++) {
-        scripts[i] = o->case_file != NULL
-                         ? pop3mock_case_load_with(files[i], &o->sopt, err, sizeof err)
-                         : pop3mock_script_load_with(files[i], &o->sopt, err, sizeof err);
+        scripts[i] = o->opt.case_file != NULL
+                         ? pop3mock_case_load_with(files[i], &o->opt.sopt, err, sizeof err)
+                         : pop3mock_script_load_with(files[i], &o->opt.sopt, err, sizeof err);
         if (scripts[i] == NULL) {
             fprintf(stderr, "%s\n", err);
             goto out;
         }
     }
-    bool any_cert = o->cfg.tls_cert != NULL;
+    bool any_cert = o->opt.cfg.tls_cert != NULL;
     if (check_certs(scripts, files, nfiles, &any_cert) != 0) goto out;
-    if (o->mopt.implicit_tls && !any_cert) {
+    if (o->opt.mopt.implicit_tls && !any_cert) {
         pop3__usage_error("pop3-mock",
                           "--implicit-tls needs --tls-cert or a !tls-cert in a script");
         goto out;
     }
-    sf = pop3mock_script_factory_new(scripts, nfiles, &o->mopt.limits, o->mopt.implicit_tls,
-                                     o->cfg.once);
+    sf = pop3mock_script_factory_new(scripts, nfiles, &o->opt.mopt.limits, o->opt.mopt.implicit_tls,
+                                     o->opt.cfg.once);
     if (sf == NULL) {
         pop3mock__say("out of memory");
         rc = EXIT_RUNTIME;
         goto out;
     }
     report_ctx rep = {0};
-    pop3mock_server_config cfg = o->cfg;
+    pop3mock_server_config cfg = o->opt.cfg;
     cfg.on_session_end = session_end;
     cfg.callback_ctx = &rep;
     pop3mock_factory f = pop3mock_script_factory_get(sf);
@@ -99,7 +99,7 @@ int pop3mock__run_scripts(const mock_cli *o)
     srv = NULL;
     if (rc != 0) goto out;
     size_t total = pop3mock_script_factory_sessions(sf);
-    size_t expected = o->cfg.once ? 1 : total;
+    size_t expected = o->opt.cfg.once ? 1 : total;
     size_t not_run = 0;
     pop3mock_script_slot sl;
     for (size_t i = 0; i < expected && pop3mock_script_factory_slot(sf, i, &sl); i++) {

@@ -108,7 +108,8 @@ int pop3mock__serve(pop3mock_server *srv, const mock_cli *o, mock_hup_fn hup, vo
         goto out;
     }
     /* The port file first: whoever waits for the ready line may read it at once. */
-    if (o->port_file != NULL && write_port_file(o->port_file, pop3mock_server_port(srv)) != 0) {
+    if (o->opt.port_file != NULL &&
+        write_port_file(o->opt.port_file, pop3mock_server_port(srv)) != 0) {
         rc = EXIT_RUNTIME;
         goto out;
     }

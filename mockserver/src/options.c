@@ -34,6 +34,8 @@ typedef enum opt_id {
     O_MAX_SASL_LINE,
     O_MAX_INPUT,
     O_OUTPUT_BUFFER,
+    O_MAX_OUTPUT,
+    O_MAX_STEPS,
     O_CASE,
     O_MAILDROP,
     O_USER,
@@ -68,6 +70,8 @@ static const struct {
     {"max-sasl-line", true, O_MAX_SASL_LINE},
     {"max-input", true, O_MAX_INPUT},
     {"output-buffer", true, O_OUTPUT_BUFFER},
+    {"max-output", true, O_MAX_OUTPUT},
+    {"max-steps", true, O_MAX_STEPS},
     {"case", true, O_CASE},
     {"maildrop", true, O_MAILDROP},
     {"user", true, O_USER},
@@ -87,6 +91,7 @@ void pop3mock__options_default(pop3mock__options *o)
     memset(o, 0, sizeof *o);
     pop3mock_server_config_default(&o->cfg);
     pop3mock_maildrop_options_default(&o->mopt);
+    pop3mock_script_options_default(&o->sopt);
     o->hostname = "pop3kit.mock";
 }
 
@@ -95,6 +100,11 @@ static int find(const char *name)
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(table[i].name, name) == 0) return (int)i;
     return -1;
+}
+
+const char *pop3mock__option_name(size_t i)
+{
+    return i < sizeof table / sizeof table[0] ? table[i].name : NULL;
 }
 
 int pop3mock__option_kind(const char *name)
@@ -162,16 +172,49 @@ static const char *msgid_host(char *out, size_t cap, const char *in)
     return out;
 }
 
-/* A size option: `what` and `lo` make both the check and the message. */
-static int size_opt(size_t *field, const char *name, const char *val, size_t lo, const char *what,
-                    char *err, size_t errlen)
+/* The numeric options: what the value counts and its lowest value (the highest is
+ * POP3MOCK_OPTION_VALUE_MAX), both for the check and for the message. */
+static const struct {
+    opt_id id;
+    const char *what;
+    size_t lo;
+} numeric[] = {
+    {O_IDLE_TIMEOUT, "seconds", 0}, {O_MAX_SESSIONS, "a count", 1}, {O_MAX_COMMAND, "octets", 8},
+    {O_MAX_SASL_LINE, "octets", 8}, {O_MAX_INPUT, "octets", 8},     {O_OUTPUT_BUFFER, "octets", 1},
+    {O_MAX_OUTPUT, "octets", 1},    {O_MAX_STEPS, "a count", 1},
+};
+
+/* Where a numeric option's value goes. */
+static void set_numeric(pop3mock__options *o, opt_id id, size_t v)
 {
-    size_t sz;
-    if (!parse_size(val, lo, &sz))
-        return fail(err, errlen, "--%s %s: want %s, %zu to %llu", name, val, what, lo,
-                    POP3MOCK_OPTION_VALUE_MAX);
-    *field = sz;
-    return 0;
+    pop3mock_limits *lim = &o->mopt.limits;
+    switch (id) {
+    case O_IDLE_TIMEOUT: o->cfg.idle_timeout = (unsigned)v; break;
+    case O_MAX_SESSIONS: o->cfg.max_sessions = v; break;
+    case O_MAX_COMMAND: lim->max_command = v; break;
+    case O_MAX_SASL_LINE: lim->max_sasl_line = v; break;
+    case O_MAX_INPUT: lim->max_input = v; break;
+    case O_OUTPUT_BUFFER: lim->output_high = v; break;
+    case O_MAX_OUTPUT: lim->max_output = v; break;
+    case O_MAX_STEPS: o->sopt.max_steps = v; break;
+    default: break;
+    }
+}
+
+/* A numeric option: 0 set, -1 refused with the message, 1 `id` is no numeric option. */
+static int set_number(pop3mock__options *o, opt_id id, const char *name, const char *val, char *err,
+                      size_t errlen)
+{
+    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
+        if (numeric[i].id != id) continue;
+        size_t v;
+        if (!parse_size(val, numeric[i].lo, &v))
+            return fail(err, errlen, "--%s %s: want %s, %zu to %llu", name, val, numeric[i].what,
+                        numeric[i].lo, POP3MOCK_OPTION_VALUE_MAX);
+        set_numeric(o, id, v);
+        return 0;
+    }
+    return 1;
 }
 
 static int set_switch(pop3mock__options *o, opt_id id)
@@ -191,18 +234,12 @@ static int set_switch(pop3mock__options *o, opt_id id)
 static int set_value(pop3mock__options *o, opt_id id, const char *name, const char *val, char *err,
                      size_t errlen)
 {
-    pop3mock_limits *lim = &o->mopt.limits;
     const char *why = NULL;
-    size_t sz;
+    int rc = set_number(o, id, name, val, err, errlen);
+    if (rc <= 0) return rc;
     switch (id) {
     case O_LISTEN: o->cfg.listen = val; return 0;
     case O_PORT_FILE: o->port_file = val; return 0;
-    case O_IDLE_TIMEOUT:
-        if (size_opt(&sz, name, val, 0, "seconds", err, errlen) != 0) return -1;
-        o->cfg.idle_timeout = (unsigned)sz;
-        return 0;
-    case O_MAX_SESSIONS:
-        return size_opt(&o->cfg.max_sessions, name, val, 1, "a count", err, errlen);
     case O_LOG: o->cfg.log_path = val; return 0;
     case O_LOG_FORMAT:
         if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0)
@@ -215,10 +252,6 @@ static int set_value(pop3mock__options *o, opt_id id, const char *name, const ch
         if (!parse_tls_version(val, &o->cfg.tls_max_version))
             return fail(err, errlen, "--tls-max %s: want 1.0, 1.1, 1.2 or 1.3", val);
         return 0;
-    case O_MAX_COMMAND: return size_opt(&lim->max_command, name, val, 8, "octets", err, errlen);
-    case O_MAX_SASL_LINE: return size_opt(&lim->max_sasl_line, name, val, 8, "octets", err, errlen);
-    case O_MAX_INPUT: return size_opt(&lim->max_input, name, val, 8, "octets", err, errlen);
-    case O_OUTPUT_BUFFER: return size_opt(&lim->output_high, name, val, 1, "octets", err, errlen);
     case O_CASE: o->case_file = val; return 0;
     case O_MAILDROP: o->maildrop = val; return 0;
     case O_USER: o->user = val; return 0;

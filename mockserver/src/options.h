@@ -6,9 +6,8 @@
  * Values are borrowed: the strings given to pop3mock__options_set must outlive the
  * options (the embedding library keeps copies; the command would pass argv).
  *
- * The pop3-mock command's getopt loop (cli/pop3_mock.c) still holds its own copy of this
- * table and its messages; it is meant to call this module instead, so that the two
- * front ends cannot drift.
+ * The pop3-mock command builds its getopt_long table from pop3mock__option_name and
+ * hands every option to pop3mock__options_set, so that the two front ends cannot drift.
  */
 #ifndef POP3MOCK_OPTIONS_H
 #define POP3MOCK_OPTIONS_H
@@ -17,6 +16,7 @@
 #include <stddef.h>
 
 #include "pop3mock/maildrop.h"
+#include "pop3mock/script.h"
 #include "pop3mock/server.h"
 
 /* The largest value a size, count or time option takes (2^31): far past any useful
@@ -26,6 +26,7 @@
 typedef struct pop3mock__options {
     pop3mock_server_config cfg;
     pop3mock_maildrop_options mopt;
+    pop3mock_script_options sopt; /* script mode: the parser's limits (--max-steps) */
     const char *maildrop, *user, *password, *hostname;
     const char *users_file; /* --users */
     const char *case_file;  /* --case */
@@ -38,6 +39,10 @@ typedef struct pop3mock__options {
 
 /* The defaults of every setting (hostname "pop3kit.mock"). */
 void pop3mock__options_default(pop3mock__options *o);
+
+/* The name (without "--") of option number `i` in the table, NULL past the last: the
+ * command's getopt_long table is made from these. */
+const char *pop3mock__option_name(size_t i);
 
 /* Does option `name` (without "--") take a value? 1 yes, 0 it is a switch, -1 no such
  * option. */

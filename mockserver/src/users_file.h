@@ -1,8 +1,9 @@
 /*
- * users_file.h - pop3-mock --users FILE: several accounts, each with its own maildrop.
+ * users_file.h - pop3-mock --users FILE: several accounts, each with its own maildrop
+ * (the command and the embedding library both read it).
  */
-#ifndef POP3MOCK_CLI_USERS_FILE_H
-#define POP3MOCK_CLI_USERS_FILE_H
+#ifndef POP3MOCK_USERS_FILE_H
+#define POP3MOCK_USERS_FILE_H
 
 #include <stddef.h>
 
