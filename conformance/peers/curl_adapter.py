@@ -39,18 +39,22 @@ TRANSACTION = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "r
 LOGINS = {"login", "auth", "apop", "user"}
 
 
-def dialogue_allows_capa(name):
-    """Does the first session of case NAME let a client send CAPA as its first command?
-    The case file is beside the adapter (cases/ next to peers/, in the source tree and
-    installed); a case that cannot be read allows nothing."""
+def case_dialogue(name):
+    """The dialogue of case NAME: the case file is beside the adapter (cases/ next to peers/,
+    in the source tree and installed); a case that cannot be read has an empty one."""
     if not name or "/" in name:
-        return False
+        return ""
     try:
         with open(os.path.join(HERE, "..", "cases", name + ".case"), encoding="latin-1") as f:
-            text = f.read()
+            return f.read().partition("\ndialogue:\n")[2]
     except OSError:
-        return False
-    dialogue = text.partition("\ndialogue:\n")[2]
+        return ""
+
+
+def dialogue_allows_capa(name):
+    """Does the first session of case NAME let a client send CAPA as its first command?
+    A case that cannot be read allows nothing."""
+    dialogue = case_dialogue(name)
     for line in dialogue.splitlines():
         line = line.strip()
         if line.startswith("!session"):
@@ -177,14 +181,7 @@ def dialogue_offers_other_login(name):
     APOP timestamp in the greeting, or a SASL line in a CAPA reply? curl has no option that
     chooses USER/PASS then (its ;AUTH= picks APOP or a SASL mechanism only), so a case that
     logs in with USER/PASS cannot be followed; running it would only wait for a timeout."""
-    if not name or "/" in name:
-        return False
-    try:
-        with open(os.path.join(HERE, "..", "cases", name + ".case"), encoding="latin-1") as f:
-            text = f.read()
-    except OSError:
-        return False
-    dialogue = text.partition("\ndialogue:\n")[2]
+    dialogue = case_dialogue(name)
     greeting, after_capa = True, False
     for line in dialogue.splitlines():
         line = line.strip()

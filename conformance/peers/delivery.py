@@ -316,6 +316,24 @@ def main(client):
         sys.stdout.write("\n".join(r) + "\n")
 
 
+def trace_exchanges(output, pattern, sent):
+    """The (command, reply lines) exchanges of a client's protocol trace: PATTERN matches a
+    trace line with the direction as group 1 (equal to SENT for a command line) and the
+    line as group 2. Reply lines before any command (the greeting) have command None."""
+    ex = []
+    for line in output.splitlines():
+        m = re.match(pattern, line)
+        if not m:
+            continue
+        if m.group(1) == sent:
+            ex.append((m.group(2), []))
+        elif ex:
+            ex[-1][1].append(m.group(2))
+        else:
+            ex.append((None, [m.group(2)]))
+    return ex
+
+
 def run_program(argv, s, env=None, stdin=None):
     """Run a client with the case's timeout and some slack; (exit status, output)."""
     try:

@@ -59,18 +59,7 @@ class Fetchmail(delivery.Client):
         return delivery.run_program(argv, s, env=dict(os.environ, HOME=work, FETCHMAILHOME=work))
 
     def parse_trace(self, output):
-        ex = []
-        for line in output.splitlines():
-            m = re.match(r"fetchmail: POP3([<>]) ?(.*)$", line)
-            if not m:
-                continue
-            if m.group(1) == ">":
-                ex.append((m.group(2), []))
-            elif ex:
-                ex[-1][1].append(m.group(2))
-            else:
-                ex.append((None, [m.group(2)]))
-        return ex
+        return delivery.trace_exchanges(output, r"fetchmail: POP3([<>]) ?(.*)$", ">")
 
     def strip_added(self, msg):
         # the trace header fetchmail puts first, with its folded lines

@@ -10,7 +10,6 @@ fetch all of them (not only the new), and to add no Received header; implicit TL
 before the login and is not driven here).
 """
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,18 +50,7 @@ class Mpop(delivery.Client):
         return delivery.run_program(argv, s, env=env)
 
     def parse_trace(self, output):
-        ex = []
-        for line in output.splitlines():
-            m = re.match(r"(-->|<--) ?(.*)$", line)
-            if not m:
-                continue
-            if m.group(1) == "-->":
-                ex.append((m.group(2), []))
-            elif ex:
-                ex[-1][1].append(m.group(2))
-            else:
-                ex.append((None, [m.group(2)]))
-        return ex
+        return delivery.trace_exchanges(output, r"(-->|<--) ?(.*)$", "-->")
 
 
 if __name__ == "__main__":
