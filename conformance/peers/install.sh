@@ -9,7 +9,7 @@
 #   Ruby Net::POP3   ruby (the bundled net-pop gem)  mpop        mpop
 #   PHP imap         php-cli php-imap (UW c-client)  getmail6    getmail6
 #   Node.js          nodejs npm, then node-pop3 from npm into peers/node_modules
-#   BusyBox          busybox (popmaildir)
+#   BusyBox          busybox (popmaildir)   s-nail      s-nail (its pop3 folders)
 #
 # The npm package goes into this folder's node_modules (never a global install), pinned
 # by version so every run measures the same client.
@@ -17,7 +17,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 here=$(cd "$(dirname "$0")" && pwd)
 packages=(perl perl-modules-5.36 libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl ruby php-cli php-imap nodejs npm fetchmail mpop getmail6
-          busybox curl python3 ca-certificates)
+          s-nail busybox curl python3 ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

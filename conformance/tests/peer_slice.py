@@ -97,6 +97,11 @@ ADAPTERS = [
      {"rfc8314-5.2-untrusted-implicit": "PASS",  # c-client refuses the certificate
       "rfc8314-5-tls11-refused": "PASS",
       "ex-rfc1939-5-stat": "n/a"}),            # c-client always sends CAPA first
+    ("s-nail", "%s %s" % (py, os.path.join(peers, "snail_adapter.py")),
+     lambda: have_program("s-nail"),
+     {"rfc8314-5.2-untrusted-implicit": "PASS",  # a refused certificate
+      "poplib-testtimeouts-hola-default": "PASS",  # a greeting that is no +OK
+      "ex-rfc1939-5-stat": "n/a"}),            # s-nail reads the listing before STAT ends
     ("getmail6", "%s %s" % (py, os.path.join(peers, "getmail_adapter.py")),
      lambda: have_program("getmail"),
      {"rfc8314-5.2-untrusted-implicit": "PASS",
