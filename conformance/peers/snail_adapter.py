@@ -60,8 +60,11 @@ class Snail(delivery.Client):
         argv = ["s-nail", "-vv", "-#", "-n", "-f", folder]
         env = dict(os.environ, HOME=work, MAILRC=path)
         rc, output = delivery.run_program(argv, s, env=env, stdin=commands.encode())
-        # -vv also prints "Credentials: host H, user U, pass P": keep the password out
-        return rc, re.sub(r"(Credentials: .*, pass ).*", r"\1****", output)
+        # -vv prints the password three times (the resource file's "set password-...",
+        # "Credentials: ..., pass P" and ">>> PASS P"): what the adapter passes on has none
+        output = re.sub(r"(COMMAND <set> password-[^=]*=).*", r"\1****", output)
+        output = re.sub(r"(Credentials: .*, pass ).*", r"\1****", output)
+        return rc, re.sub(r"(>>> PASS ).*", r"\1****", output)
 
     def parse_trace(self, output):
         # ">>> SERVER: line" is received; any other ">>> line" was sent
