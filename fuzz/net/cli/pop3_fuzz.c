@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "diff.h"
 
 #ifndef POP3KIT_VERSION
 #define POP3KIT_VERSION "unknown"
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "       pop3-fuzz replay FILE --client CMD [--hang-ms MS] [--idle-ms MS] [--rss-mb MB]\n"
     "                        [--ok-exit LIST]   (the client's stderr is shown)\n"
     "       pop3-fuzz server HOST:PORT ...   (not built yet)\n"
+    "       pop3-fuzz diff --client [NAME=]CMD --client [NAME=]CMD... (pop3-fuzz diff --help)\n"
     "\n"
     "client mode plays a hostile POP3 server to CMD, started with sh -c for each run with\n"
     "POP3_HOST, POP3_PORT, POP3_USER, POP3_PASSWORD set and {port} replaced.\n"
@@ -150,8 +152,10 @@ int main(int argc, char **argv)
         return 2;
     }
     bool replay = strcmp(mode, "replay") == 0;
+    if (strcmp(mode, "diff") == 0 || (replay && pop3fuzz_diff_claims(argc, argv)))
+        return pop3fuzz_diff_main(argc, argv);
     if (!replay && strcmp(mode, "client") != 0)
-        return usage_error("unknown mode '%s' (client, replay or server)", mode);
+        return usage_error("unknown mode '%s' (client, diff, replay or server)", mode);
 
     pop3fuzz_campaign_options c;
     memset(&c, 0, sizeof c);

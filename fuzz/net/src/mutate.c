@@ -145,11 +145,23 @@ static size_t long_length(pop3fuzz_rng *r)
     return PICK(r, lens);
 }
 
-static void mutate_once(pop3fuzz_script *s, pop3fuzz_rng *r)
+/* The families of mutate_once, in the order of its switch. */
+static const char *const family_names[POP3FUZZ_FAMILIES] = {
+    "status",   "number",    "resp-code", "listing", "capa",   "sasl", "stuffing",
+    "line-end", "long-line", "write",     "close",   "octets", "drop", "swap"};
+
+const char *pop3fuzz_family_name(unsigned f)
+{
+    return f < POP3FUZZ_FAMILIES ? family_names[f] : "?";
+}
+
+/* One mutation; returns its family. */
+static unsigned mutate_once(pop3fuzz_script *s, pop3fuzz_rng *r)
 {
     size_t i = pick_server(s, r);
     char buf[160];
-    switch (pop3fuzz_below(r, 14)) {
+    unsigned family = (unsigned)pop3fuzz_below(r, POP3FUZZ_FAMILIES);
+    switch (family) {
     case 0: /* status indicator */
         if (i != (size_t)-1) {
             size_t t = text_at(s->line[i]), e = t;
@@ -274,11 +286,21 @@ static void mutate_once(pop3fuzz_script *s, pop3fuzz_rng *r)
         }
         break;
     }
+    return family;
+}
+
+void pop3fuzz_mutate_tagged(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack,
+                            unsigned *families)
+{
+    unsigned n = 1 + (unsigned)pop3fuzz_below(r, max_stack ? max_stack : 1);
+    if (families != NULL) *families = 0;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned f = mutate_once(s, r);
+        if (families != NULL) *families |= 1u << f;
+    }
 }
 
 void pop3fuzz_mutate(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack)
 {
-    unsigned n = 1 + (unsigned)pop3fuzz_below(r, max_stack ? max_stack : 1);
-    for (unsigned k = 0; k < n; k++)
-        mutate_once(s, r);
+    pop3fuzz_mutate_tagged(s, r, max_stack, NULL);
 }

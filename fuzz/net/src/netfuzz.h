@@ -80,6 +80,16 @@ void pop3fuzz_seed_loosen(pop3fuzz_script *s);
 /* Apply 1 to `max_stack` mutations to `s`. */
 void pop3fuzz_mutate(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack);
 
+/* The mutation families (status, number, resp-code, listing, capa, sasl, stuffing,
+ * line-end, long-line, write, close, octets, drop, swap): what pop3-fuzz diff
+ * deduplicates disagreements by. */
+#define POP3FUZZ_FAMILIES 14
+const char *pop3fuzz_family_name(unsigned f);
+/* pop3fuzz_mutate, the same draws; the families applied become bits of `*families`
+ * (1 << family; may be NULL). */
+void pop3fuzz_mutate_tagged(pop3fuzz_script *s, pop3fuzz_rng *r, unsigned max_stack,
+                            unsigned *families);
+
 /* ---- one run (run.c) ---- */
 typedef enum pop3fuzz_kind {
     POP3FUZZ_NONE = 0,

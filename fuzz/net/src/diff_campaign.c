@@ -1,0 +1,605 @@
+/*
+ * diff_campaign.c - pop3-fuzz diff: conformance cases as seeds, their dialogues mutated
+ * by pop3-fuzz's mutations (mutate.c), each mutated dialogue played by the mock (in a
+ * thread, as pop3-conform plays it) to each client in turn, the clients' outcomes
+ * summarised and compared (diff_outcome.c), and each new disagreement saved as a case
+ * file that `pop3-fuzz replay` plays again.
+ *
+ * Run I of seed S draws from a generator seeded with S and I, as in client mode. A client
+ * that answers n/a to a case (it cannot express its operations or options) is not run on
+ * that case again, and a case that fewer than two clients can express is no longer
+ * drawn: the draws of a campaign are the same for the same seed and the same clients.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "diff.h"
+#include "netfuzz.h"
+
+/* Scripts drawn again when a mutation broke the script syntax. */
+#define POP3DIFF_REDRAWS    8
+/* Draws that may land on retired seeds before a run gives up finding a live one. */
+#define POP3DIFF_SEED_DRAWS 64
+/* Disagreements one comparison can report (one per field). */
+#define POP3DIFF_PER_RUN    POP3DIFF_NFIELDS
+
+typedef struct seed {
+    conform_case *c;
+    pop3fuzz_script dialogue;
+    uint32_t na;    /* clients (bits) that answered n/a to this case */
+    uint32_t tried; /* clients run on it at least once */
+    bool retired;   /* fewer than two clients can express it */
+} seed;
+
+typedef struct found {
+    char key[1200];
+    pop3diff_disagreement d;
+    char families[200];
+    char path[1100];
+    unsigned long first_run, count;
+} found;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void shell_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else if (*s == '\n')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void families_text(unsigned mask, char *out, size_t len)
+{
+    size_t w = 0;
+    out[0] = '\0';
+    for (unsigned f = 0; f < POP3FUZZ_FAMILIES; f++)
+        if (mask & (1u << f)) {
+            int a = snprintf(out + w, len - w, "%s%s", w ? "+" : "", pop3fuzz_family_name(f));
+            if (a < 0 || (size_t)a >= len - w) break;
+            w += (size_t)a;
+        }
+    if (w == 0) snprintf(out, len, "none");
+}
+
+/* One client on one dialogue. Returns 0, 1 when the dialogue does not parse (nothing
+ * ran), -1 with `err` when the harness failed. */
+static int play(const pop3diff_options *o, const conform_tls *tls, const conform_case *c,
+                const char *text, size_t len, const conform_client *cl, pop3diff_summary *sum,
+                bool *na, pop3_buf *log, char *err, size_t errlen)
+{
+    const tls_cert *cert = tls_fixture_find(tls, c->tls_cert);
+    if (cert == NULL) {
+        snprintf(err, errlen, "%s: no test certificate \"%s\"", c->path, c->tls_cert);
+        return 1;
+    }
+    char why[1024];
+    mock_run *m =
+        mock_start(c->path, text, len, cert, tls->dir, o->hang_ms / 1000 + 1, why, sizeof why);
+    if (m == NULL) return 1;
+    client_env env = {.host = "127.0.0.1",
+                      .port = mock_port(m),
+                      .ca_file = cert->cert,
+                      .other_ca_file = tls->other,
+                      .timeout_ms = (int)o->timeout_ms};
+    client_output out;
+    if (cl->command != NULL)
+        client_adapter_run(c, cl->command, &env, (int)o->hang_ms, &out);
+    else
+        client_ref_run(c, &env, &out);
+    mock_report rep;
+    mock_finish(m, 2000, &rep);
+    *na = out.na != NULL;
+    pop3diff_summarise(c, &out, rep.transcript.ptr, rep.transcript.len, sum);
+    if (log != NULL) {
+        if (out.na != NULL) cbuf_printf(log, "n/a: %s\n", out.na);
+        if (out.problems.len > 0) cbuf_add(log, out.problems.ptr, out.problems.len);
+        if (out.log.len > 0) cbuf_add(log, out.log.ptr, out.log.len);
+    }
+    /* The results go into the reproducer: keep them with the summary's owner. */
+    client_output_free(&out);
+    mock_report_free(&rep);
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+/* Like play, but the client's result lines are kept (the reproducer's expectations). */
+static void results_of(const pop3diff_options *o, const conform_tls *tls, const conform_case *c,
+                       const char *text, size_t len, const conform_client *cl, client_output *out)
+{
+    memset(out, 0, sizeof *out);
+    const tls_cert *cert = tls_fixture_find(tls, c->tls_cert);
+    char why[1024];
+    mock_run *m = cert ? mock_start(c->path, text, len, cert, tls->dir, o->hang_ms / 1000 + 1, why,
+                                    sizeof why)
+                       : NULL;
+    if (m == NULL) return;
+    client_env env = {.host = "127.0.0.1",
+                      .port = mock_port(m),
+                      .ca_file = cert->cert,
+                      .other_ca_file = tls->other,
+                      .timeout_ms = (int)o->timeout_ms};
+    if (cl->command != NULL)
+        client_adapter_run(c, cl->command, &env, (int)o->hang_ms, out);
+    else
+        client_ref_run(c, &env, out);
+    mock_report rep;
+    mock_finish(m, 2000, &rep);
+    mock_report_free(&rep);
+}
+
+static void write_client_line(FILE *f, const conform_client *cl)
+{
+    fprintf(f, "# pop3-fuzz-client: %s=%s\n", cl->name, cl->command ? cl->command : "reference");
+}
+
+static int save(const pop3diff_options *o, const conform_tls *tls, const seed *sd,
+                const pop3fuzz_script *s, found *fd, const char *const *names,
+                const pop3diff_summary *const *sums, const size_t *who, size_t n, unsigned long run,
+                char *err, size_t errlen)
+{
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", o->out_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.case", o->out_dir,
+             pop3diff_field_name(fd->d.field), fnv1a(fd->key));
+    const conform_case *c = sd->c;
+    size_t len = 0;
+    char *text = pop3fuzz_script_text(s, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* The expectations of the case file are the first client's results. */
+    client_output first;
+    results_of(o, tls, c, text, len, &o->clients[who[0]], &first);
+    FILE *f = fopen(fd->path, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
+        client_output_free(&first);
+        free(text);
+        return -1;
+    }
+    const char *optext = fd->d.field == POP3DIFF_CREDS ? "the whole session"
+                         : fd->d.op < c->nops          ? c->ops[fd->d.op].text
+                                                       : "?";
+    fprintf(f, "# pop3-fuzz diff: %s differs at operation %zu (%s): %s\n",
+            pop3diff_field_name(fd->d.field), fd->d.op + 1, optext, fd->d.values);
+    fprintf(f, "# seed case %s, mutations %s; found by seed %llu, run %lu\n", c->id, fd->families,
+            o->seed, run);
+    fputs("# reproduce: pop3-fuzz replay ", f);
+    shell_quote(f, fd->path);
+    for (size_t k = 0; k < n; k++) {
+        const conform_client *cl = &o->clients[who[k]];
+        fputs(" --client ", f);
+        pop3_buf spec = {0};
+        cbuf_printf(&spec, "%s=%s", cl->name, cl->command ? cl->command : "reference");
+        shell_quote(f, spec.ptr);
+        cbuf_free(&spec);
+    }
+    fprintf(f, " --timeout-ms %u --hang-ms %u\n", o->timeout_ms, o->hang_ms);
+    fprintf(f,
+            "# The results below are %s's. Each client's summary: creds=, then per\n"
+            "# operation STATUS[:KIND][,VALUE] (pop3-fuzz(1), DIFFERENTIAL MODE).\n",
+            names[0]);
+    fprintf(f, "# pop3-fuzz-field: %s\n", pop3diff_field_name(fd->d.field));
+    for (size_t k = 0; k < n; k++)
+        write_client_line(f, &o->clients[who[k]]);
+    for (size_t k = 0; k < n; k++) {
+        pop3_buf b = {0};
+        pop3diff_summary_format(sums[k], &b);
+        fprintf(f, "# pop3-fuzz-summary %s: %s\n", names[k], b.ptr ? b.ptr : "");
+        cbuf_free(&b);
+    }
+    fprintf(f, "title:   pop3-fuzz diff: %s differs (%s)\n", pop3diff_field_name(fd->d.field),
+            fd->d.groups);
+    fprintf(f, "section: %s\n", c->section);
+    if (c->options.n > 0) {
+        fputs("options:", f);
+        for (size_t i = 0; i < c->options.n; i++)
+            fprintf(f, " %s", c->options.v[i]);
+        fputc('\n', f);
+    }
+    if (strcmp(c->tls_cert, "localhost") != 0) fprintf(f, "tls-cert: %s\n", c->tls_cert);
+    fputc('\n', f);
+    for (size_t i = 0; i < c->nops; i++) {
+        fprintf(f, "run: %s\n", c->ops[i].text);
+        const strlist *l = i < first.nops ? &first.ops[i].lines : NULL;
+        if (l == NULL || l->n == 0) fputs("  err *\n", f);
+        for (size_t k = 0; l != NULL && k < l->n; k++)
+            fprintf(f, "  %s\n", l->v[k]);
+    }
+    fputs("\ndialogue:\n", f);
+    /* The case's header lines became "#" lines of its dialogue: left out. */
+    size_t i = 0;
+    while (i < s->n && (strcmp(s->line[i], "#") == 0 || s->line[i][0] == '\0'))
+        i++;
+    for (; i < s->n; i++)
+        fprintf(f, "%s\n", s->line[i]);
+    client_output_free(&first);
+    free(text);
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_seeds(const pop3diff_options *o, seed **out, size_t *nout, char *err, size_t errlen)
+{
+    strlist paths = {0};
+    if (cases_list(o->cases_dir, &o->filters, &paths, err, errlen) < 0) return -1;
+    seed *v = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < paths.n; i++) {
+        char why[512];
+        conform_case *c = case_load(paths.v[i], why, sizeof why);
+        if (c == NULL) continue;
+        seed sd = {.c = c};
+        if (!pop3fuzz_script_from_text(&sd.dialogue, c->dialogue, c->dialogue_len)) {
+            case_free(c);
+            continue;
+        }
+        v = realloc(v, (n + 1) * sizeof *v);
+        if (v == NULL) abort();
+        v[n++] = sd;
+    }
+    strlist_free(&paths);
+    if (n == 0) {
+        snprintf(err, errlen, "no case under %s matches", o->cases_dir);
+        free(v);
+        return -1;
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+static void free_seeds(seed *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        case_free(v[i].c);
+        pop3fuzz_script_free(&v[i].dialogue);
+    }
+    free(v);
+}
+
+static unsigned popcount32(uint32_t x)
+{
+    unsigned n = 0;
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t errlen)
+{
+    seed *seeds = NULL;
+    size_t nseeds = 0;
+    if (load_seeds(o, &seeds, &nseeds, err, errlen) != 0) return -1;
+    conform_tls tls;
+    memset(&tls, 0, sizeof tls);
+    if (tls_fixture_make(&tls, err, errlen) != 0) {
+        free_seeds(seeds, nseeds);
+        return -1;
+    }
+    found *fs = NULL;
+    size_t nf = 0;
+    unsigned long runs = 0, compared = 0;
+    double start = now_s(), last_progress = 0;
+    uint32_t all = o->nclients >= 32 ? ~0u : (1u << o->nclients) - 1;
+    long rc = 0;
+    pop3diff_summary *sums = xcalloc(o->nclients, sizeof *sums);
+    for (unsigned long i = 0; rc == 0; i++) {
+        if (o->iterations && runs >= o->iterations) break;
+        if (o->seconds && now_s() - start >= (double)o->seconds) break;
+        pop3fuzz_rng r = {o->seed * 0x100000001b3u + i};
+        pop3fuzz_next(&r);
+        seed *sd = NULL;
+        for (int k = 0; k < POP3DIFF_SEED_DRAWS && sd == NULL; k++) {
+            seed *t = &seeds[pop3fuzz_below(&r, nseeds)];
+            if (!t->retired) sd = t;
+        }
+        if (sd == NULL) {
+            bool any = false;
+            for (size_t k = 0; k < nseeds; k++)
+                any |= !seeds[k].retired;
+            if (!any) {
+                snprintf(err, errlen,
+                         "no seed case is expressed by two clients (every client answered n/a)");
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        pop3fuzz_script s = {0};
+        unsigned families = 0;
+        bool ran = false;
+        size_t who[POP3DIFF_MAX_CLIENTS], nwho = 0;
+        for (int k = 0; k < POP3DIFF_REDRAWS && !ran && rc == 0; k++) {
+            pop3fuzz_script_free(&s);
+            if (!pop3fuzz_script_copy(&s, &sd->dialogue)) abort();
+            pop3fuzz_mutate_tagged(&s, &r, o->max_stack, &families);
+            size_t len = 0;
+            char *text = pop3fuzz_script_text(&s, &len);
+            if (text == NULL) abort();
+            nwho = 0;
+            bool parse_error = false;
+            for (size_t cl = 0; cl < o->nclients && !parse_error; cl++) {
+                if (sd->na & (1u << cl)) continue;
+                bool na = false;
+                pop3diff_summary_free(&sums[cl]);
+                int p = play(o, &tls, sd->c, text, len, &o->clients[cl], &sums[cl], &na, NULL, err,
+                             errlen);
+                if (p == 1) {
+                    parse_error = true;
+                    break;
+                }
+                sd->tried |= 1u << cl;
+                if (na)
+                    sd->na |= 1u << cl;
+                else
+                    who[nwho++] = cl;
+            }
+            free(text);
+            ran = !parse_error;
+        }
+        if (!ran) {
+            pop3fuzz_script_free(&s);
+            continue;
+        }
+        runs++;
+        if ((sd->tried | sd->na) == all && popcount32(all & ~sd->na) < 2) sd->retired = true;
+        if (nwho >= 2) {
+            compared++;
+            const char *names[POP3DIFF_MAX_CLIENTS];
+            const pop3diff_summary *sp[POP3DIFF_MAX_CLIENTS];
+            for (size_t k = 0; k < nwho; k++) {
+                names[k] = o->clients[who[k]].name;
+                sp[k] = &sums[who[k]];
+            }
+            pop3diff_disagreement ds[POP3DIFF_PER_RUN];
+            size_t nd = pop3diff_compare(names, sp, nwho, sd->c, ds, POP3DIFF_PER_RUN);
+            for (size_t d = 0; d < nd && rc == 0; d++) {
+                char fam[200];
+                families_text(families, fam, sizeof fam);
+                char key[1200];
+                snprintf(key, sizeof key, "%s / %s / %s", pop3diff_field_name(ds[d].field),
+                         ds[d].groups, fam);
+                size_t f = 0;
+                while (f < nf && strcmp(fs[f].key, key) != 0)
+                    f++;
+                if (f < nf) {
+                    fs[f].count++;
+                    continue;
+                }
+                found *p = realloc(fs, (nf + 1) * sizeof *p);
+                if (p == NULL) abort();
+                fs = p;
+                found *fd = &fs[nf++];
+                memset(fd, 0, sizeof *fd);
+                snprintf(fd->key, sizeof fd->key, "%s", key);
+                snprintf(fd->families, sizeof fd->families, "%s", fam);
+                fd->d = ds[d];
+                fd->first_run = i;
+                fd->count = 1;
+                if (o->progress) fputs("\r\033[K", stderr);
+                fprintf(stderr, "pop3-fuzz: run %lu (%s): %s differs: %s\n", i, sd->c->id,
+                        pop3diff_field_name(ds[d].field), ds[d].values);
+                if (save(o, &tls, sd, &s, fd, names, sp, who, nwho, i, err, errlen) != 0) rc = -1;
+            }
+        }
+        pop3fuzz_script_free(&s);
+        double t = now_s();
+        if (o->progress && t - last_progress >= 0.5) {
+            last_progress = t;
+            fprintf(stderr, "\r\033[Kpop3-fuzz: %lu runs, %zu disagreements, %.2f runs/s", runs, nf,
+                    t > start ? (double)runs / (t - start) : 0.0);
+        }
+    }
+    if (o->progress) fputs("\r\033[K", stderr);
+    double secs = now_s() - start;
+    if (rc == 0) {
+        if (nf > 0) {
+            fprintf(out, "%-7s %6s %8s  %-32s %-22s %s\n", "field", "count", "first", "clients",
+                    "mutations", "file");
+            for (size_t k = 0; k < nf; k++)
+                fprintf(out, "%-7s %6lu %8lu  %-32s %-22s %s\n", pop3diff_field_name(fs[k].d.field),
+                        fs[k].count, fs[k].first_run, fs[k].d.groups, fs[k].families, fs[k].path);
+        }
+        fprintf(out, "%.1f s, %.2f runs/s, %lu compared (two clients or more expressed the case)\n",
+                secs, secs > 0 ? (double)runs / secs : 0.0, compared);
+        fprintf(out, "%lu runs, %zu disagreements\n", runs, nf);
+        rc = (long)nf;
+    }
+    for (size_t k = 0; k < o->nclients; k++)
+        pop3diff_summary_free(&sums[k]);
+    free(sums);
+    free(fs);
+    tls_fixture_remove(&tls);
+    free_seeds(seeds, nseeds);
+    return rc;
+}
+
+/* ---- replay ---- */
+
+typedef struct recorded {
+    char field[16];
+    strlist clients; /* "NAME=CMD" */
+    strlist names;   /* of the summaries, in order */
+    pop3diff_summary *sums;
+    size_t nsums;
+} recorded;
+
+static void recorded_free(recorded *r)
+{
+    strlist_free(&r->clients);
+    strlist_free(&r->names);
+    for (size_t k = 0; k < r->nsums; k++)
+        pop3diff_summary_free(&r->sums[k]);
+    free(r->sums);
+}
+
+static bool read_recorded(const char *text, size_t len, recorded *r)
+{
+    memset(r, 0, sizeof *r);
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        char *l = xstrndup(p, n);
+        p += n + 1;
+        if (strncmp(l, "# pop3-fuzz-field: ", 19) == 0) {
+            snprintf(r->field, sizeof r->field, "%s", l + 19);
+        } else if (strncmp(l, "# pop3-fuzz-client: ", 20) == 0) {
+            strlist_add(&r->clients, l + 20);
+        } else if (strncmp(l, "# pop3-fuzz-summary ", 20) == 0) {
+            char *colon = strstr(l + 20, ": ");
+            pop3diff_summary s;
+            if (colon != NULL && pop3diff_summary_parse(colon + 2, &s)) {
+                strlist_take(&r->names, xstrndup(l + 20, (size_t)(colon - (l + 20))));
+                r->sums = realloc(r->sums, (r->nsums + 1) * sizeof *r->sums);
+                if (r->sums == NULL) abort();
+                r->sums[r->nsums++] = s;
+            }
+        } else if (strncmp(l, "dialogue:", 9) == 0) {
+            free(l);
+            break;
+        }
+        free(l);
+    }
+    return r->field[0] != '\0';
+}
+
+int pop3diff_replay(pop3diff_options *o, const char *path, FILE *out, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    recorded rec;
+    bool ok = read_recorded(text, len, &rec);
+    free(text);
+    if (!ok) {
+        recorded_free(&rec);
+        snprintf(err, errlen, "%s: not a pop3-fuzz diff reproducer (no pop3-fuzz-field line)",
+                 path);
+        return -1;
+    }
+    conform_case *c = case_load(path, err, errlen);
+    if (c == NULL) {
+        recorded_free(&rec);
+        return -1;
+    }
+    if (o->nclients == 0) {
+        for (size_t k = 0; k < rec.clients.n && o->nclients < POP3DIFF_MAX_CLIENTS; k++) {
+            const char *spec = rec.clients.v[k];
+            const char *eq = strchr(spec, '=');
+            conform_client *cl = &o->clients[o->nclients];
+            if (eq != NULL && strcmp(eq + 1, "reference") == 0) {
+                cl->name = xstrndup(spec, (size_t)(eq - spec));
+                cl->command = NULL;
+            } else if (client_spec_prepare(cl, spec, o->cases_dir, err, errlen) != 0) {
+                recorded_free(&rec);
+                case_free(c);
+                return -1;
+            }
+            o->nclients++;
+        }
+    }
+    conform_tls tls;
+    memset(&tls, 0, sizeof tls);
+    if (tls_fixture_make(&tls, err, errlen) != 0) {
+        recorded_free(&rec);
+        case_free(c);
+        return -1;
+    }
+    const char *names[2 * POP3DIFF_MAX_CLIENTS];
+    const pop3diff_summary *sp[2 * POP3DIFF_MAX_CLIENTS];
+    pop3diff_summary fresh[POP3DIFF_MAX_CLIENTS];
+    memset(fresh, 0, sizeof fresh);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t k = 0; k < o->nclients; k++) {
+        bool na = false;
+        pop3_buf log = {0};
+        if (play(o, &tls, c, c->dialogue, c->dialogue_len, &o->clients[k], &fresh[k], &na, &log,
+                 err, errlen) != 0) {
+            snprintf(err, errlen, "%s: the dialogue does not parse", path);
+            cbuf_free(&log);
+            rc = -1;
+            break;
+        }
+        if (o->echo_stderr && log.len > 0) {
+            fprintf(stderr, "--- %s:\n", o->clients[k].name);
+            fwrite(log.ptr, 1, log.len, stderr);
+        }
+        cbuf_free(&log);
+        pop3_buf b = {0};
+        pop3diff_summary_format(&fresh[k], &b);
+        fprintf(out, "%s: %s%s\n", o->clients[k].name, na ? "n/a " : "", b.ptr ? b.ptr : "");
+        cbuf_free(&b);
+        if (!na) {
+            names[n] = o->clients[k].name;
+            sp[n++] = &fresh[k];
+        }
+    }
+    if (rc == 0) {
+        /* The recorded outcomes of the clients not run now stand in for them. */
+        for (size_t k = 0; k < rec.nsums; k++) {
+            bool run_now = false;
+            for (size_t j = 0; j < o->nclients; j++)
+                run_now |= strcmp(o->clients[j].name, rec.names.v[k]) == 0;
+            if (run_now) continue;
+            names[n] = rec.names.v[k];
+            sp[n++] = &rec.sums[k];
+            fprintf(out, "%s (recorded): ", rec.names.v[k]);
+            pop3_buf b = {0};
+            pop3diff_summary_format(&rec.sums[k], &b);
+            fprintf(out, "%s\n", b.ptr ? b.ptr : "");
+            cbuf_free(&b);
+        }
+        pop3diff_disagreement ds[POP3DIFF_PER_RUN];
+        size_t nd = pop3diff_compare(names, sp, n, c, ds, POP3DIFF_PER_RUN);
+        for (size_t d = 0; d < nd && rc == 0; d++)
+            if (strcmp(pop3diff_field_name(ds[d].field), rec.field) == 0) {
+                fprintf(out, "reproduced: %s differs at operation %zu: %s\n", rec.field,
+                        ds[d].op + 1, ds[d].values);
+                rc = 1;
+            }
+        if (rc == 0) fprintf(out, "did not reproduce: the clients agree on %s\n", rec.field);
+    }
+    for (size_t k = 0; k < o->nclients; k++)
+        pop3diff_summary_free(&fresh[k]);
+    tls_fixture_remove(&tls);
+    recorded_free(&rec);
+    case_free(c);
+    return rc;
+}
