@@ -34,6 +34,8 @@ typedef struct seed {
     uint32_t na;    /* clients (bits) that answered n/a to this case */
     uint32_t tried; /* clients run on it at least once */
     bool retired;   /* fewer than two clients can express it */
+    bool based;     /* played once unmutated: `base` holds its disagreements */
+    strlist base;   /* "FIELD / GROUPS" of the unmutated case's own disagreements */
 } seed;
 
 typedef struct found {
@@ -284,6 +286,7 @@ static int load_seeds(const pop3diff_options *o, seed **out, size_t *nout, char 
 static void free_seeds(seed *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        strlist_free(&v[i].base);
         case_free(v[i].c);
         pop3fuzz_script_free(&v[i].dialogue);
     }
@@ -296,6 +299,62 @@ static unsigned popcount32(uint32_t x)
     for (; x; x &= x - 1)
         n++;
     return n;
+}
+
+/* "FIELD / GROUPS": a disagreement without its values and mutations. */
+static void base_key(const pop3diff_disagreement *d, char *out, size_t len)
+{
+    snprintf(out, len, "%s / %s", pop3diff_field_name(d->field), d->groups);
+}
+
+/*
+ * The first time a seed is drawn it is played unmutated to every client: the clients
+ * that cannot express it answer n/a there, and the disagreements the case has by itself
+ * (the conformance failures the suite already reports) are remembered, so that a mutated
+ * run that only shows them again is filed under the mutation family "seed" instead of
+ * once per family. Returns false when the unmutated dialogue cannot be served.
+ */
+static bool play_base(const pop3diff_options *o, const conform_tls *tls, seed *sd,
+                      pop3diff_summary *sums, char *err, size_t errlen)
+{
+    sd->based = true;
+    size_t who[POP3DIFF_MAX_CLIENTS], nwho = 0;
+    for (size_t cl = 0; cl < o->nclients; cl++) {
+        bool na = false;
+        pop3diff_summary_free(&sums[cl]);
+        if (play(o, tls, sd->c, sd->c->dialogue, sd->c->dialogue_len, &o->clients[cl], &sums[cl],
+                 &na, NULL, err, errlen) != 0)
+            return false;
+        sd->tried |= 1u << cl;
+        if (na)
+            sd->na |= 1u << cl;
+        else
+            who[nwho++] = cl;
+    }
+    if (nwho < 2) return true;
+    const char *names[POP3DIFF_MAX_CLIENTS];
+    const pop3diff_summary *sp[POP3DIFF_MAX_CLIENTS];
+    for (size_t k = 0; k < nwho; k++) {
+        names[k] = o->clients[who[k]].name;
+        sp[k] = &sums[who[k]];
+    }
+    pop3diff_disagreement ds[POP3DIFF_PER_RUN];
+    size_t nd = pop3diff_compare(names, sp, nwho, sd->c, ds, POP3DIFF_PER_RUN);
+    for (size_t d = 0; d < nd; d++) {
+        char key[600];
+        base_key(&ds[d], key, sizeof key);
+        strlist_add(&sd->base, key);
+    }
+    return true;
+}
+
+static bool in_base(const seed *sd, const pop3diff_disagreement *d)
+{
+    char key[600];
+    base_key(d, key, sizeof key);
+    for (size_t k = 0; k < sd->base.n; k++)
+        if (strcmp(sd->base.v[k], key) == 0) return true;
+    return false;
 }
 
 long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t errlen)
@@ -311,7 +370,7 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
     }
     found *fs = NULL;
     size_t nf = 0;
-    unsigned long runs = 0, compared = 0;
+    unsigned long runs = 0, compared = 0, based = 0;
     double start = now_s(), last_progress = 0;
     uint32_t all = o->nclients >= 32 ? ~0u : (1u << o->nclients) - 1;
     long rc = 0;
@@ -337,6 +396,18 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
                 break;
             }
             continue;
+        }
+        if (!sd->based) {
+            based++;
+            if (!play_base(o, &tls, sd, sums, err, errlen)) {
+                sd->retired = true;
+                continue;
+            }
+            uint32_t can = all & ~sd->na;
+            if (popcount32(can) < 2) {
+                sd->retired = true;
+                continue;
+            }
         }
         pop3fuzz_script s = {0};
         unsigned families = 0;
@@ -371,6 +442,9 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
             ran = !parse_error;
         }
         if (!ran) {
+            /* Its dialogue broke under every mutation drawn (or has no certificate here):
+             * not drawn again, so that a campaign of such seeds ends. */
+            sd->retired = true;
             pop3fuzz_script_free(&s);
             continue;
         }
@@ -388,7 +462,10 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
             size_t nd = pop3diff_compare(names, sp, nwho, sd->c, ds, POP3DIFF_PER_RUN);
             for (size_t d = 0; d < nd && rc == 0; d++) {
                 char fam[200];
-                families_text(families, fam, sizeof fam);
+                if (in_base(sd, &ds[d]))
+                    snprintf(fam, sizeof fam, "seed");
+                else
+                    families_text(families, fam, sizeof fam);
                 char key[1200];
                 snprintf(key, sizeof key, "%s / %s / %s", pop3diff_field_name(ds[d].field),
                          ds[d].groups, fam);
@@ -433,8 +510,10 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
                 fprintf(out, "%-7s %6lu %8lu  %-32s %-22s %s\n", pop3diff_field_name(fs[k].d.field),
                         fs[k].count, fs[k].first_run, fs[k].d.groups, fs[k].families, fs[k].path);
         }
-        fprintf(out, "%.1f s, %.2f runs/s, %lu compared (two clients or more expressed the case)\n",
-                secs, secs > 0 ? (double)runs / secs : 0.0, compared);
+        fprintf(out,
+                "%.1f s, %.2f runs/s, %lu compared (two clients or more expressed the case), "
+                "%lu seed cases played unmutated first\n",
+                secs, secs > 0 ? (double)runs / secs : 0.0, compared, based);
         fprintf(out, "%lu runs, %zu disagreements\n", runs, nf);
         rc = (long)nf;
     }
