@@ -219,6 +219,9 @@ static int save(const pop3diff_options *o, const conform_tls *tls, const seed *s
         fprintf(f, "# pop3-fuzz-summary %s: %s\n", names[k], b.ptr ? b.ptr : "");
         cbuf_free(&b);
     }
+    /* The seed's id: it is the POP3_CONFORM_CASE the adapters saw (curl's adapter reads
+     * the case file of that name beside it). */
+    fprintf(f, "id:      %s\n", c->id);
     fprintf(f, "title:   pop3-fuzz diff: %s differs (%s)\n", pop3diff_field_name(fd->d.field),
             fd->d.groups);
     fprintf(f, "section: %s\n", c->section);
@@ -389,10 +392,17 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
             bool any = false;
             for (size_t k = 0; k < nseeds; k++)
                 any |= !seeds[k].retired;
-            if (!any) {
+            if (!any && runs == 0) {
                 snprintf(err, errlen,
                          "no seed case is expressed by two clients (every client answered n/a)");
                 rc = -1;
+                break;
+            }
+            if (!any) {
+                /* Every case was run, and no more can be compared: the campaign is over. */
+                if (o->progress) fputs("\r\033[K", stderr);
+                fprintf(stderr, "pop3-fuzz: every seed case left is expressed by fewer than two "
+                                "clients; stopping\n");
                 break;
             }
             continue;
