@@ -6,9 +6,10 @@
  * file that `pop3-fuzz replay` plays again.
  *
  * Run I of seed S draws from a generator seeded with S and I, as in client mode. A client
- * that answers n/a to a case (it cannot express its operations or options) is not run on
- * that case again, and a case that fewer than two clients can express is no longer
- * drawn: the draws of a campaign are the same for the same seed and the same clients.
+ * that answers n/a to a case unmutated (it cannot express its operations or options) is
+ * not run on that case again, and a case that fewer than two clients can express is no
+ * longer drawn: the draws of a campaign are the same for the same seed and the same
+ * clients.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -31,11 +32,10 @@
 typedef struct seed {
     conform_case *c;
     pop3fuzz_script dialogue;
-    uint32_t na;    /* clients (bits) that answered n/a to this case */
-    uint32_t tried; /* clients run on it at least once */
-    bool retired;   /* fewer than two clients can express it */
-    bool based;     /* played once unmutated: `base` holds its disagreements */
-    strlist base;   /* "FIELD / GROUPS" of the unmutated case's own disagreements */
+    uint32_t na;  /* clients (bits) that answered n/a to this case */
+    bool retired; /* fewer than two clients can express it */
+    bool based;   /* played once unmutated: `base` holds its disagreements */
+    strlist base; /* "FIELD / GROUPS" of the unmutated case's own disagreements */
 } seed;
 
 typedef struct found {
@@ -328,7 +328,6 @@ static bool play_base(const pop3diff_options *o, const conform_tls *tls, seed *s
         if (play(o, tls, sd->c, sd->c->dialogue, sd->c->dialogue_len, &o->clients[cl], &sums[cl],
                  &na, NULL, err, errlen) != 0)
             return false;
-        sd->tried |= 1u << cl;
         if (na)
             sd->na |= 1u << cl;
         else
@@ -442,11 +441,9 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
                     parse_error = true;
                     break;
                 }
-                sd->tried |= 1u << cl;
-                if (na)
-                    sd->na |= 1u << cl;
-                else
-                    who[nwho++] = cl;
+                /* n/a on a mutated dialogue (curl's adapter says so when curl opened a
+                 * second connection) leaves the client out of this run only. */
+                if (!na) who[nwho++] = cl;
             }
             free(text);
             ran = !parse_error;
@@ -459,7 +456,6 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
             continue;
         }
         runs++;
-        if ((sd->tried | sd->na) == all && popcount32(all & ~sd->na) < 2) sd->retired = true;
         if (nwho >= 2) {
             compared++;
             const char *names[POP3DIFF_MAX_CLIENTS];

@@ -5,8 +5,11 @@ tests of `pop3-fuzz diff`.
 It reads the case's options and operations on standard input and prints one result block
 per operation (conformance/README.md, "The adapter contract"). It knows connect, user,
 pass, stat, list, uidl, retr, top, dele, rset, noop and quit; anything else (and any
-client option) is answered n/a. With --keep-dots it has a planted bug: a byte-stuffed
-body line ("..x", RFC 1939 section 3) is delivered as received, its first "." kept.
+client option) is answered n/a. Planted bugs: with --keep-dots a byte-stuffed body line
+("..x", RFC 1939 section 3) is delivered as received, its first "." kept; with
+--clear-credentials it accepts the option require-tls and ignores it: `login` sends USER
+and PASS in clear, in one write, without STLS (what RFC 2595 section 9 and RFC 8314
+section 5 forbid).
 Standard library only.
 """
 import hashlib
@@ -16,6 +19,7 @@ import sys
 
 BODY_SHOW_MAX = 2048
 KEEP_DOTS = "--keep-dots" in sys.argv[1:]
+CLEAR_CREDENTIALS = "--clear-credentials" in sys.argv[1:]
 
 
 def text(b):
@@ -98,6 +102,15 @@ class Client:
                 raise Failure("io")
             self.status()
             return ["ok"]
+        if op == "login" and CLEAR_CREDENTIALS and len(args) == 2:
+            # USER and PASS in one write (RFC 2449 pipelining), without STLS.
+            try:
+                self.sock.sendall(("USER %s\r\nPASS %s\r\n" % (args[0], args[1])).encode())
+            except OSError:
+                raise Failure("io")
+            self.status()
+            self.status()
+            return ["ok"]
         if op in ("user", "pass", "dele", "rset", "noop"):
             self.command(" ".join([op.upper()] + args))
             return ["ok"]
@@ -128,7 +141,8 @@ def main():
     for raw in sys.stdin:
         line = raw.rstrip("\n")
         if line.startswith("option "):
-            na = na or "diff_client has no option " + line[7:]
+            if not (CLEAR_CREDENTIALS and line[7:] == "require-tls"):
+                na = na or "diff_client has no option " + line[7:]
             continue
         words = line.split()
         if not words:
