@@ -106,6 +106,16 @@ start_group() {
   echo $! > "$pidfile"
 }
 
+# need_reachable DIR USER: DIR (made searchable here) must be reachable by USER, the user
+# the server's processes run as. A folder above it that is not searchable (mktemp -d and
+# Python's mkdtemp make 0700 folders) would otherwise show only as failed logins
+# ("Temporary problem", a TLS handshake closed) with nothing in the server's log.
+need_reachable() {
+  chmod 755 "$1"
+  runuser -u "$2" -- test -x "$1" 2>/dev/null ||
+    die "$1 cannot be reached by $2, the user the server runs as: a folder above it is not searchable (chmod 755 it)"
+}
+
 # ensure_user NAME: a system user without a login shell (idempotent).
 ensure_user() {
   id -u "$1" >/dev/null 2>&1 ||
