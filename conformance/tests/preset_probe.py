@@ -15,6 +15,7 @@ difference is printed; the exit status is 1 if there is one.
                                            conformance/tests/preset_findings/SERVER.json
     preset_probe.py --recorded SERVER...   the preset against that file: no real server, no
                                            root (CI)
+    preset_probe.py --self-test            the comparison on made-up reports
 
 A check is the probe finding's requirement id and its message with what differs between
 two correct stores of the same messages taken out: the size of a message (Cyrus' LMTP adds
@@ -33,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONF = os.path.dirname(HERE)
@@ -61,7 +63,9 @@ PASSWORD = "pop3kit-secret"
 
 def check_key(f, user):
     """The check a finding answers, without what two correct stores may differ in."""
-    m = f["message"].replace(user, "USER") if user else f["message"]
+    m = f["message"]
+    if user:  # the user name as a word of its own, not inside another
+        m = re.sub(r"(?<![\w@.-])%s(?![\w@.-])" % re.escape(user), "USER", m)
     if f["requirement"] == "RFC1939-4.1" or m.startswith(("greeting", "APOP offered")):
         m = m.split(":", 1)[0]
     else:
@@ -161,8 +165,8 @@ def start_mock(mock, args, d):
     port_file = os.path.join(d, "port-%d" % len(os.listdir(d)))
     p = subprocess.Popen([mock, "--port-file", port_file, "--idle-timeout", "60"] + args,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # The mock writes the port file (renamed into place) once it listens.
-    import time
+    # The mock writes the port file (renamed into place) once it listens, within
+    # POP3KIT_MOCK_WAIT seconds (10).
     for _ in range(int(float(os.environ.get("POP3KIT_MOCK_WAIT", "10")) / 0.02)):
         if os.path.exists(port_file):
             with open(port_file) as f:
@@ -234,7 +238,54 @@ def differences(real, fake):
     return diffs
 
 
+def self_test():
+    """The comparison itself, on made-up probe reports: what a check is, and that each kind
+    of difference is caught while store differences are not."""
+    def doc(*findings):
+        return {"exit_status": 1, "error": None, "summary": {},
+                "findings": [{"requirement": r, "severity": s, "quirk": q, "message": m}
+                             for r, s, q, m in findings]}
+    fails = []
+
+    def want(what, got, expected):
+        if got != expected:
+            fails.append("%s: %r, not %r" % (what, got, expected))
+    f = {"requirement": "RFC1939-11", "message": "LIST 3 says 131, RETR gives 133 octets: x"}
+    want("sizes out of a check", check_key(f, "u"), "RFC1939-11 LIST 3 says #, RETR gives # octets")
+    f = {"requirement": "RFC1939-4.1", "message": "greeting: +OK vm Cyrus <1.2@vm>"}
+    want("greeting text out of a check", check_key(f, "u"), "RFC1939-4.1 greeting")
+    f = {"requirement": "RFC1939-7.6", "message": "logged in as tester@pop3kit.test"}
+    want("user out of a check", check_key(f, "tester@pop3kit.test"), "RFC1939-7.6 logged in as USER")
+    f = {"requirement": "RFC1939-3.5", "message": "the server hangs up after 4 unknown commands"}
+    want("small counts kept", check_key(f, "u"), "RFC1939-3.5 the server hangs up after 4 unknown commands")
+    base = [("RFC1939-4.1", "pass", None, "greeting: +OK a"),
+            ("RFC1939-5.1", "pass", None, "STAT: 7 messages, 4242 octets"),
+            ("RFC1939-11", "deviation", "unterminated-size Q52", "LIST 3 says 131, RETR gives 133 octets")]
+    other_store = [("RFC1939-4.1", "pass", None, "greeting: +OK b"),
+                   ("RFC1939-5.1", "pass", None, "STAT: 7 messages, 6475 octets"),
+                   ("RFC1939-11", "deviation", "unterminated-size Q52", "LIST 3 says 140, RETR gives 142 octets")]
+    real = {"modes": {"plain": summarize(doc(*base), "u")}}
+    want("another store of the same messages",
+         differences(real, {"plain": summarize(doc(*other_store), "u")}), [])
+    severity = base[:2] + [("RFC1939-11", "pass", None, "LIST sizes match RETR octets")]
+    want("a deviation the preset lacks",
+         len(differences(real, {"plain": summarize(doc(*severity), "u")})), 2)
+    quirk = base[:2] + [("RFC1939-11", "deviation", None, "LIST 3 says 131, RETR gives 133 octets")]
+    want("another quirk name", len(differences(real, {"plain": summarize(doc(*quirk), "u")})), 1)
+    want("a mode not probed", differences(real, {}), ["plain: the mock was not probed"])
+    broken = summarize(doc(*base), "u")
+    broken["exit_status"], broken["error"] = 3, "cannot log in"
+    want("a probe that could not log in",
+         differences(real, {"plain": broken}), ["plain: the preset's probe did not complete: cannot log in"])
+    for line in fails:
+        print("not ok - " + line)
+    print("%s - preset_probe.py self-test" % ("not ok" if fails else "ok"))
+    return 1 if fails else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("servers", nargs="+", metavar="SERVER", choices=sorted(PRESETS))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
