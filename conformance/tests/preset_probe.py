@@ -57,7 +57,8 @@ PRESETS = {
 }
 # Longest probe of one server in one mode (seconds); the probe's own read timeout.
 PROBE_TIMEOUT = int(os.environ.get("POP3KIT_PROBE_TIMEOUT", "300"))
-READ_TIMEOUT = os.environ.get("POP3KIT_PROBE_READ_TIMEOUT", "5")
+# (10: Courier answers a wrong password after 5 s.)
+READ_TIMEOUT = os.environ.get("POP3KIT_PROBE_READ_TIMEOUT", "10")
 PASSWORD = "pop3kit-secret"
 
 
