@@ -8,6 +8,7 @@
 # usage: servers_common.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC2034 # read by common.sh's die
 script_name=servers_common.sh
 # shellcheck source=../peers/servers/common.sh
 . "$here/../peers/servers/common.sh"
