@@ -47,7 +47,7 @@ static adapter_frame_status bad(adapter_frame_reader *r, const char *fmt, const 
 }
 
 /* The header "NAME LENGTH" in r->_head is complete: start its record. */
-static adapter_frame_status header(adapter_frame_reader *r, adapter_result *res)
+static adapter_frame_status header(adapter_frame_reader *r)
 {
     char *sp = memchr(r->_head, ' ', r->_headlen);
     if (sp == NULL) return bad(r, "a record header without a length: \"%s\"", r->_head);
@@ -72,7 +72,6 @@ static adapter_frame_status header(adapter_frame_reader *r, adapter_result *res)
     r->_record = rec + 1;
     r->_left = (size_t)n;
     r->_headlen = 0;
-    (void)res;
     return FRAME_MORE;
 }
 
@@ -96,7 +95,7 @@ adapter_frame_status adapter_frame_feed(adapter_frame_reader *r, const char *p, 
                 continue;
             }
             r->_head[r->_headlen] = '\0';
-            adapter_frame_status st = header(r, res);
+            adapter_frame_status st = header(r);
             if (st != FRAME_MORE) return st;
             continue;
         }

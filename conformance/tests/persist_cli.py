@@ -30,7 +30,7 @@ tmp = tempfile.mkdtemp(prefix="persist-cli-")
 problems = []
 
 
-def run(*extra, fault=None, cl=client):
+def run(*extra, fault=None, cl=client, frames=None):
     """One run: (verdicts {case: ok|not ok|skip}, output, exit status, [(pid, case)])."""
     log = os.path.join(tmp, "log")
     if os.path.exists(log):
@@ -39,6 +39,9 @@ def run(*extra, fault=None, cl=client):
     env.pop("PERSIST_PEER_FAULT", None)
     if fault:
         env["PERSIST_PEER_FAULT"] = fault
+    env.pop("PERSIST_PEER_FRAMES", None)
+    if frames:
+        env["PERSIST_PEER_FRAMES"] = repr(frames)
     args = [conform, "--cases", cases, "--no-reference", "--client", cl, "--tap"]
     for f in FILTERS:
         args += ["--filter", f]
@@ -104,6 +107,24 @@ fault("hang", r"the persistent adapter did not answer within 3000 ms and was kil
       r"restarted", "--watchdog", "3000")
 fault("malformed", r"the persistent adapter wrote a malformed reply frame: an unknown record "
       r"\\?\"hello\\?\"")
+
+# Malformed replies of every kind, one per case: each case fails with what was wrong.
+BAD = [
+    (b"stdout 5\nok\n\nexit 1\n0\nend 0\n\n", r"no line feed after the data of the "
+     r"\\?\"stdout\\?\" record: its length is wrong"),
+    (b"exit 1\n0\nexit 1\n0\nend 0\n\n", r"a second \\?\"exit\\?\" record"),
+    (b"stdout 3\nok\n\nend 0\n\n", r"no exit record"),
+    (b"exit 3\n300\nend 0\n\n", r"an exit status past 255"),
+    (b"exit 1\n0\nend 0\n\nxyz", r"3 octets after the end of the reply"),
+    (b"x" * 100 + b"\n", r"a record header longer than 39 octets"),
+    (b"stdout -1\n", r"a record length that is no number"),
+]
+names = sorted(oneshot)
+v, out, rc, served = run("-j", "1", "--no-drip",
+                         frames={names[i]: BAD[i][0] for i in range(len(BAD))})
+for i, (frame, msg) in enumerate(BAD):
+    check(v.get(names[i]) == "not ok" and re.search("malformed reply frame: " + msg, out),
+          "malformed frame %r: %s fails with %s" % (frame[:20], names[i], msg))
 
 # --max-output: a reply of exactly the limit passes, one octet more fails that case only.
 SIZE = 100000

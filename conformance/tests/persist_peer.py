@@ -10,7 +10,9 @@ PERSIST_PEER_FAULT=KIND:CASE   on case CASE (every delivery of it):
     malformed  answer with a line that is no frame
     size=N     run the case, then pad its standard error so that its standard output
                and standard error are N octets together (one-shot runs too)
+PERSIST_PEER_FRAMES={CASE: b"REPLY", ...}   (a Python literal) answer each CASE with REPLY
 """
+import ast
 import io
 import os
 import sys
@@ -22,6 +24,7 @@ import persistent  # noqa: E402
 import poplib_adapter  # noqa: E402
 
 KIND, _, CASE = os.environ.get("PERSIST_PEER_FAULT", "").partition(":")
+FRAMES = ast.literal_eval(os.environ.get("PERSIST_PEER_FRAMES", "{}"))
 
 
 def run_case():
@@ -51,6 +54,9 @@ def serve_with_faults():
         if records is None:
             return
         env = dict(d.decode().partition("=")[::2] for n, d in records if n == "env")
+        if env.get("POP3_CONFORM_CASE") in FRAMES:
+            os.write(srv.frames_out, FRAMES[env["POP3_CONFORM_CASE"]])
+            continue
         if env.get("POP3_CONFORM_CASE") == CASE:
             if KIND == "crash":
                 os.write(srv.real_err, b"persist_peer: crashing on purpose\n")
@@ -65,8 +71,8 @@ def serve_with_faults():
 
 
 if __name__ == "__main__":
-    if os.environ.get(persistent.MODE_VAR) == "persistent" and KIND in ("crash", "hang",
-                                                                         "malformed"):
+    if os.environ.get(persistent.MODE_VAR) == "persistent" and (
+            KIND in ("crash", "hang", "malformed") or FRAMES):
         serve_with_faults()
     else:
         persistent.serve(run_case)
