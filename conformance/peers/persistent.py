@@ -29,9 +29,12 @@ SystemExit's code (None is 0; a code that is no int is printed to standard error
 working folder is put back after each case and garbage collected (sockets left to the
 collector close before the next case starts).
 
-Wrapping an existing adapter whose main() reads stdin and prints (curl_adapter.py has
-one): add the marker comment and end with `persistent.serve(main)` instead of `main()`;
-state that main() keeps in module globals outlives a case and must be reset by it.
+Wrapping another adapter (curl_adapter.py is still one-shot): when it has a run_case()
+function that does one case the one-shot way (reads sys.stdin and os.environ, prints,
+returns or calls sys.exit), add the marker comment near its top and end the file with
+`persistent.serve(run_case)` instead of calling run_case() (its main(), if that is what it
+calls it, the same way). Nothing else changes; state that it keeps in module globals
+outlives a case, so run_case() must set what it reads.
 """
 import gc
 import io

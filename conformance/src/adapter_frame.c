@@ -15,6 +15,7 @@
  * it is stored), standard error is kept up to ADAPTER_LOG_MAX.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,10 +39,16 @@ void adapter_frame_request(pop3_buf *out, const strlist *env, const char *input,
     record(out, "end", "", 0);
 }
 
-static adapter_frame_status bad(adapter_frame_reader *r, const char *fmt, const char *arg)
+static adapter_frame_status bad(adapter_frame_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static adapter_frame_status bad(adapter_frame_reader *r, const char *fmt, ...)
 {
     char what[120];
-    snprintf(what, sizeof what, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     snprintf(r->why, sizeof r->why, "%s (at octet %zu of the reply)", what, r->total);
     return FRAME_BAD;
 }
@@ -63,7 +70,7 @@ static adapter_frame_status header(adapter_frame_reader *r)
         return bad(r, "a record length that is no number: \"%s\"", digits);
     if (rec == R_EXIT && (n == 0 || n > 3)) return bad(r, "an exit record of %s octets", digits);
     if (rec == R_END && n != 0) return bad(r, "an end record with data (%s octets)", digits);
-    if (rec == R_END && !(r->_seen & (1u << R_EXIT))) return bad(r, "no exit record%s", "");
+    if (rec == R_END && !(r->_seen & (1u << R_EXIT))) return bad(r, "no exit record");
     if (rec == R_STDOUT || rec == R_STDERR) {
         if (n > r->limit - r->data) return FRAME_TOO_BIG;
         r->data += (size_t)n;
@@ -90,7 +97,7 @@ adapter_frame_status adapter_frame_feed(adapter_frame_reader *r, const char *p, 
                     return bad(r, "a record header longer than 39 octets: \"%s...\"", r->_head);
                 }
                 if ((unsigned char)ch < 0x20 || (unsigned char)ch > 0x7e)
-                    return bad(r, "a record header with a control or non-ASCII octet%s", "");
+                    return bad(r, "a record header with a control or non-ASCII octet");
                 r->_head[r->_headlen++] = ch;
                 continue;
             }
@@ -110,7 +117,7 @@ adapter_frame_status adapter_frame_feed(adapter_frame_reader *r, const char *p, 
             } else if (r->_record == R_EXIT + 1) {
                 for (size_t k = 0; k < take; k++) {
                     char d = p[i + k];
-                    if (d < '0' || d > '9') return bad(r, "an exit status that is no number%s", "");
+                    if (d < '0' || d > '9') return bad(r, "an exit status that is no number");
                     res->status = res->status * 10 + (d - '0');
                 }
             }
@@ -125,7 +132,7 @@ adapter_frame_status adapter_frame_feed(adapter_frame_reader *r, const char *p, 
             return bad(r, "no line feed after the data of the \"%s\" record: its length is wrong",
                        record_names[r->_record - 1]);
         if (r->_record == R_EXIT + 1) {
-            if (res->status > 255) return bad(r, "an exit status past 255%s", "");
+            if (res->status > 255) return bad(r, "an exit status past 255");
             res->exited = true;
         }
         if (r->_record == R_END + 1) {
