@@ -172,7 +172,10 @@ void adapter_persist_run(const adapter_case *ac, adapter_result *res)
         res->status = 0;
     }
     if (r.proc_err.len > 0) {
-        cbuf_puts(&res->err, "(the persistent adapter's own standard error:)\n");
+        /* Alone it is the whole story (a shell that cannot find the interpreter says so
+         * on the first line, which main.c reports); after the case's own, it is marked. */
+        if (res->err.len > 0)
+            cbuf_puts(&res->err, "(the persistent adapter's own standard error:)\n");
         cbuf_add(&res->err, r.proc_err.ptr, r.proc_err.len);
     }
     cbuf_free(&r.proc_err);
