@@ -162,6 +162,9 @@ class _Server:
             ferr.seek(0)
             reply = (_record("stdout", fout.read()) + _record("stderr", ferr.read())
                      + _record("exit", b"%d" % status) + _record("end", b""))
+        self.write(reply)
+
+    def write(self, reply):
         view = memoryview(reply)
         while view:
             view = view[os.write(self.frames_out, view):]

@@ -267,6 +267,9 @@ int main(int argc, char **argv)
         goto out_args;
     }
 
+    /* Option parsing set rc to 0 on every number it read: from here on a path to `done`
+     * without a verdict is a usage or case file error. */
+    rc = 2;
     char *cases_dir = cases_arg != NULL ? xstrdup(cases_arg) : cases_default_dir();
     char err[2048];
     strlist paths = {0};

@@ -30,7 +30,7 @@ tmp = tempfile.mkdtemp(prefix="persist-cli-")
 problems = []
 
 
-def run(*extra, fault=None, cl=client, frames=None):
+def run(*extra, fault=None, cl=client, frames=None, drip=False):
     """One run: (verdicts {case: ok|not ok|skip}, output, exit status, [(pid, case)])."""
     log = os.path.join(tmp, "log")
     if os.path.exists(log):
@@ -40,6 +40,9 @@ def run(*extra, fault=None, cl=client, frames=None):
     if fault:
         env["PERSIST_PEER_FAULT"] = fault
     env.pop("PERSIST_PEER_FRAMES", None)
+    env.pop("PERSIST_PEER_DRIP", None)
+    if drip:
+        env["PERSIST_PEER_DRIP"] = "1"
     if frames:
         env["PERSIST_PEER_FRAMES"] = repr(frames)
     args = [conform, "--cases", cases, "--no-reference", "--client", cl, "--tap", "--no-drip"]
@@ -85,6 +88,11 @@ v, out, rc, served = run("-j", "2")
 check(v == oneshot, "persistent -j 2: the one-shot verdicts (%r)" % v)
 check(len(served) == 7 and 1 <= len(pids(served)) <= 2,
       "persistent -j 2: at most two processes served the 7 runs (%d)" % len(pids(served)))
+
+# Replies written one octet per write: the frames are put together from any split.
+v, out, rc, served = run("-j", "1", drip=True)
+check(v == oneshot and len(pids(served)) == 1, "replies one octet per write: the one-shot "
+      "verdicts from one process (%r)" % v)
 
 # The adapter without its marker line: one-shot, unless --persistent says otherwise.
 plain = os.path.join(tmp, "plain_peer.py")
@@ -157,6 +165,16 @@ check(v.get(FAULTY) == "not ok" and re.search(msg, out) is not None,
       "one-shot: one octet past --max-output fails the case")
 check(all(v.get(c) == oneshot[c] for c in AFTER),
       "one-shot: the cases after it have their verdicts")
+
+# A persistent adapter the shell cannot start: one usage error, as for a one-shot one.
+broken = os.path.join(tmp, "broken_adapter.sh")
+with open(broken, "w") as f:
+    f.write("#!/bin/sh\n# pop3-conform-adapter: persistent\nexec no-such-program-here\n")
+os.chmod(broken, 0o755)
+v, out, rc, served = run("-j", "2", cl=broken)
+check(rc == 2 and re.search(r"'%s' cannot be started: .*no-such-program-here.*not found"
+                            % re.escape(broken), out) is not None,
+      "persistent adapter that cannot start: exit status 2 and why (%d)" % rc)
 
 # Usage errors.
 for args, msg in ((["--one-shot", "--persistent"], "exclude each other"),

@@ -11,6 +11,8 @@ PERSIST_PEER_FAULT=KIND:CASE   on case CASE (every delivery of it):
     size=N     run the case, then pad its standard error so that its standard output
                and standard error are N octets together (one-shot runs too)
 PERSIST_PEER_FRAMES={CASE: b"REPLY", ...}   (a Python literal) answer each CASE with REPLY
+PERSIST_PEER_DRIP=1       write every reply one octet per write (the runner must put the
+                          frame together from any split)
 """
 import ast
 import io
@@ -47,8 +49,14 @@ def run_case():
     sys.stderr.flush()
 
 
+class Dripping(persistent._Server):
+    def write(self, reply):
+        for i in range(len(reply)):
+            os.write(self.frames_out, reply[i:i + 1])
+
+
 def serve_with_faults():
-    srv = persistent._Server()
+    srv = Dripping() if os.environ.get("PERSIST_PEER_DRIP") else persistent._Server()
     while True:
         records = persistent._read_frame(srv.frames_in)
         if records is None:
@@ -72,7 +80,8 @@ def serve_with_faults():
 
 if __name__ == "__main__":
     if os.environ.get(persistent.MODE_VAR) == "persistent" and (
-            KIND in ("crash", "hang", "malformed") or FRAMES):
+            KIND in ("crash", "hang", "malformed") or FRAMES
+            or os.environ.get("PERSIST_PEER_DRIP")):
         serve_with_faults()
     else:
         persistent.serve(run_case)
