@@ -106,16 +106,18 @@ adapter_frame_status adapter_frame_feed(adapter_frame_reader *r, const char *p, 
 
 /* -- adapter_oneshot.c, adapter_persist.c: one case's run. -- */
 
-/* The environment of one case: NAME=VALUE for each POP3_CONFORM_ variable it sets. */
+/* One case's run of an adapter; every pointer is the caller's and lives through the call. */
 typedef struct adapter_case {
-    const char *command;
-    const strlist *env;
-    const char *input; /* what its standard input gets */
+    const char *command; /* the client's command, alive for the whole run */
+    const strlist *env;  /* NAME=VALUE of each POP3_CONFORM_ variable the case sets */
+    const char *input;   /* what its standard input gets: options and operations */
     size_t len;
-    int watchdog_ms;
-    size_t max_output;
+    int watchdog_ms;   /* the longest the case may take */
+    size_t max_output; /* the most octets of standard output and error together */
 } adapter_case;
 
+/* Start the command for this case alone and wait for it to end (or kill it). `res` is
+ * zero-initialised by the caller and freed with adapter_result_free. */
 void adapter_oneshot_run(const adapter_case *ac, adapter_result *res);
 /* Run the case in this thread's long-lived process for the command, starting it (again)
  * when there is none. */
