@@ -38,11 +38,11 @@ received). "state" is connected when libcurl holds a connection that curl's own 
 test (nothing readable) would reuse.
 
 Environment and input as for every adapter (conformance/README.md). The per-case work is
-run_case(); main() only reads the input and prints.
+run_case(); main() only reads the input and prints. Beside this file: curl_lib.py binds
+libcurl, curl_plan.py lays a session out in libcurl's order, curl_reply.py makes results
+of what libcurl reported, curl_case.py reads the case file.
 """
-import hashlib
 import os
-import re
 import select
 import sys
 import urllib.parse
@@ -51,180 +51,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import curl_case  # noqa: E402
 import curl_lib  # noqa: E402
-from poplib_adapter import text, words, code_of  # noqa: E402  (shared text form)
+from curl_plan import (COMMANDS, REPORTING, NotExpressible,  # noqa: E402
+                       split_sessions)
+from curl_reply import (FATAL, capa_lines, err_code, err_server,  # noqa: E402
+                        exchanges, status_of, values)
+from poplib_adapter import text, words  # noqa: E402  (shared text form)
 
-BODY_SHOW_MAX = 2048
-REPORTING = {"quirks", "anomalies", "capabilities", "pipelining"}
-COMMANDS = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "raw",
-            "raw-multi", "utf8", "capa"}
-LOGINS = {"login", "auth", "apop", "user"}
-NO_COUNTERPART = {
-    "sasl": "libcurl has no scripted SASL mechanism (only PLAIN, LOGIN, CRAM-MD5, "
-            "DIGEST-MD5, NTLM, GSSAPI, XOAUTH2, OAUTHBEARER, EXTERNAL)",
-    "rpop": "libcurl has no RPOP",
-    "retrieve": "libcurl has no pipelined retrieval",
-    "retr-lines": "libcurl has no line-by-line result (poplib's shape)",
-    "top-lines": "libcurl has no line-by-line result (poplib's shape)",
-    "list-lines": "libcurl has no line-by-line result (poplib's shape)",
-    "uidl-lines": "libcurl has no line-by-line result (poplib's shape)",
-    "close": "libcurl has no way to drop a connection without QUIT",
-}
-# CURLcode -> error kind (curl.h)
-FATAL = {3: "usage", 6: "io", 7: "io", 8: "proto", 28: "timeout", 35: "tls", 51: "tls",
-         52: "closed", 53: "tls", 55: "io", 56: "io", 58: "tls", 60: "tls", 64: "tls",
-         66: "tls", 67: "server", 77: "tls", 83: "tls", 90: "tls", 91: "tls"}
-
-
-class NotExpressible(Exception):
-    pass
-
-
-def body_line(b):
-    if len(b) <= BODY_SHOW_MAX:
-        return "body " + text(b)
-    return "body-md5 %d %s" % (len(b), hashlib.md5(b).hexdigest())
-
-
-def err_server(line):
-    r = ["err server  # " + line.decode("latin-1")]
-    code = code_of(line)
-    if code:
-        r.append("code " + code)
-    return r
-
-
-def err_code(rc, default="proto"):
-    return ["err %s  # curl: CURLcode %d" % (FATAL.get(rc, default), rc)]
-
-
-def exchanges(wire):
-    """The wire as [command sent or None for the greeting, [lines received]]."""
-    out = [[None, []]]
-    for kind, data in wire:
-        if kind == curl_lib.HEADER_OUT:
-            out.append([data.rstrip(b"\r\n").decode("latin-1"), []])
-        elif kind == curl_lib.HEADER_IN:
-            out[-1][1].append(data.rstrip(b"\r\n"))
-    return out
-
-
-def status_of(lines):
-    """The status line among the lines received for a command: libcurl passes over any
-    other line (lib/pop3.c, pop3_endofresp)."""
-    for l in lines:
-        if l.startswith(b"+OK") or l.startswith(b"-ERR") or l == b"+" or l.startswith(b"+ "):
-            return l
-    return None
-
-
-def capa_lines(lines):
-    """The capabilities libcurl read: the lines after +OK up to the first line that starts
-    with "." (pop3_endofresp ends the CAPA reply there)."""
-    out = []
-    for l in lines[1:]:
-        if l.startswith(b"."):
-            break
-        out.append(l)
-    return out
+REPORT_NA = "n/a curl: libcurl does not report"
 
 
 def url_id(arg):
+    """A message number as the URL's path: libcurl sends the decoded path as the
+    command's argument."""
     return urllib.parse.quote(arg.encode("utf-8", "surrogateescape"), safe="")
 
 
-# -- the plan: a session's operations in the order libcurl performs them ----------------
-class Session:
-    """One session of a case: its operations, laid out, then run on one easy handle."""
-
-    def __init__(self, ops, first, index, case):
-        self.ops, self.first, self.index, self.case = ops, first, index, case
-        self.tls = "tls" in ops[0][1:]
-        self.pre = {}      # op index -> role in the connect phase
-        self.login = None  # the login operation(s)
-        self.stls = False
-        self.commands = 0
-        # what makes the case n/a once the connection got that far: curl's CAPA after a
-        # greeting (or after a TLS handshake) that the dialogue does not take; a case
-        # whose greeting or handshake fails is still curl's to pass or fail
-        self.soft_greeting = self.soft_tls = None
-
-    def plan(self):
-        ops, i, n = self.ops, 1, len(self.ops)
-        if any(a.startswith("timeout=") for a in ops[0][1:]):
-            raise NotExpressible("libcurl has no per-connection timeout argument")
-
-        def skip_welcome(i):
-            while i < n and ops[i] == ["welcome"]:
-                self.pre[i] = "welcome"
-                i += 1
-            return i
-        i = skip_welcome(i)
-        capa = False
-        if i < n and ops[i] == ["capa"]:
-            self.pre[i], capa, i = "capa", True, i + 1
-        i = skip_welcome(i)
-        capa = capa or curl_case.allows_capa_first(self.case, self.index)
-        if i < n and ops[i] == ["stls"]:
-            if not capa:
-                self.soft_greeting = "curl always sends CAPA before STLS"
-            self.pre[i], self.stls, i = "stls", True, i + 1
-            if i < n and ops[i] == ["capa"]:
-                self.pre[i], i = "capa2", i + 1
-            elif not curl_case.capa_after_stls(self.case, self.index):
-                self.soft_tls = "curl always sends CAPA again after STLS"
-        while i < n and ops[i][0] in REPORTING:
-            self.pre[i], i = "report", i + 1
-        if i < n and ops[i][0] in LOGINS:
-            login = ops[i]
-            if login[0] != "login" and not capa:
-                self.soft_greeting = self.soft_greeting or \
-                    "curl always sends CAPA before %s" % login[0].upper()
-            self.pre[i], self.login, i = "login", [login], i + 1
-            if login[0] == "user":
-                if i >= n or ops[i][0] != "pass":
-                    raise NotExpressible("libcurl sends USER only with PASS")
-                if curl_case.offers_other_login(self.case, self.index):
-                    raise NotExpressible("curl prefers SASL or APOP when offered; USER/PASS "
-                                         "cannot be chosen")
-                self.pre[i], i = "pass", i + 1
-                self.login.append(ops[i - 1])
-            for op in self.login:
-                if any(c in " ".join(op[1:]) for c in "\r\n\0"):
-                    raise NotExpressible("libcurl cannot send control characters in "
-                                         "credentials")
-        elif not capa:
-            self.soft_greeting = "curl always sends CAPA first"
-        quit = False
-        while i < n:
-            op = ops[i]
-            if op[0] in REPORTING or op[0] in ("state", "response"):
-                pass
-            elif quit:
-                raise NotExpressible("curl cannot run %s after QUIT" % op[0])
-            elif op[0] in COMMANDS:
-                if op[0] == "capa" and len(op) > 1:
-                    raise NotExpressible("CAPA with arguments")
-                if op[0] in ("raw", "raw-multi") and any(
-                        c in " ".join(op[1:]) for c in "\r\n\0"):
-                    raise NotExpressible("libcurl cannot send control characters in a "
-                                         "command")
-                self.commands += 1
-            elif op[0] == "quit":
-                quit = True
-            elif op[0] in LOGINS or op[0] == "pass":
-                raise NotExpressible("libcurl logs in once, before the first command")
-            elif op[0] in NO_COUNTERPART:
-                raise NotExpressible(NO_COUNTERPART[op[0]])
-            else:
-                raise NotExpressible("curl cannot run %s there" % op[0])
-            if op[0] == "state" and not self.commands and i + 1 < n and \
-                    any(o[0] in COMMANDS for o in ops[i + 1:]):
-                raise NotExpressible("curl's connection cannot be looked at between the "
-                                     "login and the first command")
-            i += 1
-
-
-# -- running ---------------------------------------------------------------------------
+# -- running -------------------------------------------------------------------
 class Runner:
     """Runs a case's sessions and collects one result block per operation."""
 
@@ -272,7 +114,7 @@ class Runner:
         if op[0] == "state":
             return ["ok", "connected no", "tls no", "auth no"]
         if op[0] in REPORTING:
-            return ["n/a curl: nothing to report"]
+            return ["%s %s" % (REPORT_NA, op[0])]
         if self.followed_so_far():
             raise NotExpressible("%s; %s cannot follow" % (why, op[0]))
         return ["err closed  # curl: %s" % why]
@@ -447,7 +289,7 @@ class Runner:
         for k in sorted(s.pre):
             role = s.pre[k]
             if role == "report":
-                self.results.append(["n/a curl: libcurl does not report %s" % s.ops[k][0]])
+                self.results.append(["%s %s" % (REPORT_NA, s.ops[k][0])])
             elif role == "welcome":
                 self.results.append(["ok", "welcome " + text(g)])
             elif role in ("capa", "capa2"):
@@ -510,7 +352,7 @@ class Runner:
                 out.append(["ok"])
             else:
                 out.append(err_server(user) if user else err_code(rc, "io"))
-                if not self.followed_so_far_with(out[-1], 1):
+                if not self.followed_so_far_with(out[-1]):
                     out.append(["err closed  # curl: no PASS after a failed USER"])
                     return out
                 raise NotExpressible("libcurl does not send PASS after a failed USER")
@@ -527,7 +369,7 @@ class Runner:
             out.append(err_code(rc, "proto"))
         return out
 
-    def followed_so_far_with(self, block, more):
+    def followed_so_far_with(self, block):
         self.results.append(block)
         ok = self.followed_so_far()
         self.results.pop()
@@ -551,41 +393,12 @@ class Runner:
             return err_server(first)
         if rc:
             return err_code(rc)
-        return self.values(op, first or b"")
-
-    def values(self, op, first):
-        verb, out, r = op[0], self.body, ["ok"]
-        if verb == "stat":
-            m = re.match(rb"\+OK (\d+) (\d+)", first)
-            r.append("stat %s %s" % (m.group(1).decode(), m.group(2).decode()) if m
-                     else "stat ?")
-        elif verb == "list" and len(op) == 2:
-            parts = first.split()
-            r.append("msg %s" % " ".join(p.decode("latin-1") for p in parts[1:3]))
-        elif verb == "list":
-            for l in out.split(b"\r\n"):
-                if l:
-                    r.append("msg " + " ".join(p.decode("latin-1") for p in l.split()))
-        elif verb == "uidl" and len(op) == 2:
-            parts = first.split(None, 2)
-            r.append("uid %s %s" % (parts[1].decode("latin-1") if len(parts) > 1 else "",
-                                    text(parts[2] if len(parts) > 2 else b"")))
-        elif verb == "uidl":
-            for l in out.split(b"\r\n"):
-                if l:
-                    parts = l.split(None, 1)
-                    r.append("uid %s %s" % (parts[0].decode("latin-1"),
-                                            text(parts[1] if len(parts) > 1 else b"")))
-        elif verb == "capa":
-            r += ["cap " + text(l) for l in out.split(b"\r\n") if l]
-        elif verb in ("retr", "top", "raw-multi"):
-            r.append(body_line(out))
-        return r
+        return values(op, first or b"", self.body)
 
     def operation(self, s, h, st, k, op):
         verb = op[0]
         if verb in REPORTING:
-            return ["n/a curl: libcurl does not report %s" % verb]
+            return ["%s %s" % (REPORT_NA, verb)]
         if verb == "response":
             # the last status line before the QUIT that ends the session, when libcurl
             # sent it with the last transfer and the case asks for QUIT after this
@@ -659,17 +472,25 @@ def pass_words(line):
     return w
 
 
-def split_sessions(ops, case):
-    if not ops or ops[0][0] != "connect":
-        raise NotExpressible("the case does not start with connect")
-    starts = [k for k, op in enumerate(ops) if op[0] == "connect"] + [len(ops)]
-    return [Session(ops[a:b], a, n, case) for n, (a, b) in enumerate(zip(starts, starts[1:]))]
+def run_case(lines, env):
+    """Run one case: LINES are the adapter's input (the "option NAME" lines, then one line
+    per operation), ENV the runner's environment (POP3_CONFORM_HOST and the rest).
+    Returns what the adapter prints: one result block per operation, up to the first
+    "n/a" that makes the case n/a."""
+    lines = [l.strip() for l in lines if l.strip()]
+    options = [l[7:].strip() for l in lines if l.startswith("option ")]
+    ops = [pass_words(l) for l in lines if not l.startswith("option ")]
+    out = []
+    for block in results(options, ops, env):
+        out += block
+        if block[0].startswith("n/a") and not block[0].startswith(REPORT_NA):
+            break
+    return "".join(l + "\n" for l in out)
 
 
-def run_case(options, ops, env):
-    """Run one case: its client OPTIONS, its operations OPS (split into words) and the
-    runner's ENV. Returns the result blocks (lists of lines), one per operation; a block
-    "n/a ..." ends them."""
+def results(options, ops, env):
+    """The result blocks (lists of lines) of a case's operations OPS (split into words)
+    with client OPTIONS; a block "n/a ..." ends them."""
     case = env.get("POP3_CONFORM_CASE", "")
     lib, why = curl_lib.load()
     if lib is None:
@@ -711,15 +532,7 @@ def run_case(options, ops, env):
 
 
 def main():
-    lines = [l.strip() for l in sys.stdin.read().splitlines() if l.strip()]
-    options = [l[7:].strip() for l in lines if l.startswith("option ")]
-    ops = [pass_words(l) for l in lines if not l.startswith("option ")]
-    for block in run_case(options, ops, os.environ):
-        sys.stdout.write("".join(l + "\n" for l in block))
-        if block and block[0].startswith("n/a") and block[0][4:] and \
-                not block[0].startswith("n/a curl: libcurl does not report") and \
-                not block[0].startswith("n/a curl: nothing"):
-            break
+    sys.stdout.write(run_case(sys.stdin.read().splitlines(), os.environ))
     sys.stdout.flush()
 
 

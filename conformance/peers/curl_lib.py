@@ -44,8 +44,14 @@ _WRITE = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.POINTER(ctypes.c_char), ctypes
                           ctypes.c_size_t, ctypes.c_void_p)
 
 
+_loaded = []
+
+
 def load():
-    """libcurl, or None with the reason: the library file that could not be opened."""
+    """(libcurl, None), or (None, the reason): the library file that could not be opened.
+    The library is opened and initialised once per process."""
+    if _loaded:
+        return _loaded[0]
     name = "libcurl.so.4"
     try:
         lib = ctypes.CDLL(name)
@@ -69,6 +75,7 @@ def load():
                                    ctypes.POINTER(ctypes.c_size_t)]
     lib.curl_easy_getinfo.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     lib.curl_global_init(ctypes.c_long(GLOBAL_ALL))
+    _loaded.append((lib, None))
     return lib, None
 
 
