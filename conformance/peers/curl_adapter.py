@@ -26,11 +26,13 @@ What libcurl does, and so what a case must look like to be expressible:
   last transfer (CURLOPT_FORBID_REUSE on it), or after a transfer that failed. A session
   with no command is run with CURLOPT_CONNECT_ONLY, which stops after the login; libcurl
   then sends nothing more on its own, and the adapter sends QUIT itself through libcurl's
-  connection (curl_easy_send), the only step of a session that is not libcurl's.
+  connection (curl_easy_send), the only step of a session that is not libcurl's. A
+  session in clear with nothing before that QUIT is n/a: only the adapter would show.
 - After a failed transfer libcurl closes the connection (an allowed choice). A case
   that goes on in that session is n/a when curl's results matched the case's statuses
   up to there, and its later operations fail ("err closed") when they did not, so a
-  failure of curl is never turned into an n/a.
+  failure of curl is never turned into an n/a. A connection that fails (a greeting that
+  is no +OK, a certificate curl must refuse) is answered whatever the case's shape.
 
 Results are read from what libcurl hands the program: the return code of each transfer,
 its body, and its debug callback (the wire: commands sent, status and CAPA lines
