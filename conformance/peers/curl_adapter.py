@@ -40,7 +40,8 @@ received). "state" is connected when libcurl holds a connection that curl's own 
 test (nothing readable) would reuse.
 
 Environment and input as for every adapter (conformance/README.md). The per-case work is
-run_case(); main() only reads the input and prints. Beside this file: curl_lib.py binds
+run_case(), which reads the input and prints (case_output() is the same as a function of
+the input lines and the environment); main() only calls it. Beside this file: curl_lib.py binds
 libcurl, curl_plan.py lays a session out in libcurl's order, curl_reply.py makes results
 of what libcurl reported, curl_case.py reads the case file.
 """
@@ -474,7 +475,7 @@ def pass_words(line):
     return w
 
 
-def run_case(lines, env):
+def case_output(lines, env):
     """Run one case: LINES are the adapter's input (the "option NAME" lines, then one line
     per operation), ENV the runner's environment (POP3_CONFORM_HOST and the rest).
     Returns what the adapter prints: one result block per operation, up to the first
@@ -533,9 +534,16 @@ def results(options, ops, env):
         return done[:len(ops) - 1] + [["n/a curl: %s" % e]]
 
 
-def main():
-    sys.stdout.write(run_case(sys.stdin.read().splitlines(), os.environ))
+def run_case():
+    """One case the one-shot way: its input from standard input, the runner's variables
+    from the environment, its results to standard output. Nothing outlives the case but
+    the opened library (a wrapper may call this once per case)."""
+    sys.stdout.write(case_output(sys.stdin.read().splitlines(), os.environ))
     sys.stdout.flush()
+
+
+def main():
+    run_case()
 
 
 if __name__ == "__main__":
