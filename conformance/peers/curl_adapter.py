@@ -146,6 +146,10 @@ class Runner:
             return h
         if login[0] in ("login", "apop"):
             user, secret, extras = login[1], login[2], login[3:]
+        elif login[0] == "sasl":  # EXTERNAL with an initial response: the authzid
+            user, secret, extras = login[3], "", []
+            h.set("LOGIN_OPTIONS", "AUTH=EXTERNAL")
+            h.set("SASL_IR", 1)
         elif login[0] == "auth":
             user, secret, extras = login[2], login[3], login[4:]
             h.set("LOGIN_OPTIONS", "AUTH=%s" % login[1])
@@ -335,7 +339,7 @@ class Runner:
             else:
                 k += 1  # a command before the login (curl's own CAPA after STLS)
         st["pos"] = k
-        if not steps and s.login[0][0] == "auth" and rc == 67:
+        if not steps and s.login[0][0] in ("auth", "sasl") and rc == 67:
             mech = s.login[0][1].upper()
             listed = any(l.upper().startswith(b"SASL") and mech.encode() in l.upper().split()
                          for cmd, rep in ex if cmd == "CAPA" for l in capa_lines(rep))

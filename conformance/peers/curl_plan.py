@@ -19,9 +19,19 @@ REPORTING = {"quirks", "anomalies", "capabilities", "pipelining"}
 COMMANDS = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "raw",
             "raw-multi", "utf8", "capa"}
 LOGINS = {"login", "auth", "apop", "user"}
+
+
+def is_login(op):
+    """A login libcurl can do: login, auth, apop, user (with pass), and the scripted
+    "sasl EXTERNAL ir AUTHZID" (RFC 4422 EXTERNAL with an initial response: libcurl's
+    AUTH=EXTERNAL sends the user name as the authorization identity)."""
+    if op[0] == "sasl":
+        return len(op) == 4 and op[1].upper() == "EXTERNAL" and op[2] == "ir"
+    return op[0] in LOGINS
 NO_COUNTERPART = {
-    "sasl": "libcurl has no scripted SASL mechanism (only PLAIN, LOGIN, CRAM-MD5, "
-            "DIGEST-MD5, NTLM, GSSAPI, XOAUTH2, OAUTHBEARER, EXTERNAL)",
+    "sasl": "libcurl has no scripted SASL mechanism (its own are PLAIN, LOGIN, CRAM-MD5, "
+            "DIGEST-MD5, NTLM, GSSAPI, XOAUTH2, OAUTHBEARER, and EXTERNAL with an "
+            "initial response)",
     "rpop": "libcurl has no RPOP",
     "retrieve": "libcurl has no pipelined retrieval",
     "retr-lines": "libcurl has no line-by-line result (poplib's shape)",
@@ -72,7 +82,7 @@ class Plan:
                 self.soft_tls = "curl always sends CAPA again after STLS"
         while i < n and ops[i][0] in REPORTING:
             self.pre[i], i = "report", i + 1
-        if i < n and ops[i][0] in LOGINS:
+        if i < n and is_login(ops[i]):
             login = ops[i]
             if login[0] != "login" and not capa:
                 self.soft_greeting = self.soft_greeting or \
@@ -109,7 +119,7 @@ class Plan:
                 self.commands += 1
             elif op[0] == "quit":
                 quit = True
-            elif op[0] in LOGINS or op[0] == "pass":
+            elif is_login(op) or op[0] == "pass":
                 raise NotExpressible("libcurl logs in once, before the first command")
             elif op[0] in NO_COUNTERPART:
                 raise NotExpressible(NO_COUNTERPART[op[0]])

@@ -29,6 +29,12 @@ ROWS = [
      None, 0, "libcurl sends USER only with PASS", None),
     ("rfc3206-4-sys-temp-perm", "connect;user mrose;pass secret;user mrose;pass secret;quit",
      None, 0, "libcurl logs in once, before the first command", None),
+    ("rfc5034-4.1-external-ir", "connect;capa;sasl EXTERNAL ir mrose;quit",
+     {1: "capa", 2: "login"}, 0, None, None),
+    ("ex-rfc1734-2-kerberos", "connect;sasl FOOBAR;quit", None, 0,
+     "libcurl has no scripted SASL mechanism (its own are PLAIN, LOGIN, CRAM-MD5, "
+     "DIGEST-MD5, NTLM, GSSAPI, XOAUTH2, OAUTHBEARER, and EXTERNAL with an initial "
+     "response)", None),
     ("poplib-test_retr", "connect;retr-lines 1;quit",
      None, 0, "libcurl has no line-by-line result (poplib's shape)", None),
     # no case file: nothing lets curl's CAPA come, which shows only after a greeting
