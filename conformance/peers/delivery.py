@@ -15,7 +15,11 @@ in the Maildir and, where it has one, its own protocol trace (mpop --debug, fetc
 a message is given back with CRLF line ends, as it travelled (RFC 5322 section 2.3), and
 without the trace header a client adds (Received:).
 
-An adapter describes its client with a Client subclass and calls main(Client()).
+An adapter describes its client with a Client subclass and calls main(Client()), which
+serves one case, or every case of a persistent run (persistent.py): the Python
+interpreter starts once per worker, the client program still runs once per case. An
+adapter file carries the marker comment "pop3-conform-adapter: persistent" so that the
+runner starts it that way; a Client keeps nothing from one case to the next.
 """
 import os
 import re
@@ -25,6 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import persistent  # noqa: E402
 from poplib_adapter import body_line, code_of, text, words  # noqa: E402  (shared text form)
 
 # The case files, for the expectation of a connect that must fail: beside this folder.
@@ -286,6 +291,11 @@ def answer(client, s, ops, kind, rc, output, messages):
 
 
 def main(client):
+    """Serve the case on standard input, or every case of a persistent run."""
+    persistent.serve(lambda: run_case(client))
+
+
+def run_case(client):
     s = Session()
     ops, raw = [], []
     for line in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").splitlines():
