@@ -50,10 +50,11 @@ def exchanges(wire):
 
 
 def status_of(lines):
-    """The status line among the lines received for a command: libcurl passes over any
-    other line (lib/pop3.c, pop3_endofresp)."""
+    """The status line among the lines received for a command, by libcurl's rule
+    (pop3_endofresp in lib/pop3.c): "-ERR", "+OK", or any other line starting with "+"
+    (a SASL continuation to libcurl); it passes over every other line."""
     for l in lines:
-        if l.startswith(b"+OK") or l.startswith(b"-ERR") or l == b"+" or l.startswith(b"+ "):
+        if l.startswith(b"+") or l.startswith(b"-ERR"):
             return l
     return None
 
