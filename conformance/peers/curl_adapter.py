@@ -74,7 +74,7 @@ class Runner:
     """Runs a case's sessions and collects one result block per operation."""
 
     def __init__(self, lib, env, options, case):
-        self.lib, self.env, self.case = lib, env, case
+        self.lib, self.case = lib, case
         self.results = []
         self.expected = curl_case.expected_statuses(case)
         self.timeout = float(env.get("POP3_CONFORM_TIMEOUT", "5"))
@@ -170,12 +170,18 @@ class Runner:
         return h
 
     def run(self, sessions):
+        """Run the case's sessions in order, one easy handle each."""
         for s in sessions:
             self.run_session(s)
 
     def run_session(self, s):
+        """Plan S on a fresh handle: the connect phase runs with the first operation that
+        needs the connection (a command is its transfer), then each operation in turn."""
         h = self.handle(s)
-        st = {"open": False, "closed": None, "tls": s.tls, "auth": False, "quit": None,
+        # what the adapter knows of the connection: open (libcurl keeps it), closed (why
+        # not, once libcurl closed it), TLS in use, logged in, opened with CONNECT_ONLY,
+        # the case's quit already answered
+        st = {"open": False, "closed": None, "tls": s.tls, "auth": False,
               "connect_only": False, "quit_reported": False}
         try:
             for k, op in enumerate(s.ops):
@@ -194,6 +200,9 @@ class Runner:
 
     @staticmethod
     def quit_next(ops, k):
+        """Is the case's next step after operation K its QUIT (only "response" and the
+        reporting operations between)? Then the transfer for K is libcurl's last, and
+        CURLOPT_FORBID_REUSE makes libcurl send QUIT as it ends."""
         for op in ops[k + 1:]:
             if op == ["quit"]:
                 return True

@@ -44,8 +44,10 @@ class Plan:
     """One session of a case (from a connect to the next): its operations laid out in
     the order libcurl performs them."""
 
-    def __init__(self, ops, first, index, case):
-        self.ops, self.first, self.index, self.case = ops, first, index, case
+    def __init__(self, ops, index, case):
+        """OPS: the session's operations (split into words), the first a connect; INDEX:
+        which session of case CASE it is (its dialogue's INDEX-th "!session")."""
+        self.ops, self.index, self.case = ops, index, case
         self.tls = "tls" in ops[0][1:]
         self.pre = {}      # op index -> role in the connect phase
         self.login = None  # the login operation(s)
@@ -140,7 +142,8 @@ class Plan:
 
 
 def split_sessions(ops, case):
+    """The Plans of case CASE's operations OPS, one per connect (not yet laid out)."""
     if not ops or ops[0][0] != "connect":
         raise NotExpressible("the case does not start with connect")
     starts = [k for k, op in enumerate(ops) if op[0] == "connect"] + [len(ops)]
-    return [Plan(ops[a:b], a, n, case) for n, (a, b) in enumerate(zip(starts, starts[1:]))]
+    return [Plan(ops[a:b], n, case) for n, (a, b) in enumerate(zip(starts, starts[1:]))]
