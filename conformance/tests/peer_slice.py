@@ -71,6 +71,9 @@ ADAPTERS = [
       "rfc1939-3.4-empty-body": "FAIL",        # findings/curl-empty-message-crlf.md
       "q01-dot-without-crlf": "FAIL",          # findings/curl-retr-no-terminator-success.md
       "q50-capa-dot-line": "FAIL",             # findings/curl-capa-stuffed-dot-line.md
+      "rfc2449-5.5-lowercase-tags": "FAIL",    # findings/curl-capa-lowercase-tags.md
+      "q04-unstuffed-dot-line": "FAIL",        # findings/curl-dot-unstuffing.md
+      "rfc5034-4.1-external-ir": "PASS",       # AUTH=EXTERNAL with an initial response
       "ex-rfc1939-7-user": "n/a"}),            # USER without PASS
     ("netpop3", "perl %s" % os.path.join(peers, "netpop3_adapter.pl"),
      have_perl_modules,
