@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """curl_adapter.py - curl's POP3 client (libcurl) under pop3-conform's adapter contract.
 
 The curl command is a front end of libcurl: every POP3 option it has (-X, -l, -I,
@@ -41,8 +42,8 @@ test (nothing readable) would reuse.
 
 Environment and input as for every adapter (conformance/README.md). The per-case work is
 run_case(), which reads the input and prints (case_output() is the same as a function of
-the input lines and the environment); main() only calls it. Beside this file: curl_lib.py binds
-libcurl, curl_plan.py lays a session out in libcurl's order, curl_reply.py makes results
+the input lines and the environment); persistent.serve() calls it once per case. Beside
+this file: curl_lib.py binds libcurl, curl_plan.py lays a session out in libcurl's order, curl_reply.py makes results
 of what libcurl reported, curl_case.py reads the case file.
 """
 import os
@@ -555,9 +556,10 @@ def run_case():
     sys.stdout.flush()
 
 
-def main():
-    run_case()
-
-
 if __name__ == "__main__":
-    main()
+    # One process per worker serves every case (persistent.py): the interpreter and
+    # libcurl are loaded once; with pop3-conform --one-shot, a process per case.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import persistent  # noqa: E402
+
+    persistent.serve(run_case)

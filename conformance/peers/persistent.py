@@ -29,7 +29,7 @@ SystemExit's code (None is 0; a code that is no int is printed to standard error
 working folder is put back after each case and garbage collected (sockets left to the
 collector close before the next case starts).
 
-Wrapping another adapter (curl_adapter.py is still one-shot): when it has a run_case()
+Wrapping another adapter (curl_adapter.py was wrapped this way): when it has a run_case()
 function that does one case the one-shot way (reads sys.stdin and os.environ, prints,
 returns or calls sys.exit), add the marker comment near its top and end the file with
 `persistent.serve(run_case)` instead of calling run_case() (its main(), if that is what it
