@@ -1,463 +1,565 @@
 #!/usr/bin/env python3
-"""curl_adapter.py - the curl command under pop3-conform's adapter contract.
+# pop3-conform-adapter: persistent
+"""curl_adapter.py - curl's POP3 client (libcurl) under pop3-conform's adapter contract.
 
-curl connects, sends CAPA, optionally STLS (--ssl-reqd, RFC 2595) and CAPA again, logs in
-the way it is told or prefers (--login-options AUTH=MECH for SASL, AUTH=+APOP, else
-USER/PASS), runs a command and, when the connection is not reused, sends QUIT. Several
-transfers joined with --next reuse one connection, so one curl invocation runs a whole
-session. A case is expressible for curl when its operations have that shape:
+The curl command is a front end of libcurl: every POP3 option it has (-X, -l, -I,
+--login-options, --sasl-ir, --sasl-authzid, --oauth2-bearer, --ssl-reqd) is one libcurl
+option. This adapter drives libcurl itself (curl_lib.py), with one easy handle per
+session, so that one session runs as many commands as the case has: libcurl keeps the
+connection between the transfers of a handle.
 
-    connect [tls]; [welcome]; [capa]; [stls; capa]; [one login (login | auth MECH |
-    apop | user + pass)]; commands (stat, list [n], uidl [n], retr n, top n k, dele n,
-    noop, rset, raw CMD, raw-multi CMD)...; [quit]
+What libcurl does, and so what a case must look like to be expressible:
 
-without a capa when the login is "login" (pop3_login sends CAPA itself too), or when the
-case's dialogue lets a CAPA come first (a first C: line CAPA, which "!optional" makes a
-line other clients may leave out: RFC 2449 section 5 leaves CAPA to the client). A case
-whose connection fails (a certificate curl must refuse) is answered for any shape: the
-connect's error and "state" after it. Anything else (two logins, UTF8, a session
-without CAPA, ...) is answered "n/a". The results are read from curl's exit status per
-transfer (-w %{exitcode}), its output per transfer (the message, a listing) and its -v
-trace ("> " lines sent, "< " lines received).
+    connect [tls]; welcome*; [capa]; [stls; capa]; [login | auth MECH | apop | user; pass];
+    commands...; [quit]; state, response and the reporting operations anywhere after
+    the connect
 
-Environment and input as for every adapter (conformance/README.md).
+- The first transfer connects and runs the AUTHORIZATION state (RFC 1939 section 4): the
+  greeting, CAPA (RFC 2449 section 5: curl always sends it, so a case that does not ask
+  for one must let it come, an "!optional" CAPA), STLS and CAPA again when TLS is required
+  (RFC 2595 section 4, CURLOPT_USE_SSL), then the login curl picks or is told
+  (CURLOPT_LOGIN_OPTIONS "AUTH=MECH" for RFC 5034 SASL, "AUTH=+APOP"; with no option
+  it prefers SASL, then APOP, then USER/PASS, and cannot be told to use USER/PASS).
+- Each command is one transfer (RFC 1939 sections 5 and 7): the message number is the
+  URL's path (RETR n; LIST n with CURLOPT_DIRLISTONLY), any other command is
+  CURLOPT_CUSTOMREQUEST (read as multi-line unless CURLOPT_NOBODY says it is not).
+- QUIT (RFC 1939 section 6) is sent by libcurl when it closes the connection: after the
+  last transfer (CURLOPT_FORBID_REUSE on it), or after a transfer that failed. A session
+  with no command is run with CURLOPT_CONNECT_ONLY, which stops after the login; libcurl
+  then sends nothing more on its own, and the adapter sends QUIT itself through libcurl's
+  connection (curl_easy_send), the only step of a session that is not libcurl's. A
+  session in clear with nothing before that QUIT is n/a: only the adapter would show.
+- After a failed transfer libcurl closes the connection (an allowed choice). A case
+  that goes on in that session is n/a when curl's results matched the case's statuses
+  up to there, and its later operations fail ("err closed") when they did not, so a
+  failure of curl is never turned into an n/a. A connection that fails (a greeting that
+  is no +OK, a certificate curl must refuse) is answered whatever the case's shape.
+
+Results are read from what libcurl hands the program: the return code of each transfer,
+its body, and its debug callback (the wire: commands sent, status and CAPA lines
+received). "state" is connected when libcurl holds a connection that curl's own liveness
+test (nothing readable) would reuse.
+
+Environment and input as for every adapter (conformance/README.md). The per-case work is
+run_case(), which reads the input and prints (case_output() is the same as a function of
+the input lines and the environment); persistent.serve() calls it once per case. Beside
+this file: curl_lib.py binds libcurl, curl_plan.py lays a session out in libcurl's order, curl_reply.py makes results
+of what libcurl reported, curl_case.py reads the case file.
 """
-import hashlib
 import os
-import re
-import shutil
-import subprocess
+import select
 import sys
-import tempfile
-
-BODY_SHOW_MAX = 2048
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from poplib_adapter import text, words, code_of  # noqa: E402  (shared text form)
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TRANSACTION = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "raw"}
-LOGINS = {"login", "auth", "apop", "user"}
+sys.path.insert(0, HERE)
+import curl_case  # noqa: E402
+import curl_lib  # noqa: E402
+from curl_plan import (COMMANDS, REPORTING, NotExpressible,  # noqa: E402
+                       split_sessions)
+from curl_reply import (FATAL, capa_lines, err_code, err_server,  # noqa: E402
+                        exchanges, status_of, values)
+from poplib_adapter import text, words  # noqa: E402  (shared text form)
+
+REPORT_NA = "n/a curl: libcurl does not report"
 
 
-def case_dialogue(name):
-    """The dialogue of case NAME: the case file is beside the adapter (cases/ next to peers/,
-    in the source tree and installed); a case that cannot be read has an empty one."""
-    if not name or "/" in name:
-        return ""
-    try:
-        with open(os.path.join(HERE, "..", "cases", name + ".case"), encoding="latin-1") as f:
-            return f.read().partition("\ndialogue:\n")[2]
-    except OSError:
-        return ""
+def url_id(arg):
+    """A message number as the URL's path: libcurl sends the decoded path as the
+    command's argument."""
+    return urllib.parse.quote(arg.encode("utf-8", "surrogateescape"), safe="")
 
 
-def dialogue_allows_capa(name):
-    """Does the first session of case NAME let a client send CAPA as its first command?
-    A case that cannot be read allows nothing."""
-    dialogue = case_dialogue(name)
-    for line in dialogue.splitlines():
-        line = line.strip()
-        if line.startswith("!session"):
-            return False
-        if line[:2] in ("C:", "C=", "C~") and not line[2:].strip().startswith("<"):
-            return line[2:].strip().upper() == "CAPA"
-    return False
+# -- running -------------------------------------------------------------------
+class Runner:
+    """Runs a case's sessions and collects one result block per operation."""
 
-
-def body_line(b):
-    if len(b) <= BODY_SHOW_MAX:
-        return "body " + text(b)
-    return "body-md5 %d %s" % (len(b), hashlib.md5(b).hexdigest())
-
-
-def na(ops, why):
-    sys.stdout.write("n/a curl: %s\n" % why)
-    sys.exit(0)
-
-
-COMMANDS = {"stat", "list", "uidl", "retr", "top", "dele", "noop", "rset", "raw", "raw-multi"}
-FATAL = {7: "io", 28: "timeout", 35: "tls", 60: "tls", 64: "tls", 56: "io", 55: "io",
-         8: "proto", 3: "usage", 51: "tls", 58: "tls", 77: "tls", 83: "tls", 90: "tls",
-         91: "tls", 52: "closed"}
-
-
-class Shape:
-    """The case's operations laid out in the order curl performs them."""
-
-    def __init__(self, ops, capa_first=False):
-        self.ops, self.why = ops, None
-        self.capa_first = capa_first  # the dialogue takes the CAPA curl sends unasked
-        self.tls = False
-        self.welcome = self.capa = self.stls = self.capa2 = False
-        self.login_ops, self.commands, self.quit = [], [], False
-        self.parse()
-
-    def fail(self, why):
-        if self.why is None:
-            self.why = why
-
-    def parse(self):
-        ops, i = self.ops, 1
-        if not ops or ops[0][0] != "connect":
-            return self.fail("the case does not start with connect")
-        self.tls = "tls" in ops[0][1:]
-        if any(a.startswith("timeout=") for a in ops[0][1:]):
-            self.fail("no per-connection timeout argument")
-        while i < len(ops) and ops[i] == ["welcome"]:
-            self.welcome = True
-            i += 1
-        if i < len(ops) and ops[i] == ["capa"]:
-            self.capa = True
-            i += 1
-        if i < len(ops) and ops[i] == ["stls"]:
-            if not self.capa:
-                return self.fail("curl always sends CAPA before STLS")
-            self.stls = True
-            i += 1
-            if i < len(ops) and ops[i] == ["capa"]:
-                self.capa2 = True
-                i += 1
+    def __init__(self, lib, env, options, case):
+        self.lib, self.case = lib, case
+        self.results = []
+        self.expected = curl_case.expected_statuses(case)
+        self.timeout = float(env.get("POP3_CONFORM_TIMEOUT", "5"))
+        self.cafile = env.get("POP3_CONFORM_CAFILE")
+        self.host = self.url_host = env["POP3_CONFORM_HOST"]
+        self.port = env["POP3_CONFORM_PORT"]
+        self.require_tls = self.insecure = False
+        self.sasl_ir = True
+        self.resolve = []
+        for o in options:
+            key, _, value = o.partition("=")
+            if key == "require-tls":
+                self.require_tls = True
+            elif key == "ca" and value == "other":
+                self.cafile = env.get("POP3_CONFORM_OTHER_CAFILE")
+            elif key == "insecure":
+                self.insecure = True
+            elif key == "server-name":
+                self.url_host = value
+                self.resolve = ["%s:%s:%s" % (value, self.port, self.host)]
+            elif key == "no-sasl-ir":
+                self.sasl_ir = False
+            elif key == "timeout":
+                self.timeout = int(value) / 1000.0
+            elif key == "apop":
+                pass  # curl uses APOP on its own whenever the greeting allows it
             else:
-                return self.fail("curl always sends CAPA again after STLS")
-        if i < len(ops) and ops[i][0] in ("login", "auth", "apop", "user"):
-            login = ops[i]
-            if login[0] != "login" and not self.capa and not self.capa_first:
-                return self.fail("curl always sends CAPA before %s" % login[0].upper())
-            self.login_ops.append(login)
-            i += 1
-            if login[0] == "user":
-                if i >= len(ops) or ops[i][0] != "pass":
-                    return self.fail("USER without PASS")
-                self.login_ops.append(ops[i])
-                i += 1
-        elif not self.capa and not self.capa_first:
-            return self.fail("curl always sends CAPA first")
-        while i < len(ops) and ops[i][0] in COMMANDS:
-            self.commands.append(ops[i])
-            i += 1
-        if i < len(ops) and ops[i] == ["quit"]:
-            self.quit = True
-            i += 1
-        if not self.commands:
-            return self.fail("curl's command line always runs a command after the login")
-        if i != len(ops):
-            self.fail("curl cannot run %s there" % " ".join(ops[i]))
+                raise NotExpressible("libcurl has no counterpart of option %s" % o)
 
-
-def transfer_args(cmd):
-    """The options and URL path of one command."""
-    verb = cmd[0]
-    if verb == "list":
-        return (["-l"], cmd[1]) if len(cmd) == 2 else ([], "")
-    if verb == "retr":
-        return [], cmd[1]
-    if verb == "uidl" and len(cmd) == 2:
-        # "UIDL n" is a single-line reply (RFC 1939 section 7); curl takes a custom
-        # command for multi-line unless told there is no body
-        return ["-X", "UIDL", "-I"], cmd[1]
-    if verb == "uidl":
-        return ["-X", "UIDL"], ""
-    if verb == "top":
-        return ["-X", "TOP %s %s" % (cmd[1], cmd[2])], ""
-    if verb == "dele":
-        return ["-X", "DELE", "-I"], cmd[1]
-    if verb in ("stat", "noop", "rset"):
-        return ["-X", verb.upper(), "-I"], ""
-    if verb == "raw":
-        return ["-X", " ".join(cmd[1:]), "-I"], ""
-    return ["-X", " ".join(cmd[1:])], ""  # raw-multi: curl reads until the dot
-
-
-def err_server(line):
-    r = ["err server  # " + line.decode("latin-1")]
-    code = code_of(line)
-    if code:
-        r.append("code " + code)
-    return r
-
-
-def dialogue_offers_other_login(name):
-    """Does the first session of case NAME offer curl a login it prefers to USER/PASS: an
-    APOP timestamp in the greeting, or a SASL line in a CAPA reply? curl has no option that
-    chooses USER/PASS then (its ;AUTH= picks APOP or a SASL mechanism only), so a case that
-    logs in with USER/PASS cannot be followed; running it would only wait for a timeout."""
-    dialogue = case_dialogue(name)
-    greeting, after_capa = True, False
-    for line in dialogue.splitlines():
-        line = line.strip()
-        if line.startswith("!session") and not greeting:
-            return False
-        if line[:2] in ("C:", "C=", "C~"):
-            greeting = False
-            after_capa = line[2:].strip().upper() == "CAPA"
-            if re.match(r"(USER|PASS|AUTH|APOP)\b", line[2:].strip().upper()):
+    # a connection curl closed cannot be followed; is that curl's choice or its failure?
+    def followed_so_far(self):
+        for got, want in zip(self.results, self.expected):
+            if got and got[0].startswith("n/a"):
+                continue
+            if got and want and got[0].split()[0] != want.split("|")[0].split()[0]:
                 return False
-        elif line.startswith("S:"):
-            reply = line[2:].strip()
-            if greeting and re.search(r"<[^<>@ ]+@[^<> ]+>", reply):
-                return True
-            if after_capa and re.match(r"SASL [A-Z0-9]", reply):
-                return True
-    return False
+        return True
 
+    def closed_block(self, op, why):
+        if op[0] == "state":
+            return ["ok", "connected no", "tls no", "auth no"]
+        if op[0] in REPORTING:
+            return ["%s %s" % (REPORT_NA, op[0])]
+        if self.followed_so_far():
+            raise NotExpressible("%s; %s cannot follow" % (why, op[0]))
+        return ["err closed  # curl: %s" % why]
 
-def main():
-    lines = [l.strip() for l in sys.stdin.read().splitlines() if l.strip()]
-    options = [l[7:].strip() for l in lines if l.startswith("option ")]
-    ops = [words(l) for l in lines if not l.startswith("option ")]
-    host = os.environ["POP3_CONFORM_HOST"]
-    port = os.environ["POP3_CONFORM_PORT"]
-    cafile = os.environ.get("POP3_CONFORM_CAFILE")
-    timeout = float(os.environ.get("POP3_CONFORM_TIMEOUT", "5"))
-    shape = Shape(ops, dialogue_allows_capa(os.environ.get("POP3_CONFORM_CASE", "")))
-    # A shape curl cannot follow is still run when the connection is to fail: a TLS
-    # connection (implicit TLS) whose certificate curl must refuse.
-    if shape.why and not (ops and ops[0][0] == "connect" and shape.tls):
-        na(ops, shape.why)
-
-    # -- the curl command line ------------------------------------------------------
-    common = []
-    url_host = host
-    sasl_ir = True
-    for o in options:
-        key, _, value = o.partition("=")
-        if key == "require-tls":
-            common.append("--ssl-reqd")
-        elif key == "ca" and value == "other":
-            cafile = os.environ.get("POP3_CONFORM_OTHER_CAFILE")
-        elif key == "insecure":
-            common.append("-k")
-        elif key == "server-name":
-            url_host = value
-            common += ["--resolve", "%s:%s:%s" % (value, port, host)]
-        elif key == "no-sasl-ir":
-            sasl_ir = False
-        elif key == "timeout":
-            timeout = int(value) / 1000.0
-        elif key == "apop":
-            pass  # curl uses APOP on its own whenever the greeting allows it
+    def handle(self, s):
+        """A fresh easy handle with the case's options and session S's login."""
+        h = curl_lib.Session(self.lib)
+        scheme = "pop3s" if s.tls else "pop3"
+        h.base = "%s://%s:%s/" % (scheme, self.url_host, self.port)
+        h.set("URL", h.base)
+        h.set("CONNECTTIMEOUT_MS", int(self.timeout * 1000))
+        h.set("TIMEOUT_MS", int((self.timeout * 3 + 2) * 1000))
+        h.set("SERVER_RESPONSE_TIMEOUT", max(1, int(self.timeout + 0.999)))
+        if self.cafile:
+            h.set("CAINFO", self.cafile)
+        if self.insecure:
+            h.set("SSL_VERIFYPEER", 0)
+            h.set("SSL_VERIFYHOST", 0)
+        if self.resolve:
+            h.set_list("RESOLVE", self.resolve)
+        if self.require_tls or s.stls:
+            h.set("USE_SSL", curl_lib.USESSL_ALL)
+        h.set("SASL_IR", 1 if self.sasl_ir else 0)
+        login = s.login[0] if s.login else None
+        if login is None:
+            return h
+        if login[0] in ("login", "apop"):
+            user, secret, extras = login[1], login[2], login[3:]
+        elif login[0] == "sasl":  # EXTERNAL with an initial response: the authzid
+            user, secret, extras = login[3], "", []
+            h.set("LOGIN_OPTIONS", "AUTH=EXTERNAL")
+            h.set("SASL_IR", 1)
+        elif login[0] == "auth":
+            user, secret, extras = login[2], login[3], login[4:]
+            h.set("LOGIN_OPTIONS", "AUTH=%s" % login[1])
         else:
-            na(ops, "no counterpart of option %s" % o)
-    if shape.stls and "--ssl-reqd" not in common:
-        common.append("--ssl-reqd")
-    common += ["--connect-timeout", "%g" % timeout, "-m", "%g" % (timeout * 3 + 2)]
-    if sasl_ir:
-        common.append("--sasl-ir")
-    if cafile:
-        common += ["--cacert", cafile]
-    login = shape.login_ops[0] if shape.login_ops else None
-    if login is not None and login[0] == "user" and \
-            dialogue_offers_other_login(os.environ.get("POP3_CONFORM_CASE", "")):
-        na(ops, "curl prefers SASL or APOP when offered; USER/PASS cannot be chosen")
-    user = secret = None
-    if login is None:
-        pass  # no credentials: curl goes from CAPA straight to the command
-    elif login[0] == "login":
-        user, secret = login[1], login[2]
-        for extra in login[3:]:
+            user, extras = login[1], []
+            p = s.login[1]
+            secret = p[1] if len(p) == 2 else " ".join(p[1:])
+        if login[0] == "apop":
+            h.set("LOGIN_OPTIONS", "AUTH=+APOP")
+        for extra in extras:
             if extra == "bearer":
-                common += ["--oauth2-bearer", secret]
+                h.set("XOAUTH2_BEARER", secret)
                 secret = ""
             elif extra.startswith("authzid="):
-                common += ["--sasl-authzid", extra[8:]]
-    elif login[0] == "auth":
-        mech, user, secret = login[1], login[2], login[3]
-        common += ["--login-options", "AUTH=%s" % mech]
-        for extra in login[4:]:
-            if extra.startswith("authzid="):
-                common += ["--sasl-authzid", extra[8:]]
-            elif extra == "bearer":
-                common += ["--oauth2-bearer", secret]
-                secret = ""
-    elif login[0] == "apop":
-        user, secret = login[1], login[2]
-        common += ["--login-options", "AUTH=+APOP"]
-    else:
-        user = login[1]
-        p = shape.login_ops[1]
-        secret = p[1] if len(p) == 2 else " ".join(p[1:])
-    if user is not None:
-        if any(c in user + secret for c in "\r\n\0"):
-            na(ops, "control characters in credentials cannot be passed to curl")
-        if ":" in user:
-            na(ops, "a colon in the user name cannot be passed to curl's -u")
-        common += ["-u", "%s:%s" % (user, secret)]
-    scheme = "pop3s" if shape.tls else "pop3"
-    outdir = tempfile.mkdtemp(prefix="curl-adapter-")
-    args = ["curl", "-v", "-s"]
-    # curl's command line has no --connect-only (libcurl's CURLOPT_CONNECT_ONLY): a
-    # session always ends with a command; a case without one is run only to see its
-    # connection fail (NOOP stands in, never sent) and is n/a otherwise
-    cmds = shape.commands or [["noop"]]
-    for n, cmd in enumerate(cmds):
-        extra, path = transfer_args(cmd)
-        if n:
-            args.append("--next")
-        args += common + extra + ["-o", os.path.join(outdir, str(n)),
-                                  "-w", "%{exitcode}\\n",
-                                  "%s://%s:%s/%s" % (scheme, url_host, port, path)]
-    try:
-        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        outs = []
-        for n in range(len(cmds)):
-            try:
-                with open(os.path.join(outdir, str(n)), "rb") as f:
-                    outs.append(f.read())
-            except OSError:
-                outs.append(b"")
-    finally:
-        shutil.rmtree(outdir, ignore_errors=True)
-    err = p.stderr
-    sys.stderr.buffer.write(err)
-    codes = [int(c) for c in p.stdout.split() if c.isdigit()]
-    codes += [p.returncode] * (len(cmds) - len(codes))
+                h.set("SASL_AUTHZID", extra[8:])
+        h.set("USERNAME", user)
+        h.set("PASSWORD", secret)
+        return h
 
-    # -- what happened, from the -v trace -------------------------------------------
-    exchanges = []  # [command sent or None (greeting), [reply lines]]
-    current = [None, []]
-    connections = 0
-    for raw in err.split(b"\n"):
-        raw = raw.rstrip(b"\r")
-        if raw.startswith(b"> "):
-            exchanges.append(current)
-            current = [raw[2:].decode("latin-1"), []]
-        elif raw.startswith(b"< "):
-            current[1].append(raw[2:])
-        elif raw.startswith(b"* Connected to"):
-            connections += 1
-    exchanges.append(current)
-    rc = codes[0]
-    greeting = exchanges[0][1] if exchanges else []
-    got_greeting = any(l.startswith(b"+OK") for l in greeting)
-    results = []
-    if not got_greeting and not any(cmd is not None for cmd, _ in exchanges):
-        # the connection failed: the connect's error, then what is left known
-        results.append(["err %s  # curl exit %d" % (FATAL.get(rc, "io"), rc)])
-        for op in ops[1:]:
-            if op == ["state"]:
-                results.append(["ok", "connected no", "tls no", "auth no"])
-            else:
-                results.append(["n/a curl ends at a failed connection; %s cannot follow"
-                                % op[0]])
-                break
-        sys.stdout.write("".join("".join(l + "\n" for l in r) for r in results))
-        return
-    if shape.why:
-        na(ops, shape.why)
-    if connections > 1:
-        # curl did not reuse the connection: after a -ERR to a command (or a failed
-        # transfer) it sends QUIT and the next transfer opens a connection of its own,
-        # an allowed choice that the case's single session cannot follow
-        na(ops, "curl ends the connection after a failed transfer and opens another for "
-                "the next one")
-    results.append(["ok"])
-    for _ in range(ops[1:].count(["welcome"]) if shape.welcome else 0):
-        results.append(["ok", "welcome " + text(greeting[0] if greeting else b"")])
-    pos = 1  # the next exchange to look at
+    def run(self, sessions):
+        """Run the case's sessions in order, one easy handle each."""
+        for s in sessions:
+            self.run_session(s)
 
-    def take(prefix):
-        nonlocal pos
-        for k in range(pos, len(exchanges)):
-            cmd = exchanges[k][0]
-            if cmd is not None and cmd.upper().startswith(prefix):
-                pos = k + 1
-                return exchanges[k][1]
-        return None
+    def run_session(self, s):
+        """Plan S on a fresh handle: the connect phase runs with the first operation that
+        needs the connection (a command is its transfer), then each operation in turn."""
+        h = self.handle(s)
+        # what the adapter knows of the connection: open (libcurl keeps it), closed (why
+        # not, once libcurl closed it), TLS in use, logged in, opened with CONNECT_ONLY,
+        # the case's quit already answered
+        st = {"open": False, "closed": None, "tls": s.tls, "auth": False,
+              "connect_only": False, "quit_reported": False}
+        try:
+            for k, op in enumerate(s.ops):
+                if k in s.pre or k == 0:
+                    if k == len(s.ops) - 1:
+                        self.connect_phase(s, h, st, None)
+                    continue
+                if not st["open"] and st["closed"] is None:
+                    self.connect_phase(s, h, st, op if op[0] in COMMANDS else None,
+                                       last=self.quit_next(s.ops, k))
+                    if op[0] in COMMANDS:
+                        continue  # its result came with the connect phase
+                self.results.append(self.operation(s, h, st, k, op))
+        finally:
+            h.cleanup()
 
-    def capa_result():
-        rep = take("CAPA")
-        if rep and rep[0].startswith(b"+OK"):
-            return ["ok"] + ["cap " + text(l) for l in rep[1:] if l != b"."]
-        if rep and rep[0].startswith(b"-ERR"):
-            return err_server(rep[0])
-        return ["err %s  # curl exit %d" % (FATAL.get(rc, "io"), rc)]
+    @staticmethod
+    def quit_next(ops, k):
+        """Is the case's next step after operation K its QUIT (only "response" and the
+        reporting operations between)? Then the transfer for K is libcurl's last, and
+        CURLOPT_FORBID_REUSE makes libcurl send QUIT as it ends."""
+        for op in ops[k + 1:]:
+            if op == ["quit"]:
+                return True
+            if op[0] not in REPORTING and op[0] != "response":
+                return False
+        return False
 
-    if shape.capa:
-        results.append(capa_result())
-    if shape.stls:
-        rep = take("STLS")
-        if rep and rep[0].startswith(b"+OK") and rc not in (35, 60, 51, 58, 77, 83, 90, 91):
-            results.append(["ok"])
-        elif rep and rep[0].startswith(b"-ERR"):
-            results.append(err_server(rep[0]))
+    def perform(self, h, st, op, last):
+        """One transfer for command OP (None: connect only); its exchanges and code."""
+        h.set("CONNECT_ONLY", 0 if op else 1)
+        st["connect_only"] = op is None
+        h.set("FORBID_REUSE", 1 if last and op else 0)
+        h.set("CUSTOMREQUEST", None)
+        h.set("DIRLISTONLY", 0)
+        h.set("NOBODY", 0)
+        path = ""
+        if op:
+            verb = op[0]
+            if verb == "list":
+                if len(op) == 2:
+                    h.set("DIRLISTONLY", 1)
+                    path = url_id(op[1])
+            elif verb == "retr":
+                path = url_id(op[1])
+            elif verb == "top":
+                h.set("CUSTOMREQUEST", "TOP %s" % " ".join(op[1:]))
+            elif verb == "raw":
+                h.set("CUSTOMREQUEST", " ".join(op[1:]))
+                h.set("NOBODY", 1)
+            elif verb == "raw-multi":
+                h.set("CUSTOMREQUEST", " ".join(op[1:]))
+            elif verb in ("uidl", "dele") and len(op) == 2:
+                h.set("CUSTOMREQUEST", verb.upper())
+                h.set("NOBODY", 1)
+                path = url_id(op[1])
+            elif verb in ("uidl", "capa"):
+                h.set("CUSTOMREQUEST", verb.upper())
+            else:  # stat, noop, rset, utf8, dele without number
+                h.set("CUSTOMREQUEST", " ".join([verb.upper()] + op[1:]))
+                h.set("NOBODY", 1)
+        h.set("URL", h.base + path)
+        start = len(h.wire)
+        rc, msg = h.perform()
+        self.body = bytes(h.body)
+        sys.stderr.write("curl: %s: CURLcode %d: %s\n" % (" ".join(op) if op else "connect",
+                                                           rc, msg))
+        if rc or (last and op):
+            st["open"] = False
+            if st["closed"] is None:
+                st["closed"] = "curl closed the connection after %s (CURLcode %d)" % (
+                    " ".join(op) if op else "the login", rc) if rc else "after QUIT"
         else:
-            results.append(["err %s  # curl exit %d" % (FATAL.get(rc, "tls"), rc)])
-        results.append(capa_result())
-    # the login: from the first AUTH/APOP/USER to the reply that ends it
-    logged_in = login is None
-    if login is not None:
-        auth_rep = None
-        for k in range(pos, len(exchanges)):
-            cmd, rep = exchanges[k]
-            if cmd is None:
-                continue
-            challenged = auth_rep is not None and auth_rep and \
-                (auth_rep[-1] == b"+" or auth_rep[-1].startswith(b"+ "))
-            if re.match(r"(AUTH|APOP|PASS|USER)\b", cmd.upper()) or challenged:
-                auth_rep, pos = rep, k + 1
-            elif auth_rep is not None:
+            st["open"] = True
+        return exchanges(h.wire[start:]), rc
+
+    def connect_phase(self, s, h, st, op, last=False):
+        """The first transfer: the AUTHORIZATION state's operations, and OP's result."""
+        ex, rc = self.perform(h, st, op, last)
+        greeting = ex[0][1]
+        pos = 1
+
+        def take(prefix):
+            nonlocal pos
+            for k in range(pos, len(ex)):
+                if ex[k][0] is not None and ex[k][0].upper().startswith(prefix):
+                    pos = k + 1
+                    return ex[k][1]
+            return None
+
+        def capa_result():
+            rep = take("CAPA")
+            if rep and rep[0].startswith(b"+OK"):
+                return ["ok"] + ["cap " + text(l) for l in capa_lines(rep)]
+            if rep and rep[0].startswith(b"-ERR"):
+                return err_server(rep[0])
+            return err_code(rc, "io")
+
+        g = status_of(greeting)
+        if g is None or not g.startswith(b"+OK"):
+            self.results.append(err_server(g) if g and g.startswith(b"-ERR")
+                                else err_code(rc, "io"))
+            st["closed"] = "curl ends at a failed connection (CURLcode %d)" % rc
+            st["open"] = False
+            for k in sorted(s.pre):
+                self.results.append(self.closed_block(s.ops[k], st["closed"]))
+            if op is not None:
+                self.results.append(self.closed_block(op, st["closed"]))
+            return
+        if s.soft_greeting:
+            raise NotExpressible(s.soft_greeting)
+        for k in range(1, len(ex)):
+            if ex[k][0] is not None and ex[k][0].upper() == "STLS":
+                # the handshake is done when curl sent anything after it
+                st["tls"] = (status_of(ex[k][1]) or b"").startswith(b"+OK") and \
+                    (rc == 0 or k + 1 < len(ex))
+        if s.soft_tls and st["tls"]:
+            raise NotExpressible(s.soft_tls)
+        self.results.append(["ok"])
+        login_done = False
+        for k in sorted(s.pre):
+            role = s.pre[k]
+            if role == "report":
+                self.results.append(["%s %s" % (REPORT_NA, s.ops[k][0])])
+            elif role == "welcome":
+                self.results.append(["ok", "welcome " + text(g)])
+            elif role in ("capa", "capa2"):
+                self.results.append(capa_result())
+            elif role == "stls":
+                rep = take("STLS")
+                if rep and rep[0].startswith(b"+OK") and st["tls"]:
+                    self.results.append(["ok"])
+                elif rep and rep[0].startswith(b"-ERR"):
+                    self.results.append(err_server(rep[0]))
+                else:
+                    self.results.append(err_code(rc, "tls"))
+            elif not login_done:
+                login_done = True
+                self.results += self.login_results(s, ex, pos, rc, st)
+                pos = st.pop("pos")
+        if op is None:
+            return
+        if st["closed"] and not st["auth"] and s.login:
+            self.results.append(self.closed_block(op, st["closed"]))
+            return
+        self.results.append(self.command_result(op, ex, pos, rc))
+
+    def login_results(self, s, ex, pos, rc, st):
+        """The login's operations: from the first AUTH, APOP or USER to the reply that
+        ends it (a SASL exchange goes on while the server sends "+" challenges)."""
+        steps = []  # (command, reply lines)
+        k = pos
+        while k < len(ex):
+            cmd, rep = ex[k]
+            challenged = steps and steps[-1][1] and status_of(steps[-1][1]) is not None and \
+                status_of(steps[-1][1]).startswith(b"+") and \
+                not status_of(steps[-1][1]).startswith(b"+OK")
+            if cmd is not None and (cmd.split(" ")[0].upper() in ("AUTH", "APOP", "USER", "PASS")
+                                    or challenged):
+                steps.append((cmd, rep))
+                k += 1
+            elif steps or cmd is None:
                 break
-        logged_in = bool(auth_rep) and auth_rep[-1].startswith(b"+OK")
-        sent = [c.split(" ")[0].upper() for c, _ in exchanges[1:] if c is not None]
-        if login[0] == "user" and ("AUTH" in sent or "APOP" in sent):
-            na(ops, "curl prefers SASL or APOP when offered; USER/PASS cannot be chosen")
-        for _ in shape.login_ops:
-            if logged_in:
-                results.append(["ok"])
-            elif auth_rep and auth_rep[-1].startswith(b"-ERR"):
-                results.append(err_server(auth_rep[-1]))
             else:
-                results.append(["err %s  # curl exit %d" % (FATAL.get(rc, "state"), rc)])
-    # the commands, one transfer each
-    names = {"stat": "STAT", "list": "LIST", "uidl": "UIDL", "retr": "RETR", "top": "TOP",
-             "dele": "DELE", "noop": "NOOP", "rset": "RSET"}
-    for n, command in enumerate(shape.commands):
-        verb = command[0]
-        rc = codes[n]
-        out = outs[n]
-        want = names.get(verb) or command[1].upper()
-        rep = take(want) if logged_in else None
+                k += 1  # a command before the login (curl's own CAPA after STLS)
+        st["pos"] = k
+        if not steps and s.login[0][0] in ("auth", "sasl") and rc == 67:
+            mech = s.login[0][1].upper()
+            listed = any(l.upper().startswith(b"SASL") and mech.encode() in l.upper().split()
+                         for cmd, rep in ex if cmd == "CAPA" for l in capa_lines(rep))
+            if not listed:
+                raise NotExpressible("curl uses only a SASL mechanism a CAPA reply lists")
+        final = status_of(steps[-1][1]) if steps else None
+        st["auth"] = final is not None and final.startswith(b"+OK")
+        out = []
+        login = s.login
+        if login[0][0] == "user":
+            sent = [c.split(" ")[0].upper() for c, _ in steps]
+            if "AUTH" in sent or "APOP" in sent:
+                raise NotExpressible("curl prefers SASL or APOP when offered; USER/PASS "
+                                     "cannot be chosen")
+            user = status_of(steps[0][1]) if steps else None
+            if user is not None and user.startswith(b"+OK"):
+                out.append(["ok"])
+            else:
+                out.append(err_server(user) if user else err_code(rc, "io"))
+                if not self.followed_so_far_with(out[-1]):
+                    out.append(["err closed  # curl: no PASS after a failed USER"])
+                    return out
+                raise NotExpressible("libcurl does not send PASS after a failed USER")
+            steps = steps[1:]
+            final = status_of(steps[-1][1]) if steps else None
+        if st["auth"]:
+            out.append(["ok"])
+        elif final is not None and final.startswith(b"-ERR"):
+            out.append(err_server(final))
+        elif not steps and rc == 67:
+            out.append(["err state  # curl sent no login command: no method it knows "
+                        "(CURLcode 67)"])
+        else:
+            out.append(err_code(rc, "proto"))
+        return out
+
+    def followed_so_far_with(self, block):
+        self.results.append(block)
+        ok = self.followed_so_far()
+        self.results.pop()
+        return ok
+
+    def command_result(self, op, ex, pos, rc):
+        verb = op[0]
+        want = {"raw": None, "raw-multi": None}.get(verb, verb.upper())
+        if want is None:
+            want = op[1].upper()
+        rep = None
+        for k in range(pos, len(ex)):
+            if ex[k][0] is not None and ex[k][0].upper().startswith(want):
+                rep = ex[k][1]
+                break
         if rep is None:
-            results.append(["err state  # curl did not send %s (exit %d)" % (want, rc)])
-            continue
-        if rep and rep[0].startswith(b"-ERR"):
-            results.append(err_server(rep[0]))
-            continue
-        if rc != 0:
-            results.append(["err %s  # curl exit %d" % (FATAL.get(rc, "proto"), rc)])
-            continue
-        r = ["ok"]
-        first = rep[0] if rep else b""
-        if verb == "stat":
-            m = re.match(rb"\+OK (\d+) (\d+)", first)
-            r.append("stat %s %s" % (m.group(1).decode(), m.group(2).decode()) if m else "stat ?")
-        elif verb == "list" and len(command) == 2:
-            parts = first.split()
-            r.append("msg %s" % " ".join(p.decode("latin-1") for p in parts[1:3]))
-        elif verb == "list":
-            for l in out.split(b"\r\n"):
-                if l:
-                    r.append("msg " + " ".join(p.decode("latin-1") for p in l.split()))
-        elif verb == "uidl" and len(command) == 2:
-            parts = first.split(None, 2)
-            r.append("uid %s %s" % (parts[1].decode("latin-1"), text(parts[2])))
-        elif verb == "uidl":
-            for l in out.split(b"\r\n"):
-                if l:
-                    parts = l.split(None, 1)
-                    r.append("uid %s %s" % (parts[0].decode("latin-1"),
-                                            text(parts[1] if len(parts) > 1 else b"")))
-        elif verb in ("retr", "top", "raw-multi"):
-            r.append(body_line(out))
-        results.append(r)
-    if shape.quit:
-        # curl sends QUIT when it tears the connection down, after its trace ends; the
-        # mock's dialogue checks that it was sent, its reply is not in the trace.
-        q = take("QUIT")
-        ok = (q and q[0].startswith(b"+OK")) or (q is None and codes[-1] == 0)
-        results.append(["ok"] if ok else ["err closed  # curl exit %d" % codes[-1]])
-    sys.stdout.write("".join("".join(l + "\n" for l in r) for r in results))
+            return ["err %s  # curl did not send %s (CURLcode %d)" % (
+                FATAL.get(rc, "state"), want, rc)]
+        first = status_of(rep)
+        if first is not None and first.startswith(b"-ERR"):
+            return err_server(first)
+        if rc:
+            return err_code(rc)
+        return values(op, first or b"", self.body)
+
+    def operation(self, s, h, st, k, op):
+        verb = op[0]
+        if verb in REPORTING:
+            return ["%s %s" % (REPORT_NA, verb)]
+        if verb == "response":
+            # the last status line before the QUIT that ends the session, when libcurl
+            # sent it with the last transfer and the case asks for QUIT after this
+            last = b""
+            for kind, data in h.wire:
+                if kind == curl_lib.HEADER_OUT and data.upper().startswith(b"QUIT") and \
+                        not st["quit_reported"]:
+                    break
+                if kind == curl_lib.HEADER_IN and status_of([data]) is not None:
+                    last = data.rstrip(b"\r\n")
+            return ["ok", "response " + text(last)]
+        if verb == "state":
+            connected = st["open"] and self.alive(h, st)
+            return ["ok", "connected " + ("yes" if connected else "no"),
+                    "tls " + ("yes" if connected and st["tls"] else "no"),
+                    "auth " + ("yes" if connected and st["auth"] else "no")]
+        if verb == "quit":
+            return self.quit(h, st)
+        if not st["open"]:
+            return self.closed_block(op, st["closed"] or "no connection")
+        ex, rc = self.perform(h, st, op, self.quit_next(s.ops, k))
+        return self.command_result(op, ex, 1, rc)
+
+    def alive(self, h, st):
+        """curl's test before it reuses a connection: open, nothing to read."""
+        fd = h.socket() if st["connect_only"] else h.last_socket()
+        if fd < 0:
+            return False
+        r, _, _ = select.select([fd], [], [], 0)
+        return not r
+
+    def quit(self, h, st):
+        st["quit_reported"] = True
+        if st["connect_only"] and st["open"]:
+            st["open"] = False
+            st["closed"] = "after QUIT"
+            rc = h.send(b"QUIT\r\n")
+            if rc:
+                return err_code(rc, "io")
+            rc, line = h.recv_line(self.timeout)
+            if rc:
+                return err_code(rc, "closed")
+            line = line.rstrip(b"\r\n")
+            return err_server(line) if line.startswith(b"-ERR") else ["ok"]
+        if st["open"]:
+            # cleaning the handle up closes the connection with libcurl's QUIT, but not
+            # through the handle's debug callback: the mock checks that QUIT came, its
+            # reply is not seen
+            st["open"] = False
+            st["closed"] = "after QUIT"
+            h.cleanup()
+            return ["ok"]
+        # libcurl sent QUIT when it closed the connection: its reply is in the wire
+        ex = exchanges(h.wire)
+        for cmd, rep in reversed(ex):
+            if cmd is not None and cmd.upper() == "QUIT":
+                status = status_of(rep)
+                if status is None:
+                    return ["err closed  # no reply to curl's QUIT"]
+                return err_server(status) if status.startswith(b"-ERR") else ["ok"]
+        return self.closed_block(["quit"], st["closed"] or "no connection")
+
+
+def pass_words(line):
+    """An operation's words; PASS takes the rest of its line, spaces and all (RFC 1939
+    section 7), unless it is quoted."""
+    w = words(line)
+    rest = line[4:].lstrip(" ")
+    if w and w[0] == "pass" and len(w) > 2 and not rest.startswith('"'):
+        return ["pass", rest]
+    return w
+
+
+def case_output(lines, env):
+    """Run one case: LINES are the adapter's input (the "option NAME" lines, then one line
+    per operation), ENV the runner's environment (POP3_CONFORM_HOST and the rest).
+    Returns what the adapter prints: one result block per operation, up to the first
+    "n/a" that makes the case n/a."""
+    lines = [l.strip() for l in lines if l.strip()]
+    options = [l[7:].strip() for l in lines if l.startswith("option ")]
+    ops = [pass_words(l) for l in lines if not l.startswith("option ")]
+    out = []
+    for block in results(options, ops, env):
+        out += block
+        if block[0].startswith("n/a") and not block[0].startswith(REPORT_NA):
+            break
+    return "".join(l + "\n" for l in out)
+
+
+def results(options, ops, env):
+    """The result blocks (lists of lines) of a case's operations OPS (split into words)
+    with client OPTIONS; a block "n/a ..." ends them."""
+    case = env.get("POP3_CONFORM_CASE", "")
+    lib, why = curl_lib.load()
+    if lib is None:
+        return [["err usage  # " + why]]
+    runner = None
+    try:
+        runner = Runner(lib, env, options, case)
+        sessions = split_sessions(ops, case)
+        plan_error = None
+        for s in sessions:
+            try:
+                s.plan()
+            except NotExpressible as e:
+                plan_error = plan_error or e
+        if plan_error is not None and not sessions[0].tls:
+            raise plan_error
+        try:
+            runner.run(sessions if plan_error is None else [sessions[0]])
+        except NotExpressible:
+            if plan_error is None:
+                raise
+        if plan_error is not None:
+            # run only to see a TLS connection fail: a certificate curl must refuse
+            if runner.results and runner.results[0][0] != "ok":
+                out = runner.results[:1]
+                for op in ops[1:]:
+                    if op == ["state"]:
+                        out.append(["ok", "connected no", "tls no", "auth no"])
+                    else:
+                        out.append(runner.closed_block(op, "curl ends at a failed "
+                                                       "connection"))
+                        break
+                return out
+            raise plan_error
+        return runner.results
+    except NotExpressible as e:
+        done = runner.results if runner is not None else []
+        return done[:len(ops) - 1] + [["n/a curl: %s" % e]]
+
+
+def run_case():
+    """One case the one-shot way: its input from standard input, the runner's variables
+    from the environment, its results to standard output. Nothing outlives the case but
+    the opened library (a wrapper may call this once per case)."""
+    sys.stdout.write(case_output(sys.stdin.read().splitlines(), os.environ))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main()
+    # One process per worker serves every case (persistent.py): the interpreter and
+    # libcurl are loaded once; with pop3-conform --one-shot, a process per case.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import persistent  # noqa: E402
+
+    persistent.serve(run_case)

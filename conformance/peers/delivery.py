@@ -15,7 +15,11 @@ in the Maildir and, where it has one, its own protocol trace (mpop --debug, fetc
 a message is given back with CRLF line ends, as it travelled (RFC 5322 section 2.3), and
 without the trace header a client adds (Received:).
 
-An adapter describes its client with a Client subclass and calls main(Client()).
+An adapter describes its client with a Client subclass and calls main(Client()), which
+serves one case, or every case of a persistent run (persistent.py): the Python
+interpreter starts once per worker, the client program still runs once per case. An
+adapter file carries the marker comment "pop3-conform-adapter: persistent" so that the
+runner starts it that way; a Client keeps nothing from one case to the next.
 """
 import os
 import re
@@ -25,6 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import persistent  # noqa: E402
 from poplib_adapter import body_line, code_of, text, words  # noqa: E402  (shared text form)
 
 # The case files, for the expectation of a connect that must fail: beside this folder.
@@ -193,6 +198,38 @@ def failure_kind(output):
     return "io"
 
 
+# What a client without a trace says when the server closed on it: poplib's "-ERR EOF"
+# (getmail6), a plain EOF or reset; not c-client's "connection broken" (PHP imap), which it
+# also says when a read times out.
+CLOSED_MESSAGE = re.compile(r"-ERR EOF|connection closed|"
+                            r"closed by (the )?(remote|server|peer)|\beof\b|reset by peer", re.I)
+# A server's -ERR that a client quotes in its message (not poplib's made-up "-ERR EOF").
+QUOTED_ERR = re.compile(r"-ERR(?! EOF)[^\n'\")]*")
+# A client message that says the run failed.
+FAILED_MESSAGE = re.compile(r"error|fail|broken|refused|unable|cannot", re.I)
+
+
+def no_trace_connect(rc, output):
+    """(first result or None, connected) of a case whose connect must fail, for a client
+    with no trace: connected when it ran clean (exit 0, no complaint), else the error its
+    messages name: TLS, a timeout, the server's quoted -ERR (with its code), the server
+    closing; a failure they do not name is n/a rather than a guess."""
+    kind = failure_kind(output)
+    if kind == "tls":
+        return None, False
+    if rc == 0 and not FAILED_MESSAGE.search(output):
+        return None, True
+    if kind == "timeout":
+        return ["err timeout  # %s" % one_line(output)], False
+    quoted = QUOTED_ERR.search(output)
+    if quoted:
+        return status(quoted.group(0).strip()), False
+    if CLOSED_MESSAGE.search(output):
+        return ["err closed  # %s" % one_line(output)], False
+    raise NA("the client failed without a trace and its message does not say how: %s"
+             % one_line(output))
+
+
 def one_line(output):
     return " ".join(output.split())[-300:]
 
@@ -222,7 +259,8 @@ def answer(client, s, ops, kind, rc, output, messages):
             if greeting and not greeting[0].startswith("+OK"):
                 first, connected = status(greeting[0]), False  # a greeting that is no +OK
         else:
-            connected = rc == 0 or failure_kind(output) != "tls"
+            # no trace: the client's own messages say whether and how the session failed
+            first, connected = no_trace_connect(rc, output)
         out.append(first or (["ok"] if connected else
                              ["err %s  # %s" % (failure_kind(output), one_line(output))]))
         for o in ops[1:]:
@@ -286,6 +324,11 @@ def answer(client, s, ops, kind, rc, output, messages):
 
 
 def main(client):
+    """Serve the case on standard input, or every case of a persistent run."""
+    persistent.serve(lambda: run_case(client))
+
+
+def run_case(client):
     s = Session()
     ops, raw = [], []
     for line in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").splitlines():

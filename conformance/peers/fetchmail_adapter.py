@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """fetchmail_adapter.py - fetchmail under pop3-conform's adapter contract.
 
 fetchmail, told to log in with a password (USER and PASS, RFC 1939 section 7), to keep

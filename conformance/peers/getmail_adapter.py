@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """getmail_adapter.py - getmail6 under pop3-conform's adapter contract.
 
 getmail6 (SimplePOP3Retriever, over Python's poplib) runs one session on its own: USER,

@@ -10,6 +10,8 @@
 #   PHP imap         php-cli php-imap (UW c-client)  getmail6    getmail6
 #   Node.js          nodejs npm, then node-pop3 from npm into peers/node_modules
 #   BusyBox          busybox (popmaildir)   s-nail      s-nail (its pop3 folders)
+#   curl             curl, and libcurl4 (libcurl.so.4: the curl adapter drives it through
+#                    Python's ctypes)
 #
 # The npm package goes into this folder's node_modules (never a global install), pinned
 # by version so every run measures the same client.
@@ -17,7 +19,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 here=$(cd "$(dirname "$0")" && pwd)
 packages=(perl perl-modules-5.36 libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl ruby php-cli php-imap nodejs npm fetchmail mpop getmail6
-          s-nail busybox curl python3 ca-certificates)
+          s-nail busybox curl libcurl4 python3 ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """mpop_adapter.py - mpop, the POP3 mail retriever, under pop3-conform's adapter contract.
 
 mpop runs one RFC 1939 session on its own: CAPA (RFC 2449), USER and PASS, STAT, LIST,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """phpimap_adapter.py - PHP's imap extension (the UW c-client POP3 driver) under
 pop3-conform's adapter contract.
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """poplib_adapter.py - Python's poplib under pop3-conform's adapter contract.
 
-The runner starts this program once per case and delivery, with the mock's address in
-the environment (POP3_CONFORM_HOST, POP3_CONFORM_PORT, POP3_CONFORM_CAFILE,
-POP3_CONFORM_OTHER_CAFILE, POP3_CONFORM_TIMEOUT), and writes the case's client options
-("option NAME") and operations (one per line) to standard input. For each operation this
+The runner starts this program once per worker and hands it the cases one at a time
+(persistent.py; with --one-shot, a process per case and delivery). Each case comes with
+the mock's address in the environment (POP3_CONFORM_HOST, POP3_CONFORM_PORT,
+POP3_CONFORM_CAFILE, POP3_CONFORM_OTHER_CAFILE, POP3_CONFORM_TIMEOUT) and the case's
+client options ("option NAME") and operations (one per line) on standard input. For each operation this
 prints one block of result lines (conformance/README.md): "ok" or "err KIND", then the
 values, in the runner's text form; "n/a REASON" for what poplib cannot express (SASL,
 pop3_login's method choice, pipelined retrieval, the strict and lenient tolerances).
@@ -394,4 +396,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import persistent  # noqa: E402
+
+    persistent.serve(main)

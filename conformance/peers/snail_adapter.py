@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# pop3-conform-adapter: persistent
 """snail_adapter.py - s-nail, the mail reader (BSD Mail lineage), under pop3-conform's
 adapter contract.
 

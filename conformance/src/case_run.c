@@ -208,7 +208,7 @@ void case_run(const conform_case *c, const conform_client *cl, const run_config 
                           .timeout_ms = cfg->timeout_ms};
         client_output o;
         if (cl->command != NULL)
-            client_adapter_run(c, cl->command, &env, cfg->watchdog_ms, &o);
+            client_adapter_run(c, cl, &env, cfg, &o);
         else
             client_ref_run(c, &env, &o);
         mock_report rep;

@@ -9,28 +9,20 @@
  * and reads one block of result lines per operation from its standard output: "ok",
  * "err KIND", or "n/a REASON" when that client cannot express the operation, followed by
  * the values. Standard error is kept for the report. The whole run is bounded by a
- * watchdog; the adapter's process group is killed when it expires.
+ * watchdog and by --max-output.
+ *
+ * How the command is run is adapter_oneshot.c's (a process per case) or
+ * adapter_persist.c's (a long-lived process per worker that gets each case as a frame);
+ * this file builds the case's variables and input and reads what came back, the same for
+ * both, so a case's verdict does not depend on the mode.
  */
-/* pipe2: descriptors that are close-on-exec from birth. With pipe() and a later fcntl(),
- * an adapter forked by another thread in between would inherit our pipe and keep it open,
- * and this run would wait for that other adapter to end. */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "conform.h"
-
-extern char **environ;
+#include "adapter.h"
 
 /*
  * How each adapter command's runs ended, across the threads of a run: a command the shell
@@ -155,8 +147,8 @@ static void parse_output(const conform_case *c, const char *text, size_t len, cl
     }
 }
 
-void client_adapter_run(const conform_case *c, const char *command, const client_env *env,
-                        int watchdog_ms, client_output *out)
+void client_adapter_run(const conform_case *c, const conform_client *cl, const client_env *env,
+                        const run_config *cfg, client_output *out)
 {
     memset(out, 0, sizeof *out);
     out->ops = xcalloc(c->nops, sizeof *out->ops);
@@ -168,144 +160,40 @@ void client_adapter_run(const conform_case *c, const char *command, const client
     for (size_t i = 0; i < c->nops; i++)
         cbuf_printf(&input, "%s\n", c->ops[i].text);
 
-    strlist envv = {0};
-    for (char **e = environ; *e != NULL; e++)
-        if (strncmp(*e, "POP3_CONFORM_", 13) != 0) strlist_add(&envv, *e);
+    strlist vars = {0};
     char tmp[64];
-    add_env(&envv, "POP3_CONFORM_HOST", env->host);
+    add_env(&vars, "POP3_CONFORM_HOST", env->host);
     snprintf(tmp, sizeof tmp, "%u", env->port);
-    add_env(&envv, "POP3_CONFORM_PORT", tmp);
-    add_env(&envv, "POP3_CONFORM_CAFILE", env->ca_file);
-    add_env(&envv, "POP3_CONFORM_OTHER_CAFILE", env->other_ca_file);
+    add_env(&vars, "POP3_CONFORM_PORT", tmp);
+    add_env(&vars, "POP3_CONFORM_CAFILE", env->ca_file);
+    add_env(&vars, "POP3_CONFORM_OTHER_CAFILE", env->other_ca_file);
     snprintf(tmp, sizeof tmp, "%.3f", env->timeout_ms / 1000.0);
-    add_env(&envv, "POP3_CONFORM_TIMEOUT", tmp);
-    add_env(&envv, "POP3_CONFORM_CASE", c->id);
-    strlist_take(&envv, NULL);
+    add_env(&vars, "POP3_CONFORM_TIMEOUT", tmp);
+    add_env(&vars, "POP3_CONFORM_CASE", c->id);
 
-    int in[2], so[2], se[2];
-    if (pipe2(in, O_CLOEXEC) != 0) goto fail_pipe0;
-    if (pipe2(so, O_CLOEXEC) != 0) goto fail_pipe1;
-    if (pipe2(se, O_CLOEXEC) != 0) goto fail_pipe2;
-    pid_t pid = fork();
-    if (pid < 0) {
-        cbuf_printf(&out->problems, "fork: %s\n", strerror(errno));
-        close(se[0]);
-        close(se[1]);
-        goto fail_pipe2;
-    }
-    if (pid == 0) {
-        /* Only async-signal-safe calls between fork and exec: the runner has threads. */
-        setpgid(0, 0);
-        dup2(in[0], 0);
-        dup2(so[1], 1);
-        dup2(se[1], 2);
-        char *argv[] = {"sh", "-c", (char *)command, NULL};
-        execve("/bin/sh", argv, envv.v);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    close(in[0]);
-    close(so[1]);
-    close(se[1]);
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-    pop3_buf sout = {0};
-    size_t written = 0;
-    bool open_out = true, open_err = true, open_in = true;
-    bool killed = false;
-    int64_t deadline = mono_ms() + watchdog_ms;
-    while (open_out || open_err) {
-        struct pollfd pfd[3];
-        int np = 0;
-        int iout = -1, ierr = -1, iin = -1;
-        if (open_out) {
-            pfd[np] = (struct pollfd){.fd = so[0], .events = POLLIN};
-            iout = np++;
-        }
-        if (open_err) {
-            pfd[np] = (struct pollfd){.fd = se[0], .events = POLLIN};
-            ierr = np++;
-        }
-        if (open_in) {
-            pfd[np] = (struct pollfd){.fd = in[1], .events = POLLOUT};
-            iin = np++;
-        }
-        int64_t left = deadline - mono_ms();
-        if (left <= 0) {
-            kill(-pid, SIGKILL);
-            killed = true;
-            break;
-        }
-        if (poll(pfd, (nfds_t)np, (int)left) < 0 && errno != EINTR) break;
-        char buf[65536];
-        if (iin >= 0 && (pfd[iin].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t w = write(in[1], input.ptr + written, input.len - written);
-            if (w > 0) written += (size_t)w;
-            if (w < 0 && errno != EAGAIN && errno != EINTR) written = input.len;
-            if (written >= input.len) {
-                close(in[1]);
-                open_in = false;
-            }
-        }
-        if (iout >= 0 && (pfd[iout].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = read(so[0], buf, sizeof buf);
-            if (r > 0)
-                cbuf_add(&sout, buf, (size_t)r);
-            else if (r == 0 || (errno != EAGAIN && errno != EINTR))
-                open_out = false;
-        }
-        if (ierr >= 0 && (pfd[ierr].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = read(se[0], buf, sizeof buf);
-            if (r > 0) {
-                if (out->log.len < (1u << 20)) cbuf_add(&out->log, buf, (size_t)r);
-            } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                open_err = false;
-            }
-        }
-    }
-    if (open_in) close(in[1]);
-    close(so[0]);
-    close(se[0]);
-    int wst = 0;
-    if (!killed) {
-        /* stdout and stderr are closed; the adapter is exiting. Do not wait forever on a
-         * child that closed its pipes and went on running. */
-        int64_t until = mono_ms() + 2000;
-        while (waitpid(pid, &wst, WNOHANG) == 0) {
-            if (mono_ms() > until) {
-                kill(-pid, SIGKILL);
-                killed = true;
-                break;
-            }
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    if (killed) {
-        waitpid(pid, &wst, 0);
-        cbuf_printf(&out->problems, "the adapter did not finish within %d ms and was killed\n",
-                    watchdog_ms);
-    } else if (WIFEXITED(wst) && WEXITSTATUS(wst) != 0) {
-        cbuf_printf(&out->problems, "the adapter exited with status %d\n", WEXITSTATUS(wst));
+    adapter_case ac = {.command = cl->command,
+                       .env = &vars,
+                       .input = input.ptr != NULL ? input.ptr : "",
+                       .len = input.len,
+                       .watchdog_ms = cfg->watchdog_ms,
+                       .max_output = cfg->max_output};
+    adapter_result res = {0};
+    if (cl->persistent)
+        adapter_persist_run(&ac, &res);
+    else
+        adapter_oneshot_run(&ac, &res);
 
-    } else if (WIFSIGNALED(wst)) {
-        cbuf_printf(&out->problems, "the adapter died of signal %d\n", WTERMSIG(wst));
-    }
-    tally_note(command,
-               !killed && WIFEXITED(wst) && (WEXITSTATUS(wst) == 126 || WEXITSTATUS(wst) == 127),
-               &out->log);
-    parse_output(c, sout.ptr != NULL ? sout.ptr : "", sout.len, out);
-    cbuf_free(&sout);
+    /* From here on both modes are one: the verdict cannot tell them apart. */
+    if (res.problem.len > 0)
+        cbuf_add(&out->problems, res.problem.ptr, res.problem.len);
+    else if (res.exited && res.status != 0)
+        cbuf_printf(&out->problems, "the adapter exited with status %d\n", res.status);
+    else if (res.signal != 0)
+        cbuf_printf(&out->problems, "the adapter died of signal %d\n", res.signal);
+    if (res.err.len > 0) cbuf_add(&out->log, res.err.ptr, res.err.len);
+    tally_note(cl->command, res.cannot_start, &out->log);
+    parse_output(c, res.out.ptr != NULL ? res.out.ptr : "", res.out.len, out);
+    adapter_result_free(&res);
     cbuf_free(&input);
-    strlist_free(&envv);
-    return;
-fail_pipe2:
-    close(so[0]);
-    close(so[1]);
-fail_pipe1:
-    close(in[0]);
-    close(in[1]);
-fail_pipe0:
-    if (out->problems.len == 0) cbuf_printf(&out->problems, "pipe: %s\n", strerror(errno));
-    cbuf_free(&input);
-    strlist_free(&envv);
+    strlist_free(&vars);
 }

@@ -382,6 +382,16 @@ int client_spec_prepare(conform_client *cl, const char *spec, const char *cases_
                     script = w.v[i].value;
         cl->name = name != NULL ? name : derive_name(script != NULL ? script : w.v[prog].value);
         name = NULL;
+        /* The file that may declare the adapter persistent: the script, else the program
+         * when it is a path. */
+        if (fixed[1] != NULL)
+            cl->file = xstrdup(fixed[1]);
+        else if (script != NULL)
+            cl->file = xstrdup(script);
+        else if (fixed[0] != NULL)
+            cl->file = xstrdup(fixed[0]);
+        else if (!w.complex && strchr(w.v[prog].value, '/') != NULL)
+            cl->file = xstrdup(w.v[prog].value);
     }
     free(fixed[0]);
     free(fixed[1]);

@@ -195,9 +195,14 @@ typedef struct client_env {
 
 /* Run the operations with the reference client (client_ref.c). */
 void client_ref_run(const conform_case *c, const client_env *env, client_output *out);
-/* Run the operations with an adapter command (client_adapter.c). */
-void client_adapter_run(const conform_case *c, const char *command, const client_env *env,
-                        int watchdog_ms, client_output *out);
+struct conform_client;
+struct run_config;
+/* Run the operations with an adapter command (client_adapter.c): a process for the case,
+ * or the thread's persistent process for the client when `cl->persistent`. */
+void client_adapter_run(const conform_case *c, const struct conform_client *cl,
+                        const client_env *env, const struct run_config *cfg, client_output *out);
+/* End every persistent adapter process (adapter_persist.c): after the last case. */
+void adapter_persist_close_all(void);
 /* True when every run of `command` so far exited 126 or 127 (the shell could not execute
  * it or did not find it); `why` gets the first line the shell said about it. */
 bool adapter_cannot_start(const char *command, char *why, size_t len);
@@ -212,8 +217,10 @@ int results_exit_status(const client_output *got);
 
 /* One client under test. */
 typedef struct conform_client {
-    char *name;    /* "pop3kit", "poplib", "curl" */
-    char *command; /* NULL: the reference client */
+    char *name;      /* "pop3kit", "poplib", "curl" */
+    char *command;   /* NULL: the reference client */
+    char *file;      /* the adapter's file (its script, or the program), NULL when unknown */
+    bool persistent; /* served by a long-lived process per worker (README) */
 } conform_client;
 
 /* `--client [NAME=]COMMAND` (client_spec.c): the column name (NAME, else derived from the
@@ -239,8 +246,9 @@ typedef struct run_config {
     const conform_tls *tls;
     int timeout_ms;
     int watchdog_ms;
-    bool whole_only; /* skip the one-octet-per-write delivery (--no-drip) */
-    bool verbose;    /* keep transcripts of passing cases too */
+    bool whole_only;   /* skip the one-octet-per-write delivery (--no-drip) */
+    bool verbose;      /* keep transcripts of passing cases too */
+    size_t max_output; /* most octets an adapter may write for one case (--max-output) */
 } run_config;
 
 /* Run one case with one client, whole and dripped (case_run.c). */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli_usage.h"
+#include "adapter.h"
 #include "conform.h"
 #include "quirk_names.h"
 
@@ -41,6 +42,11 @@ static const char usage_text[] =
     "  --no-drip            only the delivery with replies written whole\n"
     "  --timeout MS         client read timeout (default 5000)\n"
     "  --watchdog MS        longest run of one case and client (default 30000)\n"
+    "  --max-output OCTETS  most an adapter may write for one case, standard output\n"
+    "                       and error together (default 16777216)\n"
+    "  --one-shot           a process per case for every adapter, even one that\n"
+    "                       declares itself persistent\n"
+    "  --persistent         every adapter serves many cases in one process (README)\n"
     "  --list               list the cases and what they cover, run nothing\n"
     "  -v, --verbose        details of every client's failures (peers too);\n"
     "                       -vv also n/a reasons and transcripts of passing cases\n"
@@ -98,6 +104,7 @@ static void free_clients(runner *r)
     for (size_t k = 0; k < r->nclients; k++) {
         free(r->clients[k].name);
         free(r->clients[k].command);
+        free(r->clients[k].file);
     }
     free(r->clients);
     r->clients = NULL;
@@ -131,6 +138,9 @@ enum {
     OPT_NO_DRIP,
     OPT_TIMEOUT,
     OPT_WATCHDOG,
+    OPT_MAX_OUTPUT,
+    OPT_ONE_SHOT,
+    OPT_PERSISTENT,
     OPT_LIST,
     OPT_VERSION,
     OPT_PROBE,
@@ -149,6 +159,9 @@ static const struct option long_options[] = {
     {"no-drip", no_argument, NULL, OPT_NO_DRIP},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+    {"one-shot", no_argument, NULL, OPT_ONE_SHOT},
+    {"persistent", no_argument, NULL, OPT_PERSISTENT},
     {"list", no_argument, NULL, OPT_LIST},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -186,6 +199,8 @@ int main(int argc, char **argv)
     bool github = ga != NULL && strcmp(ga, "true") == 0;
     r.cfg.timeout_ms = 5000;
     r.cfg.watchdog_ms = 30000;
+    r.cfg.max_output = (size_t)16 << 20;
+    bool one_shot = false, persistent = false;
     int c, rc = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hj:v", long_options, NULL)) != -1) {
@@ -226,6 +241,14 @@ int main(int argc, char **argv)
             if (rc != 0) goto out_args;
             r.cfg.watchdog_ms = (int)v;
             break;
+        case OPT_MAX_OUTPUT:
+            rc = pop3__arg_number("pop3-conform", "--max-output", "octets", optarg, 1,
+                                  (uint64_t)1 << 40, &v);
+            if (rc != 0) goto out_args;
+            r.cfg.max_output = (size_t)v;
+            break;
+        case OPT_ONE_SHOT: one_shot = true; break;
+        case OPT_PERSISTENT: persistent = true; break;
         case OPT_LIST: list = true; break;
         case 'v': verbose++; break;
         default: rc = conform_getopt_error(c, argv, long_options); goto out_args;
@@ -235,11 +258,18 @@ int main(int argc, char **argv)
         rc = conform_usage_error("unexpected argument '%s'", argv[optind]);
         goto out_args;
     }
+    if (one_shot && persistent) {
+        rc = conform_usage_error("--one-shot and --persistent exclude each other");
+        goto out_args;
+    }
     if (no_ref && specs.n == 0) {
         rc = conform_usage_error("--no-reference needs at least one --client");
         goto out_args;
     }
 
+    /* Option parsing set rc to 0 on every number it read: from here on a path to `done`
+     * without a verdict is a usage or case file error. */
+    rc = 2;
     char *cases_dir = cases_arg != NULL ? xstrdup(cases_arg) : cases_default_dir();
     char err[2048];
     strlist paths = {0};
@@ -248,7 +278,7 @@ int main(int argc, char **argv)
     size_t clients_cap = 0;
     if (!no_ref) {
         r.clients = xarray_grow(r.clients, &clients_cap, 1, sizeof *r.clients);
-        r.clients[r.nclients++] = (conform_client){xstrdup("pop3kit"), NULL};
+        r.clients[r.nclients++] = (conform_client){.name = xstrdup("pop3kit")};
     }
     for (size_t i = 0; i < specs.n; i++) {
         r.clients = xarray_grow(r.clients, &clients_cap, r.nclients + 1, sizeof *r.clients);
@@ -258,7 +288,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "pop3-conform: %s\n", err);
             goto done;
         }
-        r.nclients++;
+        conform_client *cl = &r.clients[r.nclients++];
+        cl->persistent =
+            !one_shot && (persistent || (cl->file != NULL && adapter_file_is_persistent(cl->file)));
     }
     unique_names(&r);
     if (cases_list(cases_dir, &globs, &paths, err, sizeof err) != 0) {
@@ -315,6 +347,7 @@ int main(int argc, char **argv)
     }
     if (tap) report_tap_plan(&r.rep);
     pool_run(r.ncases * r.nclients, (unsigned)jobs, job, job_done, &r);
+    adapter_persist_close_all();
     /* A client whose every run the shell could not start is a usage error, not N failed
      * cases: the check before the run catches most, this catches the rest (a missing
      * interpreter in a "#!" line, a command built with shell expansions). */

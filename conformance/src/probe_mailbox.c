@@ -219,13 +219,19 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
             rule = 2;
         extra = rule >= 0 && e == 1;
     }
-    if (extra && !seen[5]) {
+    /* An empty message (LIST says 0) sent as one empty line is Q51, unless every message
+     * so far had that line (qmail's Q7). */
+    bool empty_blank = extra && size == 0 && b.lines == 1 && !seen[5];
+    if (empty_blank) {
+        finding(st->f, F_DEV, "RFC1939-11", "empty-blank-line Q51",
+                "RETR %llu of an empty message sends one empty line", (unsigned long long)msg);
+    } else if (extra && !seen[5]) {
         seen[5] = true;
         finding(st->f, F_DEV, "RFC1939-11", "extra-blank-line Q7",
                 "RETR %llu ends with an empty line the message does not have",
                 (unsigned long long)msg);
     }
-    if (rule == 0 && !extra && !seen[3]) {
+    if (rule == 0 && (!extra || empty_blank) && !seen[3]) {
         seen[3] = true;
         finding(st->f, F_PASS, "RFC1939-11", NULL, "LIST sizes match RETR octets");
     } else if (rule == 1 && !seen[4]) {
@@ -237,6 +243,13 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
         seen[6] = true;
         finding(st->f, F_DEV, "RFC1939-11", "lying-sizes Q9",
                 "LIST %llu says %llu, RETR gives %llu octets: half the real size",
+                (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
+    } else if (rule < 0 && b.octets == size + 2 && !b.last_empty) {
+        /* Q52: two octets short, the last line not empty: the CRLF the server had to add
+         * before "." to a message without a final line end is not counted. */
+        finding(st->f, F_DEV, "RFC1939-11", "unterminated-size Q52",
+                "LIST %llu says %llu, RETR gives %llu octets: the line end added before the "
+                "terminator is not counted",
                 (unsigned long long)msg, (unsigned long long)size, (unsigned long long)b.octets);
     } else if (rule < 0) {
         finding(st->f, F_DEV, "RFC1939-11", NULL, "LIST %llu says %llu, RETR gives %llu octets",
@@ -276,7 +289,7 @@ static bool check_message(probe_state *st, probe_conn *c, uint64_t msg, uint64_t
         measure(&r, from, &t);
         size_t want = header_lines + (asks[k] < body_lines ? asks[k] : body_lines);
         /* qmail's extra blank line (Q7), already reported for RETR, ends TOP too. */
-        if (seen[5] && t.lines == want + 1 && t.last_empty) want++;
+        if ((seen[5] || empty_blank) && t.lines == want + 1 && t.last_empty) want++;
         if (t.lines == want && from == 0 && !seen[9]) {
             seen[9] = true;
             finding(st->f, F_PASS, "RFC1939-7.1", NULL,
@@ -359,7 +372,7 @@ static void check_second_session(probe_state *st)
     snprintf(line, sizeof line, "PASS %s", st->cfg->password);
     probe_cmd(&c2, line, &r, false);
     if (r.ok)
-        finding(st->f, F_NOTE, "RFC1939-4.3", NULL,
+        finding(st->f, F_NOTE, "RFC1939-4.3", "no-lock Q54",
                 "a second session of the user is let in while the first is open (no maildrop "
                 "lock)");
     else if (r.status == POP3_OK)
@@ -378,6 +391,7 @@ void check_transaction(probe_state *st, probe_conn *c)
     pop3_capa_init(&after);
     if (probe_capa(st, c, &after, "after login")) {
         pop3_buf missing = {0};
+        bool auth_only = true; /* only USER and SASL are missing (Q53) */
         for (size_t i = 0; i < st->caps.count; i++) {
             char tag[64];
             snprintf(tag, sizeof tag, "%.*s", (int)st->caps.caps[i].name.len,
@@ -386,9 +400,10 @@ void check_transaction(probe_state *st, probe_conn *c)
              * announced in both states (RFC 2449 section 6, RFC 5034 section 3). */
             if (strcasecmp(tag, "STLS") == 0 || pop3_capa_find(&after, tag) != NULL) continue;
             cbuf_printf(&missing, " %s", tag);
+            if (strcasecmp(tag, "USER") != 0 && strcasecmp(tag, "SASL") != 0) auth_only = false;
         }
         if (missing.len > 0)
-            finding(st->f, F_DEV, "RFC2449-5.2", NULL,
+            finding(st->f, F_DEV, "RFC2449-5.2", auth_only ? "capa-drops-auth Q53" : NULL,
                     "CAPA after login omits what it announced before login:%s", missing.ptr);
         else
             finding(st->f, F_PASS, "RFC2449-5.2", NULL,

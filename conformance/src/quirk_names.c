@@ -62,6 +62,10 @@ static const char *const names[POP3CONFORM_QUIRK_MAX + 1] = {
     [48] = "nul-bytes",
     [49] = "single-line-replies",
     [50] = "capa-dot-line",
+    [51] = "empty-blank-line",
+    [52] = "unterminated-size",
+    [53] = "capa-drops-auth",
+    [54] = "no-lock",
 };
 
 const char *pop3conform_quirk_name(unsigned id)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Number of the last quirk in the catalogue (ids run from 1 to this). */
-#define POP3CONFORM_QUIRK_MAX 50u
+#define POP3CONFORM_QUIRK_MAX 54u
 
 /* The short name of quirk Q`id` ("bare-lf" for 6), NULL when there is no such quirk. */
 const char *pop3conform_quirk_name(unsigned id);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """coverage.py - does the suite cover what conformance/coverage.txt lists?
 
-Every id there (requirement rows, quirks Q1-Q50, test_poplib cases, RFC example dialogues)
+Every id there (requirement rows, quirks Q1-Q54, test_poplib cases, RFC example dialogues)
 must appear in the "covers:" line of at least one case, unless its line says "not covered:"
 and why. Every id a case names must be well-formed (a typo would count for nothing).
 
@@ -25,7 +25,7 @@ for line in open(listing, encoding="utf-8"):
 
 covered = {}
 bad = []
-form = re.compile(r"^(EX-)?RFC\d{4}-[\w.-]+$|^Q([1-9]|[1-4]\d|50)$|^poplib:\w+$|^curl:\d+$")
+form = re.compile(r"^(EX-)?RFC\d{4}-[\w.-]+$|^Q([1-9]|[1-4]\d|5[0-4])$|^poplib:\w+$|^curl:\d+$")
 for name in sorted(os.listdir(cases)):
     if not name.endswith(".case"):
         continue

@@ -4,7 +4,9 @@
 # over implicit TLS, once with --destructive, and once with --json (the document must parse).
 # The probe must complete, log in, and find what is known of Dovecot 2.3 (it lists CAPA in
 # CAPA: quirk capa-lists-capa; it hangs up after three bad commands before login:
-# max-bad-commands) and no other named quirk.
+# max-bad-commands; CAPA after login drops USER and SASL: capa-drops-auth, Q53; a second
+# session is let in: no-lock, Q54) and no other named quirk (this maildrop has neither an
+# empty message nor one without a final line end, so not Q51 or Q52).
 #
 # usage: probe_dovecot.sh POP3_CONFORM   (exit 77 = skipped: no Dovecot, or not root)
 set -euo pipefail
@@ -41,7 +43,8 @@ run() { # run NAME PROBE-ARGS...
   # A here-string, not a pipe: with pipefail, grep -q quitting early can fail the printf.
   elif ! grep -q '^pass  RFC1939-7.6   logged in' <<<"$out"; then
     echo "not ok - $name: no login"; failures=$((failures + 1))
-  elif [ -n "$(printf '%s' "$named" | sed 's/quirk=capa-lists-capa//; s/quirk=max-bad-commands//; s/ //g')" ]; then
+  elif [ -n "$(printf '%s' "$named" | sed 's/quirk=capa-lists-capa//; s/quirk=max-bad-commands//;
+                 s/quirk=capa-drops-auth//; s/quirk=no-lock//; s/ //g')" ]; then
     echo "not ok - $name: unexpected quirks: $named"; failures=$((failures + 1))
   else
     echo "ok - $name (exit $rc, quirks: ${named:-none})"
@@ -61,7 +64,8 @@ d = json.loads(sys.stdin.read())
 assert d["format"] == "pop3-conform-probe/1" and d["exit_status"] in (0, 1), d["exit_status"]
 assert d["supported"]["capa"] and "UIDL" in d["supported"]["capabilities"]
 assert any(f["requirement"] == "RFC1939-7.6" and f["severity"] == "pass" for f in d["findings"])
-assert set(d["summary"]["quirks"]) <= {"capa-lists-capa", "max-bad-commands"}, d["summary"]
+assert set(d["summary"]["quirks"]) <= {"capa-lists-capa", "max-bad-commands", "capa-drops-auth",
+                                       "no-lock"}, d["summary"]
 ' <<<"$json"; then
   echo "ok - --json"
 else

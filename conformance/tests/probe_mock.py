@@ -24,19 +24,24 @@ USER, PASSWORD = "probe", "probe-secret"
 # arguments ("TLS" stands for a certificate) and probe arguments.
 NEEDS = {"deletes-on-disconnect": ([], ["--destructive"]),
          "plaintext-needs-tls": (["TLS"], ["--starttls", "--cafile", "CERT"])}
-PRESETS = {"dovecot": ["capa-lists-capa", "max-bad-commands"],
+PRESETS = {"dovecot": ["capa-lists-capa", "max-bad-commands", "empty-blank-line",
+                       "unterminated-size", "capa-drops-auth", "no-lock"],
+           "popa3d": ["no-apop", "capa-err", "no-lock"],
+           "cyrus": ["capa-drops-auth", "no-lock"],
            "qmail": ["capa-err", "extra-blank-line", "sizes-lf"],
            "exchange": ["no-apop", "lying-sizes", "dot-no-crlf"]}
 
 
 def messages():
     """Messages that let every quirk show: a line starting with ".", more than ten body
-    lines (TOP), a message without a final newline (Q1), bare LF and CRLF files."""
+    lines (TOP), a message without a final newline (Q1, Q52), bare LF and CRLF files, an
+    empty message (Q51)."""
     body = "".join("body line %02d\n" % i for i in range(1, 16))
     return {
         "1-dots": "From: a@example.org\nSubject: dots\n\n" + body + ".hidden line\n..two\nend\n",
         "2-crlf": b"From: c@example.org\r\nSubject: crlf\r\n\r\nhello\r\nworld\r\n",
         "3-no-final-newline": "From: b@example.org\nSubject: no newline\n\nline one\nlast line",
+        "4-empty": "",
     }
 
 

@@ -38,7 +38,7 @@ run() { # run LABEL PROBE-ARGS...
   local label=$1; shift
   local out rc=0 t0 t1
   t0=$(date +%s.%N)
-  out=$("$conform" --probe "$@" --user "$SERVER_USER" --timeout 5 --json 2>&1) || rc=$?
+  out=$("$conform" --probe "$@" --user "$SERVER_USER" --timeout 10 --json 2>&1) || rc=$?
   t1=$(date +%s.%N)
   local verdict
   verdict=$(python3 -c '
@@ -82,7 +82,7 @@ main=("$SERVER_HOST:${SERVER_PORT:-$SERVER_TLS_PORT}")
 # Last: it deletes nothing for good (no QUIT after DELE), but drops a connection after DELE.
 run destructive "${main[@]}" --destructive
 # The text report too: it must end with the summary line.
-text=$("$conform" --probe "${main[@]}" --user "$SERVER_USER" --timeout 5 2>&1) || true
+text=$("$conform" --probe "${main[@]}" --user "$SERVER_USER" --timeout 10 2>&1) || true
 if grep -q '^probe: [0-9]* passed' <<<"$text"; then
   echo "ok - $name text report"
 else

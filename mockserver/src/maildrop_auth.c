@@ -54,7 +54,7 @@ static void set_user(md_state *st, const char *p, size_t len)
 static void login(pop3mock_session *s, pop3mock_maildrop *md)
 {
     md_state *st = s->state;
-    if (md->locked && !md->no_lock) {
+    if (md->locked && !pop3mock__md_unlocked(st, md)) {
         err(s, "IN-USE", "maildrop already locked by another session");
         return;
     }
@@ -75,7 +75,7 @@ static void login(pop3mock_session *s, pop3mock_maildrop *md)
     for (size_t i = 0; i < md->count; i++)
         if (!md->msgs[i].removed) st->idx[st->n++] = i;
     st->md = md;
-    if (!md->no_lock) md->locked = true;
+    if (!pop3mock__md_unlocked(st, md)) md->locked = true;
     md->active++;
     st->holding = true;
     st->phase = MD_TRANSACTION;

@@ -93,6 +93,8 @@ void pop3mock__md_challenge(pop3mock_session *s, const char *text);
 void pop3mock__md_line(pop3mock_session *s, const char *text);
 /* Leave TRANSACTION: release the account's lock and its count of active sessions. */
 void pop3mock__md_release(md_state *st);
+/* --no-lock or the no-lock quirk (Q54): a second session of the user is let in. */
+bool pop3mock__md_unlocked(const md_state *st, const pop3mock_maildrop *md);
 
 /* maildrop_auth.c */
 void pop3mock__md_user(pop3mock_session *s, const pop3mock__command *c);

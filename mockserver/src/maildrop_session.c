@@ -112,7 +112,13 @@ void pop3mock__md_release(md_state *st)
     if (!st->holding) return;
     st->holding = false;
     if (st->md->active > 0) st->md->active--;
-    if (!st->md->no_lock) st->md->locked = false;
+    if (!pop3mock__md_unlocked(st, st->md)) st->md->locked = false;
+}
+
+/* --no-lock, or the no-lock quirk (Q54): sessions of the user never exclude each other. */
+bool pop3mock__md_unlocked(const md_state *st, const pop3mock_maildrop *md)
+{
+    return md->no_lock || quirk(st, POP3MOCK_QUIRK(NO_LOCK));
 }
 
 /* The session is over: no more commands, close once the output is sent. */
@@ -137,7 +143,9 @@ static void cmd_capa(pop3mock_session *s, const pop3mock__command *c)
     ok(s, "Capability list follows");
     if (quirk(st, POP3MOCK_QUIRK(CAPA_LISTS_CAPA))) pop3mock__md_line(s, "CAPA");
     bool no_plain = pop3mock__md_plaintext_refused(s);
-    if (!no_plain) pop3mock__md_line(s, "USER");
+    /* Q53: what logs in is no longer listed once logged in. */
+    bool no_auth = st->phase == MD_TRANSACTION && quirk(st, POP3MOCK_QUIRK(CAPA_DROPS_AUTH));
+    if (!no_plain && !no_auth) pop3mock__md_line(s, "USER");
     if (!late) pop3mock__md_line(s, "TOP");
     if (!late) pop3mock__md_line(s, "UIDL");
     pop3mock__md_line(s, "RESP-CODES");
@@ -150,11 +158,12 @@ static void cmd_capa(pop3mock_session *s, const pop3mock__command *c)
      * listed on request (sasl_all). A server that refuses plaintext before TLS lists
      * only what is not plaintext (Dovecot). */
     bool plain = pop3mock__md_plain_allowed(s);
-    pop3mock__md_line(s, no_plain                    ? "SASL CRAM-MD5"
-                         : st->opt.sasl_all && plain ? "SASL PLAIN LOGIN CRAM-MD5"
-                         : st->opt.sasl_all          ? "SASL LOGIN CRAM-MD5"
-                         : plain                     ? "SASL PLAIN"
-                                                     : "SASL CRAM-MD5");
+    if (!no_auth)
+        pop3mock__md_line(s, no_plain                    ? "SASL CRAM-MD5"
+                             : st->opt.sasl_all && plain ? "SASL PLAIN LOGIN CRAM-MD5"
+                             : st->opt.sasl_all          ? "SASL LOGIN CRAM-MD5"
+                             : plain                     ? "SASL PLAIN"
+                                                         : "SASL CRAM-MD5");
     /* RFC 2595 section 4: STLS is listed only where it may be used. */
     if (st->opt.tls_available && !s->tls && st->phase == MD_AUTHORIZATION)
         pop3mock__md_line(s, "STLS");

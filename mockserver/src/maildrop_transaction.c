@@ -35,7 +35,10 @@ static const pop3mock_message *msg_at(const md_state *st, size_t k)
 static unsigned long long reported_size(const md_state *st, const pop3mock_message *m)
 {
     uint64_t size = m->size, ends = m->lines;
-    if (!m->final_lf && !quirk(st, POP3MOCK_QUIRK(DOT_NO_CRLF))) {
+    /* Q52 (unterminated-size): some servers size the message as stored, without the
+     * CRLF they add before the terminator. */
+    if (!m->final_lf && !quirk(st, POP3MOCK_QUIRK(DOT_NO_CRLF)) &&
+        !quirk(st, POP3MOCK_QUIRK(UNTERMINATED_SIZE))) {
         size += 2;
         ends++;
     }
@@ -169,14 +172,16 @@ void pop3mock__md_uidl(pop3mock_session *s, const pop3mock__command *c)
     start_listing(s, MD_PRODUCE_UIDL);
 }
 
-static pop3mock__body_style body_style(const md_state *st)
+static pop3mock__body_style body_style(const md_state *st, const pop3mock_message *m)
 {
     pop3mock__body_style b = {
         .bare_lf = quirk(st, POP3MOCK_QUIRK(BARE_LF)),
         .no_stuffing = quirk(st, POP3MOCK_QUIRK(NO_DOT_STUFFING)),
         .dot_no_crlf = quirk(st, POP3MOCK_QUIRK(DOT_NO_CRLF)),
         .dot_cr = quirk(st, POP3MOCK_QUIRK(DOT_CR)),
-        .extra_blank = quirk(st, POP3MOCK_QUIRK(EXTRA_BLANK_LINE)),
+        /* Q7 for every message; Q51 (empty-blank-line) for an empty one only. */
+        .extra_blank = quirk(st, POP3MOCK_QUIRK(EXTRA_BLANK_LINE)) ||
+                       (m->size == 0 && quirk(st, POP3MOCK_QUIRK(EMPTY_BLANK_LINE))),
     };
     return b;
 }
@@ -194,7 +199,7 @@ static bool utf8_allows(pop3mock_session *s, size_t k)
 static bool start_body(pop3mock_session *s, size_t k, bool top, uint64_t lines)
 {
     md_state *st = s->state;
-    pop3mock__body_style style = body_style(st);
+    pop3mock__body_style style = body_style(st, msg_at(st, k));
     if (pop3mock__body_start(&st->body, st->md, st->idx[k], &style, top, lines) != 0) {
         err(s, "SYS/TEMP", "message %zu cannot be read", k + 1);
         return false;

@@ -47,6 +47,7 @@ typedef enum opt_id {
     O_HOSTNAME,
     O_SASL_ALL,
     O_PLAIN_IN_CLEAR,
+    O_ALLOW_PLAINTEXT,
     O_UTF8_STRICT,
 } opt_id;
 
@@ -83,6 +84,7 @@ static const struct {
     {"hostname", true, O_HOSTNAME},
     {"sasl-all", false, O_SASL_ALL},
     {"plain-in-clear", false, O_PLAIN_IN_CLEAR},
+    {"allow-plaintext", false, O_ALLOW_PLAINTEXT},
     {"utf8-strict", false, O_UTF8_STRICT},
 };
 
@@ -225,6 +227,7 @@ static int set_switch(pop3mock__options *o, opt_id id)
     case O_NO_LOCK: o->no_lock = true; break;
     case O_SASL_ALL: o->mopt.sasl_all = true; break;
     case O_PLAIN_IN_CLEAR: o->mopt.plain_in_clear = true; break;
+    case O_ALLOW_PLAINTEXT: o->allow_plaintext = true; break;
     case O_UTF8_STRICT: o->mopt.utf8_strict = true; break;
     default: return -1;
     }
@@ -306,11 +309,15 @@ int pop3mock__options_check(pop3mock__options *o, size_t nscripts, char *err, si
             return fail(err, errlen, "--users gives the accounts: no --user or --password with it");
     } else if (o->mopt.quirks.flags != 0 || o->user != NULL || o->password != NULL || o->no_lock ||
                o->mopt.utf8_strict || o->mopt.sasl_all || o->mopt.plain_in_clear ||
-               strcmp(o->hostname, "pop3kit.mock") != 0) {
+               o->allow_plaintext || strcmp(o->hostname, "pop3kit.mock") != 0) {
         return fail(err, errlen,
                     "--quirk, --preset, --user, --password, --no-lock, --hostname, "
-                    "--utf8-strict, --sasl-all and --plain-in-clear belong to maildrop mode");
+                    "--utf8-strict, --sasl-all, --plain-in-clear and --allow-plaintext belong "
+                    "to maildrop mode");
     }
+    /* After every --preset and --quirk, whatever their order: a server that counts this
+     * connection as secure (Dovecot on loopback) takes plaintext logins. */
+    if (o->allow_plaintext) o->mopt.quirks.flags &= ~POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS);
     o->mopt.tls_available = o->cfg.tls_cert != NULL;
     return 0;
 }

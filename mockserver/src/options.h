@@ -32,6 +32,7 @@ typedef struct pop3mock__options {
     const char *case_file;  /* --case */
     const char *port_file;  /* --port-file */
     bool no_lock;
+    bool allow_plaintext; /* --allow-plaintext: drop plaintext-needs-tls (a preset's) */
     /* --hostname as the APOP timestamp can carry it (RFC 1939 section 7: a msg-id):
      * letters, digits, '.', '-', '_' only; `hostname` points here once it is set. */
     char host[128];

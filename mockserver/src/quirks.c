@@ -1,7 +1,8 @@
 /*
  * quirks.c - quirk names, their parameters and the server presets.
  *
- * The presets imitate the visible personality of real servers (Dovecot 2.3's defaults;
+ * The presets imitate the visible personality of real servers (Dovecot 2.3's defaults,
+ * popa3d, Cyrus pop3d: held against the real servers by conformance/tests/preset_probe.py;
  * Q7, Q11 for qmail-pop3d; Q1, Q9 for Exchange, conformance/QUIRKS.md): their greeting,
  * their CAPA, and the quirks they are known for.
  */
@@ -106,6 +107,25 @@ int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **mes
         q->implementation = "Dovecot";
         q->flags |= POP3MOCK_QUIRK(CAPA_LISTS_CAPA) | POP3MOCK_QUIRK(MAX_BAD_COMMANDS) |
                     POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS);
+        /* What the probe found in Dovecot 2.3.19 (conformance/findings/dovecot-*.md): an
+         * empty message sent as one blank line (Q51), a message without a final line end
+         * sized as stored (Q52), CAPA after login without USER and SASL (Q53), and no
+         * maildrop lock between sessions of the user (Q54). */
+        q->flags |= POP3MOCK_QUIRK(EMPTY_BLANK_LINE) | POP3MOCK_QUIRK(UNTERMINATED_SIZE) |
+                    POP3MOCK_QUIRK(CAPA_DROPS_AUTH) | POP3MOCK_QUIRK(NO_LOCK);
+    } else if (strcmp(name, "popa3d") == 0) {
+        /* popa3d 1.0.3: a bare "+OK" greeting (no APOP), no CAPA command at all (Q30),
+         * and no lock between sessions of the user (Q54,
+         * conformance/findings/popa3d-*.md). */
+        q->greeting = "";
+        q->implementation = "popa3d";
+        q->flags |= POP3MOCK_QUIRK(NO_APOP) | POP3MOCK_QUIRK(CAPA_ERR) | POP3MOCK_QUIRK(NO_LOCK);
+    } else if (strcmp(name, "cyrus") == 0) {
+        /* Cyrus IMAP 3.6 pop3d: CAPA after login lists neither USER nor SASL (Q53), and a
+         * second session of the user is let in (Q54; conformance/findings/cyrus-*.md). */
+        q->greeting = "Cyrus POP3 server ready";
+        q->implementation = "Cyrus POP3";
+        q->flags |= POP3MOCK_QUIRK(CAPA_DROPS_AUTH) | POP3MOCK_QUIRK(NO_LOCK);
     } else if (strcmp(name, "qmail") == 0) {
         /* qmail-pop3d: greeting is only the timestamp, no CAPA, an extra blank line at
          * the end of every message (Q7), sizes counted with LF (Q11). */
@@ -120,7 +140,7 @@ int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **mes
         q->flags |=
             POP3MOCK_QUIRK(NO_APOP) | POP3MOCK_QUIRK(LYING_SIZES) | POP3MOCK_QUIRK(DOT_NO_CRLF);
     } else {
-        *message = "unknown preset (dovecot, qmail or exchange)";
+        *message = "unknown preset (dovecot, popa3d, cyrus, qmail or exchange)";
         return -1;
     }
     return 0;

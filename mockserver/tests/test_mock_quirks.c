@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mock_support.h"
+#include "options.h"
 #include "pop3mock/quirks.h"
 
 #define LOGIN "USER u\r\nPASS p\r\n"
@@ -438,4 +439,160 @@ Test(mock_quirks, preset_exchange)
     HAS(out, "+OK 1 30\r\n");
     HAS(out, "final newline.\r\n");
     free(out);
+}
+
+Test(mock_quirks, empty_blank_line)
+{
+    /* Q51: only an empty message gets the empty line; its size stays 0. */
+    pop3mock_maildrop_add(&md, "1002.M3.host", "", 0);
+    char *out = with("empty-blank-line", LOGIN "LIST 3\r\nRETR 3\r\nRETR 1\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 3 0\r\n+OK 0 octets\r\n\r\n.\r\n+OK 60 octets\r\n");
+    HAS(out, "line 3\r\n.\r\n+OK");
+    free(out);
+    out = with(NULL, LOGIN "RETR 3\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 0 octets\r\n.\r\n");
+    free(out);
+}
+
+Test(mock_quirks, unterminated_size)
+{
+    /* Q52: message 2 has no final line end; it is sent with CRLF before "." but sized
+     * without it. Message 1 (ends in a line end) is sized as usual. */
+    char *out = with("unterminated-size", LOGIN "LIST 1\r\nLIST 2\r\nRETR 2\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 1 60\r\n+OK 2 59\r\n+OK 59 octets\r\n");
+    HAS(out, "body without final newline\r\n.\r\n");
+    free(out);
+    out = with(NULL, LOGIN "LIST 2\r\nQUIT\r\n", NULL);
+    HAS(out, "+OK 2 61\r\n");
+    free(out);
+}
+
+Test(mock_quirks, capa_drops_auth)
+{
+    /* Q53: USER and SASL before login, neither after. */
+    char *out = with("capa-drops-auth", "CAPA\r\n" LOGIN "CAPA\r\nQUIT\r\n", NULL);
+    const char *after = strstr(out, "maildrop has");
+    cr_assert(after != NULL, "%s", out);
+    cr_expect(strstr(out, "USER\r\n") < after && strstr(out, "SASL ") < after, "%s", out);
+    cr_expect(strstr(after, "USER\r\n") == NULL && strstr(after, "SASL") == NULL, "%s", out);
+    HAS(after, "TOP\r\nUIDL\r\n");
+    free(out);
+}
+
+/* Log `s` in and leave it in TRANSACTION (no EOF, unlike mock_run). */
+static void logged_in(pop3mock_session *s)
+{
+    pop3mock_action act;
+    pop3mock_session_feed(s, LOGIN, strlen(LOGIN));
+    do {
+        pop3mock_session_next(s, &act);
+        pop3mock_session_ack(s, &act, act.data.len);
+    } while (act.kind != POP3MOCK_ACT_IDLE);
+}
+
+Test(mock_quirks, no_lock)
+{
+    /* Q54: a second session of the user logs in while the first is in TRANSACTION. */
+    const char *q[] = {"no-lock", NULL};
+    pop3mock_session *s1 = mock_session(&md, q);
+    logged_in(s1);
+    cr_expect(!md.locked);
+    char *out = with("no-lock", LOGIN "QUIT\r\n", NULL);
+    HAS(out, "+OK u's maildrop has 2 messages");
+    LACKS(out, "IN-USE");
+    free(out);
+    pop3mock_session_free(s1);
+    /* Without it the second session gets [IN-USE]. */
+    s1 = mock_session(&md, NULL);
+    logged_in(s1);
+    cr_expect(md.locked);
+    out = with(NULL, LOGIN "QUIT\r\n", NULL);
+    HAS(out, "-ERR [IN-USE]");
+    free(out);
+    pop3mock_session_free(s1);
+}
+
+Test(mock_quirks, preset_dovecot_as_found)
+{
+    /* What the probe found in Dovecot 2.3.19 beside the above (tests/preset_probe.py). */
+    pop3mock_quirks q;
+    pop3mock_quirks_default(&q);
+    const char *why;
+    cr_assert_eq(pop3mock_preset_apply(&q, "dovecot", &why), 0);
+    uint64_t want = POP3MOCK_QUIRK(EMPTY_BLANK_LINE) | POP3MOCK_QUIRK(UNTERMINATED_SIZE) |
+                    POP3MOCK_QUIRK(CAPA_DROPS_AUTH) | POP3MOCK_QUIRK(NO_LOCK);
+    cr_expect_eq(q.flags & want, want);
+    char *out = preset("dovecot", LOGIN "LIST 2\r\nCAPA\r\nQUIT\r\n");
+    HAS(out, "+OK 2 59\r\n");
+    const char *after = strstr(out, "+OK 2 59");
+    cr_expect(after != NULL && strstr(after, "USER") == NULL, "%s", out);
+    free(out);
+}
+
+Test(mock_quirks, preset_popa3d)
+{
+    char *out = preset("popa3d", "CAPA\r\n" LOGIN "QUIT\r\n");
+    cr_expect(strncmp(out, "+OK\r\n", 5) == 0, "a bare +OK greeting: %s", out);
+    HAS(out, "-ERR unknown command\r\n");
+    HAS(out, "+OK u's maildrop has 2 messages");
+    free(out);
+    pop3mock_quirks q;
+    pop3mock_quirks_default(&q);
+    const char *why;
+    cr_assert_eq(pop3mock_preset_apply(&q, "popa3d", &why), 0);
+    cr_expect(q.flags & POP3MOCK_QUIRK(NO_LOCK));
+}
+
+Test(mock_quirks, preset_cyrus)
+{
+    char *out = preset("cyrus", "CAPA\r\n" LOGIN "CAPA\r\nQUIT\r\n");
+    cr_expect(strncmp(out, "+OK Cyrus POP3 server ready " MOCK_TS "\r\n", 28) == 0, "%s", out);
+    HAS(out, "IMPLEMENTATION Cyrus POP3\r\n");
+    const char *after = strstr(out, "maildrop has");
+    cr_assert(after != NULL, "%s", out);
+    cr_expect(strstr(after, "USER") == NULL && strstr(after, "SASL") == NULL, "%s", out);
+    free(out);
+    pop3mock_quirks q;
+    pop3mock_quirks_default(&q);
+    const char *why;
+    cr_assert_eq(pop3mock_preset_apply(&q, "cyrus", &why), 0);
+    cr_expect(q.flags & POP3MOCK_QUIRK(NO_LOCK));
+    cr_expect_eq(pop3mock_preset_apply(&q, "nope", &why), -1);
+    cr_expect_str_eq(why, "unknown preset (dovecot, popa3d, cyrus, qmail or exchange)");
+}
+
+/* --allow-plaintext drops a preset's plaintext-needs-tls, before or after --preset. */
+static uint64_t flags_of(const char *const *args)
+{
+    pop3mock__options o;
+    pop3mock__options_default(&o);
+    char err[256];
+    for (size_t i = 0; args[i] != NULL; i += 2)
+        cr_assert_eq(pop3mock__options_set(&o, args[i], args[i + 1], err, sizeof err), 0, "%s",
+                     err);
+    cr_assert_eq(pop3mock__options_check(&o, 0, err, sizeof err), 0, "%s", err);
+    return o.mopt.quirks.flags;
+}
+
+Test(mock_quirks, allow_plaintext)
+{
+    const char *plain[] = {"maildrop", "d",      "user",    "u", "password",
+                           "p",        "preset", "dovecot", NULL};
+    cr_expect(flags_of(plain) & POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS));
+    const char *before[] = {"allow-plaintext", NULL, "maildrop", "d",       "user", "u",
+                            "password",        "p",  "preset",   "dovecot", NULL};
+    uint64_t f = flags_of(before);
+    cr_expect((f & POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS)) == 0);
+    cr_expect(f & POP3MOCK_QUIRK(CAPA_LISTS_CAPA), "the rest of the preset stays");
+    const char *after[] = {"maildrop",        "d",  "user",   "u",
+                           "password",        "p",  "preset", "dovecot",
+                           "allow-plaintext", NULL, NULL};
+    cr_expect((flags_of(after) & POP3MOCK_QUIRK(PLAINTEXT_NEEDS_TLS)) == 0);
+    /* Script mode has no maildrop to guard. */
+    pop3mock__options o;
+    pop3mock__options_default(&o);
+    char err[256];
+    cr_assert_eq(pop3mock__options_set(&o, "allow-plaintext", NULL, err, sizeof err), 0);
+    cr_expect_eq(pop3mock__options_check(&o, 1, err, sizeof err), -1);
+    cr_expect(strstr(err, "--allow-plaintext belong to maildrop mode") != NULL, "%s", err);
 }

@@ -39,12 +39,13 @@ make_certs() {
 }
 
 # wait_greeting PORT [TLS]: until a connection to 127.0.0.1:PORT gets a "+OK" greeting
-# (through TLS when TLS is given), for at most 10 s.
+# (through TLS when TLS is given), for at most POP3KIT_SERVER_WAIT seconds (30: a loaded
+# machine starting Cyrus' master or Dovecot may need more than a few).
 wait_greeting() {
-  python3 - "$1" "${2:-}" <<'PY'
+  python3 - "$1" "${2:-}" "${POP3KIT_SERVER_WAIT:-30}" <<'PY'
 import socket, ssl, sys, time
 port, tls = int(sys.argv[1]), sys.argv[2] == "tls"
-deadline = time.time() + 10
+deadline = time.time() + float(sys.argv[3])
 last = "no answer"
 while time.time() < deadline:
     try:
@@ -67,16 +68,34 @@ sys.exit(1)
 PY
 }
 
-# stop_pidfile FILE: TERM the process group whose leader's pid is in FILE, wait up to 5 s,
-# then KILL what is left.
+# session_pids SID: the processes of session SID. A daemon that puts itself in a process
+# group of its own (couriertcpd does) stays in the session start_group made.
+session_pids() {
+  ps -e -o pid=,sid= | awk -v sid="$1" '$2 == sid && $1 != sid { print $1 }'
+}
+
+# stop_pidfile FILE: TERM the session (and process group) whose leader's pid is in FILE,
+# wait up to POP3KIT_SERVER_STOP_WAIT seconds (5) for all of it, then KILL what is left.
 stop_pidfile() {
-  local f=$1 pid
+  local f=$1 pid left i tries
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
+  left=$(session_pids "$pid")
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  # shellcheck disable=SC2086 # a list of pids
+  [ -n "$left" ] && kill -TERM $left 2>/dev/null
+  tries=$(python3 -c "print(max(1, int(float('${POP3KIT_SERVER_STOP_WAIT:-5}') / 0.05)))")
+  for ((i = 0; i < tries; i++)); do
+    left=$(session_pids "$pid")
+    kill -0 "$pid" 2>/dev/null || [ -n "$left" ] || break
+    sleep 0.05
+  done
   kill -KILL -- "-$pid" 2>/dev/null || true
+  left=$(session_pids "$pid")
+  # shellcheck disable=SC2086
+  [ -n "$left" ] && kill -KILL $left 2>/dev/null
   rm -f "$f"
+  return 0
 }
 
 # start_group PIDFILE LOG CMD...: run CMD in a session (and process group) of its own, in
@@ -85,6 +104,16 @@ start_group() {
   local pidfile=$1 log=$2; shift 2
   setsid "$@" </dev/null >>"$log" 2>&1 &
   echo $! > "$pidfile"
+}
+
+# need_reachable DIR USER: DIR (made searchable here) must be reachable by USER, the user
+# the server's processes run as. A folder above it that is not searchable (mktemp -d and
+# Python's mkdtemp make 0700 folders) would otherwise show only as failed logins
+# ("Temporary problem", a TLS handshake closed) with nothing in the server's log.
+need_reachable() {
+  chmod 755 "$1"
+  runuser -u "$2" -- test -x "$1" 2>/dev/null ||
+    die "$1 cannot be reached by $2, the user the server runs as: a folder above it is not searchable (chmod 755 it)"
 }
 
 # ensure_user NAME: a system user without a login shell (idempotent).

@@ -37,6 +37,7 @@ start)
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   plain=${3:-$(free_port)}; tls=${4:-$(free_port)}
   ensure_user "$mail_user"
+  need_reachable "$dir" "$mail_user"
   uid=$(id -u "$mail_user"); gid=$(id -g "$mail_user")
   mkdir -p "$dir/etc" "$dir/run/authdaemon" "$dir/home"
   chmod 755 "$dir" "$dir/home"

@@ -32,6 +32,7 @@ start)
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   plain=${3:-$(free_port)}; tls=${4:-$(free_port)}
   ensure_user "$mail_user"
+  need_reachable "$dir" "$mail_user"
   uid=$(id -u "$mail_user"); gid=$(id -g "$mail_user")
   rm -rf "$dir/conf" "$dir/spool" "$dir/socket" "$dir/sasldb2"
   mkdir -p "$dir/conf" "$dir/spool" "$dir/socket"

@@ -15,6 +15,9 @@ cmd=${1:-}; dir=${2:-}
 case "$cmd" in
 start)
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+  # ../dovecot.sh makes the mail user; it must reach DIR (its Maildir is there).
+  ensure_user pop3kitmail
+  need_reachable "$dir" pop3kitmail
   "$peer" start "$dir" ${3:+"$3"} ${4:+"$4"}
   # shellcheck disable=SC1091
   . "$dir/env"

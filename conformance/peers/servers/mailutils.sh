@@ -26,6 +26,7 @@ start)
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   plain=${3:-$(free_port)}; tls=${4:-$(free_port)}
   ensure_user "$mail_user"
+  need_reachable "$dir" "$mail_user"
   uid=$(id -u "$mail_user"); gid=$(id -g "$mail_user")
   mkdir -p "$dir/virt" "$dir/mail" "$dir/lock"
   chmod 1777 "$dir/lock"

@@ -60,6 +60,23 @@ static void shell_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* The --ok-exit set as the ranges it was given in ("0,64-69,71-78"), so that the
+ * reproduce line of a finding replays it with the same verdicts. */
+static void write_ok_exit(FILE *f, const bool ok[256])
+{
+    bool first = true;
+    for (int k = 0; k < 256; k++) {
+        if (!ok[k]) continue;
+        int end = k;
+        while (end + 1 < 256 && ok[end + 1])
+            end++;
+        fprintf(f, first ? "%d" : ",%d", k);
+        if (end > k) fprintf(f, "-%d", end);
+        first = false;
+        k = end;
+    }
+}
+
 static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_script *s,
                 unsigned long run, char *err, size_t errlen)
 {
@@ -80,7 +97,10 @@ static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_
     shell_quote(f, fd->path);
     fputs(" --client ", f);
     shell_quote(f, c->run.client);
-    fprintf(f, " --hang-ms %u --idle-ms %u\n", c->run.hang_ms, c->run.idle_ms);
+    fprintf(f, " --hang-ms %u --idle-ms %u --rss-mb %lu --ok-exit ", c->run.hang_ms, c->run.idle_ms,
+            c->run.rss_mb);
+    write_ok_exit(f, c->run.ok_exit);
+    fputc('\n', f);
     for (size_t i = 0; i < s->n; i++)
         fprintf(f, "%s\n", s->line[i]);
     if (fclose(f) != 0) {

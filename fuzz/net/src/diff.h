@@ -73,9 +73,10 @@ size_t pop3diff_compare(const char *const *names, const pop3diff_summary *const 
 
 /* Defaults of the limits (each has an option of pop3-fuzz diff). */
 #define POP3DIFF_DEFAULT_SECONDS    60
-#define POP3DIFF_DEFAULT_HANG_MS    10000 /* one client's run of one case, at most */
-#define POP3DIFF_DEFAULT_TIMEOUT_MS 1000  /* a client's read timeout */
-#define POP3DIFF_DEFAULT_STACK      2     /* mutations stacked per run, at most */
+#define POP3DIFF_DEFAULT_HANG_MS    10000              /* one client's run of one case, at most */
+#define POP3DIFF_DEFAULT_TIMEOUT_MS 1000               /* a client's read timeout */
+#define POP3DIFF_DEFAULT_STACK      2                  /* mutations stacked per run, at most */
+#define POP3DIFF_DEFAULT_MAX_OUTPUT ((size_t)16 << 20) /* octets an adapter may print */
 #define POP3DIFF_MAX_CLIENTS        16
 
 typedef struct pop3diff_options {
@@ -87,6 +88,7 @@ typedef struct pop3diff_options {
     unsigned long long seed;
     const char *out_dir;
     unsigned hang_ms, timeout_ms, max_stack;
+    size_t max_output; /* octets an adapter may print for one case */
     bool progress;
     bool echo_stderr; /* replay: show the clients' own output */
 } pop3diff_options;

@@ -109,8 +109,13 @@ static int play(const pop3diff_options *o, const conform_tls *tls, const conform
                       .other_ca_file = tls->other,
                       .timeout_ms = (int)o->timeout_ms};
     client_output out;
+    run_config rc = {.tls = tls,
+                     .timeout_ms = (int)o->timeout_ms,
+                     .watchdog_ms = (int)o->hang_ms,
+                     .whole_only = true,
+                     .max_output = o->max_output};
     if (cl->command != NULL)
-        client_adapter_run(c, cl->command, &env, (int)o->hang_ms, &out);
+        client_adapter_run(c, cl, &env, &rc, &out);
     else
         client_ref_run(c, &env, &out);
     mock_report rep;
@@ -146,8 +151,13 @@ static void results_of(const pop3diff_options *o, const conform_tls *tls, const 
                       .ca_file = cert->cert,
                       .other_ca_file = tls->other,
                       .timeout_ms = (int)o->timeout_ms};
+    run_config rc = {.tls = tls,
+                     .timeout_ms = (int)o->timeout_ms,
+                     .watchdog_ms = (int)o->hang_ms,
+                     .whole_only = true,
+                     .max_output = o->max_output};
     if (cl->command != NULL)
-        client_adapter_run(c, cl->command, &env, (int)o->hang_ms, out);
+        client_adapter_run(c, cl, &env, &rc, out);
     else
         client_ref_run(c, &env, out);
     mock_report rep;

@@ -34,6 +34,7 @@ static const char diff_usage[] =
     "  --hang-ms MS          one client's run of one case, at most (default 10000)\n"
     "  --timeout-ms MS       the clients' read timeout (default 1000)\n"
     "  --stack N             mutations stacked per run, at most (default 2)\n"
+    "  --max-output OCTETS   most an adapter may print for one case (default 16 MiB)\n"
     "Each distinct disagreement (field, clients grouped by value, mutation families) is\n"
     "saved as DIR/FIELD-HASH.case, which pop3-conform runs and pop3-fuzz replay replays.\n"
     "exit status: 0 no disagreement, 1 disagreements (replay: reproduced), 2 usage\n";
@@ -88,6 +89,7 @@ enum {
     OPT_HANG,
     OPT_TIMEOUT,
     OPT_STACK,
+    OPT_MAX_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +103,7 @@ static const struct option longopts[] = {
     {"hang-ms", required_argument, NULL, OPT_HANG},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"stack", required_argument, NULL, OPT_STACK},
+    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -110,6 +113,7 @@ static void free_clients(pop3diff_options *o)
     for (size_t k = 0; k < o->nclients; k++) {
         free(o->clients[k].name);
         free(o->clients[k].command);
+        free(o->clients[k].file);
     }
     o->nclients = 0;
 }
@@ -136,6 +140,7 @@ int pop3fuzz_diff_main(int argc, char **argv)
     o.hang_ms = POP3DIFF_DEFAULT_HANG_MS;
     o.timeout_ms = POP3DIFF_DEFAULT_TIMEOUT_MS;
     o.max_stack = POP3DIFF_DEFAULT_STACK;
+    o.max_output = POP3DIFF_DEFAULT_MAX_OUTPUT;
     char *cases = NULL;
     const char *specs[POP3DIFF_MAX_CLIENTS];
     size_t nspecs = 0;
@@ -197,6 +202,13 @@ int pop3fuzz_diff_main(int argc, char **argv)
                 goto out;
             }
             o.max_stack = (unsigned)v;
+            break;
+        case OPT_MAX_OUTPUT:
+            if (!parse_ulong(optarg, 1ul << 32, &v) || v == 0) {
+                rc = usage_error("--max-output: '%s' is not 1 to 2^32", optarg);
+                goto out;
+            }
+            o.max_output = (size_t)v;
             break;
         case 'h':
             fputs(diff_usage, stdout);

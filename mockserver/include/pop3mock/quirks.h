@@ -53,7 +53,15 @@ extern "C" {
       "\"-ERR Too many invalid bad commands.\" and closes, as Dovecot (=N, default 3)")           \
     X(PLAINTEXT_NEEDS_TLS, "plaintext-needs-tls",                                                 \
       "with a certificate and before TLS, USER and SASL PLAIN and LOGIN are hidden and "          \
-      "refused with -ERR [AUTH], as Dovecot's disable_plaintext_auth")
+      "refused with -ERR [AUTH], as Dovecot's disable_plaintext_auth")                            \
+    X(EMPTY_BLANK_LINE, "empty-blank-line",                                                       \
+      "an empty message is sent as one empty line, its size still 0 (Q51, Dovecot, Courier)")     \
+    X(UNTERMINATED_SIZE, "unterminated-size",                                                     \
+      "a message without a final line end is sized without the CRLF sent before \".\" (Q52)")     \
+    X(CAPA_DROPS_AUTH, "capa-drops-auth",                                                         \
+      "CAPA after login lists neither USER nor SASL (Q53, Dovecot, Cyrus)")                       \
+    X(NO_LOCK, "no-lock",                                                                         \
+      "no maildrop lock: a second session of the user is let in, never [IN-USE] (Q54)")
 
 typedef enum pop3mock_quirk_id {
 #define POP3MOCK__QUIRK_ENUM(id, name, help) POP3MOCK_QUIRK_ID_##id,
@@ -80,7 +88,8 @@ void pop3mock_quirks_default(pop3mock_quirks *q);
 /* Enable the quirk "NAME" or "NAME=ARG". Returns 0, or -1 with `*message` saying why. */
 int pop3mock_quirk_enable(pop3mock_quirks *q, const char *spec, const char **message);
 
-/* Apply a preset: "dovecot", "qmail" or "exchange". Returns 0 or -1 with `*message`. */
+/* Apply a preset: "dovecot", "popa3d", "cyrus", "qmail" or "exchange". Returns 0 or -1 with
+ * `*message`. */
 int pop3mock_preset_apply(pop3mock_quirks *q, const char *name, const char **message);
 
 /* Name and help text of quirk `id` (< POP3MOCK_QUIRK_COUNT), NULL past the end. */
