@@ -19,6 +19,7 @@ expect 2 diff --client pop3kit --client true --seconds x
 expect 2 diff --client pop3kit --client true --hang-ms 0
 expect 2 diff --client pop3kit --client true --timeout-ms 3600001
 expect 2 diff --client pop3kit --client true --stack 0
+expect 2 diff --client pop3kit --client true --max-output 0
 expect 2 diff --client pop3kit --client true --no-such-option
 expect 2 diff --client pop3kit --client true stray
 expect 2 diff --client pop3kit --client true --iterations 1 --cases /nonexistent-folder
