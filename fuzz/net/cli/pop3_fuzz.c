@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "server_fuzz.h"
 
 #ifndef POP3KIT_VERSION
 #define POP3KIT_VERSION "unknown"
@@ -31,7 +32,8 @@ static const char usage_text[] =
     "usage: pop3-fuzz client --client CMD [options]\n"
     "       pop3-fuzz replay FILE --client CMD [--hang-ms MS] [--idle-ms MS] [--rss-mb MB]\n"
     "                        [--ok-exit LIST]   (the client's stderr is shown)\n"
-    "       pop3-fuzz server HOST:PORT ...   (not built yet)\n"
+    "       pop3-fuzz server HOST:PORT --user U [options]   (see pop3-fuzz server --help)\n"
+    "       pop3-fuzz replay FILE HOST:PORT [options]         (a server finding)\n"
     "\n"
     "client mode plays a hostile POP3 server to CMD, started with sh -c for each run with\n"
     "POP3_HOST, POP3_PORT, POP3_USER, POP3_PASSWORD set and {port} replaced.\n"
@@ -145,10 +147,10 @@ int main(int argc, char **argv)
         printf("pop3-fuzz %s\n", POP3KIT_VERSION);
         return 0;
     }
-    if (strcmp(mode, "server") == 0) {
-        fputs("pop3-fuzz: server mode: not built yet\n", stderr);
-        return 2;
-    }
+    if (strcmp(mode, "server") == 0 ||
+        (strcmp(mode, "replay") == 0 && argc > 2 && pop3fuzz_is_transcript(argv[2])))
+        return mode[0] == 's' ? pop3fuzz_server_main(argc, argv)
+                              : pop3fuzz_server_replay_main(argc, argv);
     bool replay = strcmp(mode, "replay") == 0;
     if (!replay && strcmp(mode, "client") != 0)
         return usage_error("unknown mode '%s' (client, replay or server)", mode);
