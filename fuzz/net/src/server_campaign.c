@@ -212,7 +212,8 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
                     stop = true;
                 } else {
                     findings++;
-                    fprintf(out, "%sfinding: %s -> %s\n", c->progress ? "\r\033[K" : "", key, path);
+                    fprintf(out, "%sfinding: %s (run %lu) -> %s\n", c->progress ? "\r\033[K" : "",
+                            key, runs, path);
                     fprintf(out, "  %s\n", detail);
                     fflush(out);
                 }
@@ -238,8 +239,8 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
                     rc = -1;
                 } else {
                     findings++;
-                    fprintf(out, "%sfinding: dead %s -> %s\n  %s\n", c->progress ? "\r\033[K" : "",
-                            r.verb, path, detail);
+                    fprintf(out, "%sfinding: dead %s (run %lu) -> %s\n  %s\n",
+                            c->progress ? "\r\033[K" : "", r.verb, runs, path, detail);
                     fprintf(out, "the server no longer answers: campaign stopped\n");
                 }
                 stop = true;

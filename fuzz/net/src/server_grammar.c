@@ -281,7 +281,7 @@ static void mutate_once(const pop3fuzz_grammar *g, pop3fuzz_rng *r, pop3fuzz_ses
     case 9:
         if (room)
             pop3fuzz_session_insert(s, at, POP3FUZZ_STEP_IDLE, NULL,
-                                    (unsigned)pop3fuzz_below(r, 300));
+                                    (unsigned)pop3fuzz_below(r, 100));
         break;
     case 10:
         if (room)

@@ -381,8 +381,9 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
     size_t k = 0;
     while (k < s->n && !ended) {
         const pop3fuzz_step *st = &s->v[k];
-        if (st->kind == POP3FUZZ_STEP_IDLE) {
-            sleep_ms(st->n);
+        if (st->kind == POP3FUZZ_STEP_IDLE ||
+            (st->kind == POP3FUZZ_STEP_BURST && res->framing_lost)) {
+            if (st->kind == POP3FUZZ_STEP_IDLE) sleep_ms(st->n);
             k++;
             continue;
         }
@@ -393,8 +394,9 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
             drain(&c, t->hang_ms);
             break;
         }
-        size_t want = 1;
-        if (st->kind == POP3FUZZ_STEP_BURST) {
+        /* Once the framing is lost the rest goes out in one write and one drain. */
+        size_t want = res->framing_lost ? SIZE_MAX : 1;
+        if (st->kind == POP3FUZZ_STEP_BURST && !res->framing_lost) {
             want = st->n;
             k++;
         }

@@ -54,7 +54,7 @@ printf 'Subject: two\r\n\r\nsecond\r\n' >"$dir/maildrop/2"
     --port-file "$dir/mockport" >/dev/null &
 pids="$pids $!"
 port=$(wait_port "$dir/mockport")
-"$fuzz" replay "$found" "127.0.0.1:$port" --hang-ms "$hang"
+"$fuzz" replay "$found" "127.0.0.1:$port" --hang-ms 3000
 rc=$?
 [ "$rc" = 0 ] || fail "replay against pop3-mock: exit $rc, expected 0"
 echo "ok: $kind found, replayed against the planted server (1) and pop3-mock (0)"
