@@ -82,6 +82,8 @@ typedef struct conn {
     bool dele_ok; /* a DELE was accepted and not undone by RSET */
     char ts[256]; /* the APOP timestamp of the greeting, "" when none */
     unsigned prev;
+    size_t last_step; /* the step whose reply came last, and its verb */
+    int last_verb;
 } conn;
 
 typedef enum { R_DONE, R_CLOSED, R_HANG, R_BROKEN } reply_outcome;
@@ -237,6 +239,19 @@ static bool drain(conn *c, unsigned ms)
         if (rc == POP3_ETIMEOUT) return true;
         if (rc != POP3_OK) return false;
     }
+}
+
+/* The octets pending are one -ERR line, and the server closes right after it. */
+static bool farewell(conn *c)
+{
+    const char *p = c->in + c->in_at;
+    size_t n = c->in_len - c->in_at;
+    const char *lf = memchr(p, '\n', n);
+    if (n < 6 || memcmp(p, "-ERR", 4) != 0 || lf != p + n - 1 || p[n - 2] != '\r') return false;
+    char buf[256];
+    size_t got = 0;
+    int rc = c->tr->ops->read(c->tr, buf, sizeof buf, &got, (int)c->t->hang_ms);
+    return rc != POP3_OK && rc != POP3_ETIMEOUT;
 }
 
 static void conn_close(conn *c)
@@ -484,9 +499,20 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
             if (c.in_at < c.in_len && !res->framing_lost) {
                 char tx[NOTE_TEXT + 1];
                 escape_into(tx, sizeof tx, c.in + c.in_at, c.in_len - c.in_at);
+                enum verb lv = (enum verb)c.last_verb;
+                if (farewell(&c)) {
+                    /* One -ERR line and the end of the connection: a server's last word
+                     * before it hangs up (too many bad commands, autologout), not a
+                     * reply out of turn. */
+                    note(res, c.last_step, "# S: %s (a farewell: then the server closed)", tx);
+                    res->odd_end = true;
+                    res->trigger = c.last_step;
+                    snprintf(res->verb, sizeof res->verb, "%s", verb_names[lv]);
+                    break;
+                }
                 char d[256];
                 snprintf(d, sizeof d, "octets with no command pending: %s", tx);
-                set_result(res, POP3FUZZ_SRV_BROKEN, last, V_OTHER, d);
+                set_result(res, POP3FUZZ_SRV_BROKEN, c.last_step, lv, d);
                 break;
             }
             res->sent = last + 1;
@@ -515,6 +541,8 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
             char d[256] = "";
             reply_outcome ro = read_reply(&c, e->expect, e->post, &rp, d, sizeof d);
             if (ro == R_DONE) {
+                c.last_step = e->step;
+                c.last_verb = e->verb;
                 char extra[64] = "";
                 if (rp.octets > strlen(rp.text) + 2)
                     snprintf(extra, sizeof extra, " (%llu octets)", (unsigned long long)rp.octets);
