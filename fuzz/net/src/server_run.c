@@ -512,7 +512,8 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
                 }
                 char d[256];
                 snprintf(d, sizeof d, "octets with no command pending: %s", tx);
-                set_result(res, POP3FUZZ_SRV_BROKEN, c.last_step, lv, d);
+                /* The transcript keeps the command that finds them pending. */
+                set_result(res, POP3FUZZ_SRV_BROKEN, last, lv, d);
                 break;
             }
             res->sent = last + 1;
@@ -542,7 +543,7 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
             reply_outcome ro = read_reply(&c, e->expect, e->post, &rp, d, sizeof d);
             if (ro == R_DONE) {
                 c.last_step = e->step;
-                c.last_verb = e->verb;
+                c.last_verb = (int)e->verb;
                 char extra[64] = "";
                 if (rp.octets > strlen(rp.text) + 2)
                     snprintf(extra, sizeof extra, " (%llu octets)", (unsigned long long)rp.octets);

@@ -2,13 +2,16 @@
  * planted_server.c - a tiny POP3 server (RFC 1939 sections 4-6, RFC 2449 CAPA) with one
  * planted bug, for pop3-fuzz's server mode to find:
  *
- *     planted_server die|hang|broken PORT_FILE
+ *     planted_server die|hang|broken|extra PORT_FILE
  *
  *   die     LIST with an argument after an accepted DELE: the server exits (it stops
  *           listening, as a crash would)
  *   hang    TOP n 0: no reply, ever, on that connection (it is read to its end)
  *   broken  NOOP after an accepted RSET: "OK" without its status indicator
+ *   extra   STAT: its reply, then a second "+OK" line nobody asked for
  *
+ * Like Dovecot, it hangs up after too many unknown commands (5), with a last -ERR line
+ * after the reply to the last one: a farewell, which is not a finding.
  * One connection at a time, user "user", password "secret", two messages. Everything
  * else is meant to be right. The bound port is written to PORT_FILE.
  */
@@ -74,6 +77,7 @@ static void session(int fd, const char *bug)
 {
     char line[LINE_MAX_OCTETS], out[256];
     int user = 0, trans = 0, deleted[NMSG] = {0}, dele_seen = 0, rset_seen = 0, too_long;
+    int unknown = 0;
     in_at = in_len = 0;
     say(fd, "+OK planted ready\r\n");
     for (;;) {
@@ -113,7 +117,9 @@ static void session(int fd, const char *bug)
             size_t count = 0, size = 0;
             for (int k = 0; k < NMSG; k++)
                 if (!deleted[k]) count++, size += strlen(messages[k]);
-            snprintf(out, sizeof out, "+OK %zu %zu\r\n", count, size);
+            /* One write with the line out of turn, so that it arrives with the reply. */
+            snprintf(out, sizeof out, "+OK %zu %zu\r\n%s", count, size,
+                     strcmp(bug, "extra") == 0 ? "+OK\r\n" : "");
             say(fd, out);
         } else if (strcasecmp(verb, "LIST") == 0 || strcasecmp(verb, "UIDL") == 0) {
             int list = strcasecmp(verb, "LIST") == 0;
@@ -171,6 +177,10 @@ static void session(int fd, const char *bug)
             say(fd, "+OK\r\n");
         } else {
             say(fd, "-ERR unknown command\r\n");
+            if (++unknown == 5) {
+                say(fd, "-ERR too many unknown commands\r\n");
+                return;
+            }
         }
     }
 }
@@ -178,7 +188,7 @@ static void session(int fd, const char *bug)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fputs("usage: planted_server die|hang|broken PORT_FILE\n", stderr);
+        fputs("usage: planted_server die|hang|broken|extra PORT_FILE\n", stderr);
         return 2;
     }
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;

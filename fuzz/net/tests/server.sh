@@ -1,6 +1,6 @@
 #!/bin/sh
 # server.sh FUZZ PLANTED MOCK BUG SEED ITERATIONS HANG_MS - pop3-fuzz server must find
-# the bug planted in PLANTED (die, hang or broken) within ITERATIONS sessions of SEED and
+# the bug planted in PLANTED (die, hang, broken or extra) within ITERATIONS sessions of SEED and
 # save a transcript; the transcript must reproduce it against a fresh planted server
 # (replay exit 1) and not against pop3-mock serving a correct maildrop (replay exit 0).
 set -u
@@ -26,6 +26,7 @@ start_planted() {
 }
 case $bug in
 die) kind=dead ;;
+extra) kind=broken ;;
 *) kind=$bug ;;
 esac
 
@@ -40,6 +41,8 @@ found=$(ls "$dir/findings/$kind"-*.txt 2>/dev/null | head -n 1)
 [ -n "$found" ] || fail "no $kind finding saved in $(ls "$dir/findings")"
 cat "$found"
 grep -q '^# reproduce: pop3-fuzz replay ' "$found" || fail "no reproduce line in $found"
+# The planted bug is the only thing wrong with the server (its farewell line is not).
+[ "$(ls "$dir/findings" | wc -l)" = 1 ] || fail "more than one finding: $(ls "$dir/findings")"
 grep -q 'secret' "$found" && fail "the password is in $found"
 
 start_planted
