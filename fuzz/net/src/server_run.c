@@ -101,6 +101,7 @@ typedef struct expected {
     enum verb verb;
     pop3_expect expect;
     enum verb post; /* LIST or UIDL with an argument: multi-line when +OK is not a listing */
+    enum verb alt;  /* the verb as a server that stops at NUL and splits at tabs reads it */
 } expected;
 
 static void sleep_ms(unsigned ms)
@@ -108,6 +109,21 @@ static void sleep_ms(unsigned ms)
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0) {
     }
+}
+
+/* Replace each `secret` (case-insensitive: servers echo commands upper-cased) in `text`
+ * by "***", so that no transcript holds what a server echoed of the credentials. */
+static void scrub(char *text, const char *secret)
+{
+    size_t sl = strlen(secret), tl = strlen(text);
+    if (sl < 3) return;
+    for (size_t k = 0; k + sl <= tl; k++)
+        if (strncasecmp(text + k, secret, sl) == 0) {
+            memcpy(text + k, "***", 3);
+            memmove(text + k + 3, text + k + sl, tl - k - sl + 1);
+            tl -= sl - 3;
+            k += 2;
+        }
 }
 
 static void note(pop3fuzz_srv_result *res, size_t step, const char *fmt, const char *text)
@@ -329,10 +345,16 @@ bool pop3fuzz_srv_alive(const pop3fuzz_target *t, char *why, size_t whylen)
     return false;
 }
 
-static enum verb verb_of(const char *line, size_t len, size_t *nargs)
+/* The verb and the number of arguments of a command line. `loose` reads it as a server
+ * that stops at a NUL and splits at tabs too would. */
+static enum verb verb_of(const char *line, size_t len, bool loose, size_t *nargs)
 {
+    if (loose) {
+        const char *nul = memchr(line, '\0', len);
+        if (nul != NULL) len = (size_t)(nul - line);
+    }
     size_t vl = 0;
-    while (vl < len && line[vl] != ' ')
+    while (vl < len && line[vl] != ' ' && !(loose && line[vl] == '\t'))
         vl++;
     enum verb v = V_OTHER;
     for (int k = V_USER; k <= V_LANG; k++)
@@ -342,11 +364,32 @@ static enum verb verb_of(const char *line, size_t len, size_t *nargs)
     bool in = false;
     /* Counting arguments of a MiB line costs a pass over it; an argument is an argument. */
     for (size_t k = vl; k < len && *nargs < 8; k++) {
-        bool sp = line[k] == ' ';
+        bool sp = line[k] == ' ' || (loose && line[k] == '\t');
         if (!sp && !in) (*nargs)++;
         in = !sp;
     }
     return v;
+}
+
+/* How the reply to `v` with `nargs` arguments is read. */
+static void classify(enum verb v, size_t nargs, pop3_expect *expect, enum verb *post)
+{
+    *expect = POP3_EXPECT_SINGLE;
+    *post = V_OTHER;
+    if (v == V_CAPA) {
+        *expect = POP3_EXPECT_LISTING;
+    } else if (v == V_RETR || v == V_TOP) {
+        *expect = POP3_EXPECT_MULTI;
+    } else if (v == V_LIST || v == V_UIDL) {
+        if (nargs == 0)
+            *expect = POP3_EXPECT_LISTING;
+        else
+            *post = v;
+    } else if (v == V_LANG && nargs == 0) {
+        *expect = POP3_EXPECT_LISTING;
+    } else if (v == V_AUTH) {
+        *expect = nargs == 0 ? POP3_EXPECT_LISTING : POP3_EXPECT_SASL;
+    }
 }
 
 void pop3fuzz_srv_result_free(pop3fuzz_srv_result *r)
@@ -388,6 +431,17 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
                           .password = t->password,
                           .timestamp = c.ts[0] ? c.ts : NULL,
                           .max = POP3FUZZ_SRV_SEND_MAX};
+    /* What a server might echo of the credentials, for scrub(). */
+    char secrets[3][512] = {"", "", ""};
+    const char *names[3] = {"{password}", "{plain}", "{apop}"};
+    for (int q = 0; q < 3; q++) {
+        pop3_buf b;
+        const char *w;
+        pop3_buf_init(&b, sizeof secrets[q] - 1);
+        if (pop3fuzz_expand(names[q], &fill, &b, &w) == POP3_OK && b.ptr)
+            snprintf(secrets[q], sizeof secrets[q], "%s", b.ptr);
+        pop3_buf_free(&b);
+    }
     pop3_buf unit, line; /* what one write sends; the line the server is assembling */
     pop3_buf_init(&unit, POP3FUZZ_SRV_SEND_MAX);
     pop3_buf_init(&line, POP3FUZZ_SRV_SEND_MAX);
@@ -448,13 +502,15 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
                 if (pop3_buf_append(&line, p, n) != POP3_OK) res->framing_lost = true;
             } else if (lfs == 1 && crs == 1 && crlf_end && !res->framing_lost) {
                 if (pop3_buf_append(&line, p, n - 2) != POP3_OK) res->framing_lost = true;
-                size_t nargs;
-                enum verb v = verb_of(line.ptr ? line.ptr : "", line.len, &nargs);
+                size_t nargs, nargs2;
+                const char *lp = line.ptr ? line.ptr : "";
+                enum verb v = verb_of(lp, line.len, false, &nargs);
+                enum verb v2 = verb_of(lp, line.len, true, &nargs2);
                 pop3_buf_reset(&line);
-                if (v == V_QUIT && !t->destructive) {
+                if ((v == V_QUIT || v2 == V_QUIT) && !t->destructive) {
                     bool dele_here = c.dele_ok;
                     for (size_t q = 0; q < nexp; q++)
-                        dele_here = dele_here || exp[q].verb == V_DELE;
+                        dele_here = dele_here || exp[q].verb == V_DELE || exp[q].alt == V_DELE;
                     if (dele_here) {
                         unit.len = before;
                         note(res, k,
@@ -465,23 +521,26 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
                         break;
                     }
                 }
-                expected e = {.step = k, .verb = v, .expect = POP3_EXPECT_SINGLE, .post = V_OTHER};
+                expected e = {.step = k, .verb = v, .alt = v2};
                 if (c.sasl && nexp == 0) {
-                    e.verb = V_SASL;
+                    e.verb = e.alt = V_SASL;
                     e.expect = POP3_EXPECT_SASL;
-                } else if (v == V_CAPA) {
-                    e.expect = POP3_EXPECT_LISTING;
-                } else if (v == V_RETR || v == V_TOP) {
-                    e.expect = POP3_EXPECT_MULTI;
-                } else if (v == V_LIST || v == V_UIDL) {
-                    if (nargs == 0)
-                        e.expect = POP3_EXPECT_LISTING;
-                    else
-                        e.post = v;
-                } else if (v == V_LANG && nargs == 0) {
-                    e.expect = POP3_EXPECT_LISTING;
-                } else if (v == V_AUTH) {
-                    e.expect = nargs == 0 ? POP3_EXPECT_LISTING : POP3_EXPECT_SASL;
+                } else {
+                    classify(v, nargs, &e.expect, &e.post);
+                    pop3_expect x2;
+                    enum verb p2;
+                    classify(v2, nargs2, &x2, &p2);
+                    if (x2 != e.expect || p2 != e.post) {
+                        /* A server may read the line either way (a NUL, a tab). For LIST
+                         * and UIDL the +OK text tells which; for the rest we cannot know. */
+                        if (v2 == V_LIST || v2 == V_UIDL) {
+                            e.verb = v2;
+                            e.expect = POP3_EXPECT_SINGLE;
+                            e.post = v2;
+                        } else {
+                            res->framing_lost = true;
+                        }
+                    }
                 }
                 /* After an AUTH in the same burst the server may read the next line as a
                  * SASL response: replies can no longer be told apart. */
@@ -552,8 +611,8 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
                 transition(&c, res, e->verb, rp.status, rp.code);
                 bool ok = rp.status == POP3_STATUS_OK;
                 c.sasl = rp.status == POP3_STATUS_CONTINUE;
-                if (e->verb == V_DELE && ok) c.dele_ok = true;
-                if (e->verb == V_RSET && ok) c.dele_ok = false;
+                if ((e->verb == V_DELE || e->alt == V_DELE) && ok) c.dele_ok = true;
+                if (e->verb == V_RSET && e->alt == V_RSET && ok) c.dele_ok = false;
                 if (e->verb == V_QUIT && ok) ended = true;
                 if (e->verb == V_STLS && ok) {
                     /* What was sent behind STLS must be thrown away (RFC 2595 section 4 and
@@ -597,5 +656,10 @@ int pop3fuzz_srv_run(const pop3fuzz_target *t, const pop3fuzz_session *s, pop3fu
     pop3_buf_free(&unit);
     pop3_buf_free(&line);
     conn_close(&c);
+    for (int q = 0; q < 3; q++) {
+        for (size_t n = 0; n < res->nnotes; n++)
+            if (res->notes[n]) scrub(res->notes[n], secrets[q]);
+        scrub(res->detail, secrets[q]);
+    }
     return 0;
 }

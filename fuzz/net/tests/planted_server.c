@@ -176,7 +176,12 @@ static void session(int fd, const char *bug)
             rset_seen = 1;
             say(fd, "+OK\r\n");
         } else {
-            say(fd, "-ERR unknown command\r\n");
+            /* As Dovecot does, the unknown verb is echoed (a SASL line sent as a command:
+             * the credentials, which no transcript may hold). */
+            size_t vl = strcspn(verb, "\r\n");
+            snprintf(out, sizeof out, "-ERR unknown command: %.*s\r\n", (int)(vl < 64 ? vl : 64),
+                     verb);
+            say(fd, out);
             if (++unknown == 5) {
                 say(fd, "-ERR too many unknown commands\r\n");
                 return;

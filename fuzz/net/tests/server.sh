@@ -43,7 +43,8 @@ cat "$found"
 grep -q '^# reproduce: pop3-fuzz replay ' "$found" || fail "no reproduce line in $found"
 # The planted bug is the only thing wrong with the server (its farewell line is not).
 [ "$(ls "$dir/findings" | wc -l)" = 1 ] || fail "more than one finding: $(ls "$dir/findings")"
-grep -q 'secret' "$found" && fail "the password is in $found"
+# Neither the password nor the base64 PLAIN credentials the server may echo.
+grep -qi -e 'secret' -e 'AHVZZXIAC2VJCMV0' "$found" && fail "the credentials are in $found"
 
 start_planted
 "$fuzz" replay "$found" "127.0.0.1:$port" --hang-ms "$hang"
