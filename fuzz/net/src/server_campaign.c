@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "server_fuzz.h"
@@ -123,6 +124,75 @@ static int save(const pop3fuzz_srv_campaign *c, const pop3fuzz_session *s,
     return 0;
 }
 
+/* A dead server: the last command sent is the suspect; cut the transcript after it and
+ * name the finding by its verb. */
+static void dead_cut(pop3fuzz_session *s, pop3fuzz_srv_result *r)
+{
+    size_t trig = r->odd_end ? r->trigger : (r->sent ? r->sent - 1 : 0);
+    if (trig + 1 < s->n) pop3fuzz_session_truncate(s, trig + 1);
+    if (!r->odd_end && trig < s->n && s->v[trig].text)
+        snprintf(r->verb, sizeof r->verb, "%.15s", s->v[trig].text);
+    for (char *p = r->verb; *p; p++)
+        if (*p == ' ' || *p == '/' || *p == '\\' || *p == '{') *p = '\0';
+    if (r->verb[0] == '\0') snprintf(r->verb, sizeof r->verb, "OTHER");
+}
+
+/* Run --restart and wait until the server greets again. */
+static bool restart(const pop3fuzz_srv_campaign *c, char *why, size_t wl)
+{
+    fflush(NULL);
+    int st = system(c->restart);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(why, wl, "--restart command failed (status %d)", st);
+        return false;
+    }
+    for (int k = 0; k < POP3FUZZ_SRV_RESTART_POLLS; k++) {
+        if (pop3fuzz_srv_alive(&c->target, why, wl)) return true;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Drop steps while the server still dies of the session, restarting it after each death.
+ * False when a restart failed (the server is down). */
+static bool minimise_dead(const pop3fuzz_srv_campaign *c, pop3fuzz_session *s,
+                          pop3fuzz_srv_result *best, char *why, size_t wl)
+{
+    unsigned used = 0;
+    for (size_t i = s->n - 1; i-- > 0 && used < c->minimise_tries;) {
+        pop3fuzz_session cand;
+        if (!pop3fuzz_session_copy(&cand, s)) break;
+        pop3fuzz_session_remove(&cand, i);
+        pop3fuzz_srv_result r;
+        used++;
+        if (pop3fuzz_srv_run(&c->target, &cand, &r) != 0) {
+            pop3fuzz_session_free(&cand);
+            break;
+        }
+        char w[512];
+        if (!pop3fuzz_srv_alive(&c->target, w, sizeof w)) {
+            dead_cut(&cand, &r);
+            bool same = strcmp(r.verb, best->verb) == 0;
+            if (same) {
+                pop3fuzz_session_free(s);
+                *s = cand;
+                pop3fuzz_srv_result_free(best);
+                *best = r;
+                if (i > s->n) i = s->n;
+            } else {
+                pop3fuzz_session_free(&cand);
+                pop3fuzz_srv_result_free(&r);
+            }
+            if (!restart(c, why, wl)) return false;
+        } else {
+            pop3fuzz_session_free(&cand);
+            pop3fuzz_srv_result_free(&r);
+        }
+    }
+    return true;
+}
+
 typedef struct corpus {
     pop3fuzz_session *v;
     size_t n, cap;
@@ -223,27 +293,43 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
         if (!stop && (r.odd_end || (c->check_every && runs % c->check_every == 0))) {
             checks++;
             if (!pop3fuzz_srv_alive(t, why, sizeof why)) {
-                /* The last command sent is the suspect: cut the transcript after it. */
-                size_t trig = r.odd_end ? r.trigger : (r.sent ? r.sent - 1 : 0);
-                if (trig + 1 < s.n) pop3fuzz_session_truncate(&s, trig + 1);
-                if (!r.odd_end && trig < s.n && s.v[trig].text)
-                    snprintf(r.verb, sizeof r.verb, "%.15s", s.v[trig].text);
-                for (char *p = r.verb; *p; p++)
-                    if (*p == ' ' || *p == '/' || *p == '\\' || *p == '{') *p = '\0';
-                if (r.verb[0] == '\0') snprintf(r.verb, sizeof r.verb, "OTHER");
-                char detail[600];
+                dead_cut(&s, &r);
+                char key[48], detail[600];
+                snprintf(key, sizeof key, "dead %s", r.verb);
                 snprintf(detail, sizeof detail, "a fresh connection fails: %s", why);
-                char path[1024];
-                if (save(c, &s, &r, POP3FUZZ_SRV_DEAD, detail, runs, path, sizeof path, err,
-                         errlen) != 0) {
-                    rc = -1;
-                } else {
-                    findings++;
-                    fprintf(out, "%sfinding: dead %s (run %lu) -> %s\n  %s\n",
-                            c->progress ? "\r\033[K" : "", r.verb, runs, path, detail);
-                    fprintf(out, "the server no longer answers: campaign stopped\n");
+                bool seen = false;
+                for (size_t k = 0; k < nkeys && !seen; k++)
+                    seen = strcmp(keys[k], key) == 0;
+                bool up = false;
+                if (c->restart != NULL) {
+                    up = restart(c, why, sizeof why);
+                    if (up && !seen) up = minimise_dead(c, &s, &r, why, sizeof why);
                 }
-                stop = true;
+                if (!seen) {
+                    int e;
+                    char(*nk)[48] =
+                        pop3_array_grow(keys, &keycap, nkeys + 1, sizeof *keys, 8, 0, &e);
+                    if (nk != NULL) {
+                        keys = nk;
+                        snprintf(keys[nkeys++], sizeof *keys, "%s", key);
+                    }
+                    char path[1024];
+                    if (save(c, &s, &r, POP3FUZZ_SRV_DEAD, detail, runs, path, sizeof path, err,
+                             errlen) != 0) {
+                        rc = -1;
+                        stop = true;
+                    } else {
+                        findings++;
+                        fprintf(out, "%sfinding: dead %s (run %lu) -> %s\n  %s\n",
+                                c->progress ? "\r\033[K" : "", r.verb, runs, path, detail);
+                    }
+                }
+                if (!up) {
+                    if (c->restart != NULL)
+                        fprintf(out, "the server could not be restarted: %s\n", why);
+                    fprintf(out, "the server no longer answers: campaign stopped\n");
+                    stop = true;
+                }
             }
         }
         if (!stop && fresh && !r.no_connect) {

@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  --minimise-tries N    sessions spent shrinking each finding (default 32)\n"
     "  --stack N             mutations per session, at most (default 4)\n"
     "  --destructive         send QUIT after an accepted DELE (messages get deleted)\n"
+    "  --restart CMD         after a death, run CMD (sh -c; it returns once it started the\n"
+    "                        server again): the finding is shrunk and the campaign goes on\n"
     "  -h, --help            this text\n"
     "A finding (the server stops greeting, a command unanswered, a reply that breaks the\n"
     "protocol) is saved in DIR as a transcript that `pop3-fuzz replay` plays again.\n"
@@ -88,6 +90,7 @@ enum {
     O_TRIES,
     O_STACK,
     O_DESTRUCTIVE,
+    O_RESTART,
 };
 
 static const struct option longopts[] = {
@@ -111,6 +114,7 @@ static const struct option longopts[] = {
     {"minimise-tries", required_argument, NULL, O_TRIES},
     {"stack", required_argument, NULL, O_STACK},
     {"destructive", no_argument, NULL, O_DESTRUCTIVE},
+    {"restart", required_argument, NULL, O_RESTART},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -207,6 +211,7 @@ static int run(int argc, char **argv, bool replay)
             c.stack = (unsigned)v;
             break;
         case O_DESTRUCTIVE: t->destructive = true; break;
+        case O_RESTART: c.restart = optarg; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);

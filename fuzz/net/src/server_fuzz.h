@@ -48,6 +48,8 @@
 #define POP3FUZZ_SRV_CHECK_EVERY       16
 /* Longest transcript line read back, octets. */
 #define POP3FUZZ_SRV_TEXT_LINE         ((size_t)1 << 20)
+/* After --restart, how many times (100 ms apart) the server is asked to greet. */
+#define POP3FUZZ_SRV_RESTART_POLLS     100
 /* Bits of the state-transition map. */
 #define POP3FUZZ_SRV_MAP_BITS          16
 
@@ -175,6 +177,7 @@ typedef struct pop3fuzz_srv_campaign {
     bool progress;
     const char *target_text; /* HOST:PORT as given, for the reproduce line */
     const char *mode_text;   /* "", " --tls", " --starttls" */
+    const char *restart;     /* --restart: a command that starts the server again, or NULL */
 } pop3fuzz_srv_campaign;
 
 long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *err, size_t errlen);

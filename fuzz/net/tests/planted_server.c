@@ -2,7 +2,7 @@
  * planted_server.c - a tiny POP3 server (RFC 1939 sections 4-6, RFC 2449 CAPA) with one
  * planted bug, for pop3-fuzz's server mode to find:
  *
- *     planted_server die|hang|broken|extra PORT_FILE
+ *     planted_server die|hang|broken|extra PORT_FILE [PORT]
  *
  *   die     LIST with an argument after an accepted DELE: the server exits (it stops
  *           listening, as a crash would)
@@ -13,11 +13,13 @@
  * Like Dovecot, it hangs up after too many unknown commands (5), with a last -ERR line
  * after the reply to the last one: a farewell, which is not a finding.
  * One connection at a time, user "user", password "secret", two messages. Everything
- * else is meant to be right. The bound port is written to PORT_FILE.
+ * else is meant to be right. It listens on 127.0.0.1:PORT (default 0, a free one) and
+ * writes the bound port to PORT_FILE.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,13 +194,15 @@ static void session(int fd, const char *bug)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fputs("usage: planted_server die|hang|broken|extra PORT_FILE\n", stderr);
+    if (argc != 3 && argc != 4) {
+        fputs("usage: planted_server die|hang|broken|extra PORT_FILE [PORT]\n", stderr);
         return 2;
     }
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)(argc == 4 ? atoi(argv[3]) : 0))};
     socklen_t sl = sizeof sa;
     if (bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 16) != 0 ||
         getsockname(ls, (struct sockaddr *)&sa, &sl) != 0) {
