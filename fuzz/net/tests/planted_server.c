@@ -27,7 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LINE_MAX_OCTETS 512
+#define LINE_MAX_OCTETS    512
+/* Seconds the server lives at most. */
+#define PLANTED_LIFETIME_S 600
 
 static const char *const messages[] = {
     "Subject: one\r\n\r\nfirst\r\n",
@@ -198,6 +200,8 @@ int main(int argc, char **argv)
         fputs("usage: planted_server die|hang|broken|extra PORT_FILE [PORT]\n", stderr);
         return 2;
     }
+    /* Never outlive a test that was killed before it could stop us. */
+    alarm(PLANTED_LIFETIME_S);
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sa = {.sin_family = AF_INET,
