@@ -44,6 +44,8 @@
 #define POP3FUZZ_SRV_LISTING_LINE      65536
 /* Most octets of one multi-line reply (default of --max-reply). */
 #define POP3FUZZ_SRV_REPLY_MAX         ((uint64_t)64 << 20)
+/* A reply still coming after this many times --hang-ms is a hang (a drip). */
+#define POP3FUZZ_SRV_SLOW_REPLY        60
 /* Sessions between two checks that the server still greets (default of --check-every). */
 #define POP3FUZZ_SRV_CHECK_EVERY       16
 /* Longest transcript line read back, octets. */

@@ -171,6 +171,8 @@ static reply_outcome read_reply(conn *c, pop3_expect expect, enum verb post, rep
         return R_BROKEN;
     }
     bool got_status = false, got_any = false;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         while (c->in_at < c->in_len) {
             pop3_event ev;
@@ -242,6 +244,15 @@ static reply_outcome read_reply(conn *c, pop3_expect expect, enum verb post, rep
         }
         if (rc != POP3_OK) return R_CLOSED;
         c->in_len = got;
+        /* A server that drips a reply out an octet at a time never times out above. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long el = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el > (long)c->t->hang_ms * POP3FUZZ_SRV_SLOW_REPLY) {
+            snprintf(detail, dl, "a reply still not complete after %u ms",
+                     c->t->hang_ms * POP3FUZZ_SRV_SLOW_REPLY);
+            return R_HANG;
+        }
     }
 }
 
@@ -249,11 +260,21 @@ static reply_outcome read_reply(conn *c, pop3_expect expect, enum verb post, rep
 static bool drain(conn *c, unsigned ms)
 {
     c->in_at = c->in_len = 0;
+    /* Bounded for a server that never stops talking: --max-reply octets, and --hang-ms
+     * (at least `ms`) of time. */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t total = 0;
+    unsigned limit = c->t->hang_ms > ms ? c->t->hang_ms : ms;
     for (;;) {
-        size_t got;
+        size_t got = 0;
         int rc = c->tr->ops->read(c->tr, c->in, sizeof c->in, &got, (int)ms);
         if (rc == POP3_ETIMEOUT) return true;
         if (rc != POP3_OK) return false;
+        total += got;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long el = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (total > c->t->max_reply || el > (long)limit) return false;
     }
 }
 
