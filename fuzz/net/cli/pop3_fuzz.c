@@ -15,6 +15,7 @@
 
 #include "campaign.h"
 #include "diff.h"
+#include "server_fuzz.h"
 
 #ifndef POP3KIT_VERSION
 #define POP3KIT_VERSION "unknown"
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "usage: pop3-fuzz client --client CMD [options]\n"
     "       pop3-fuzz replay FILE --client CMD [--hang-ms MS] [--idle-ms MS] [--rss-mb MB]\n"
     "                        [--ok-exit LIST]   (the client's stderr is shown)\n"
-    "       pop3-fuzz server HOST:PORT ...   (not built yet)\n"
+    "       pop3-fuzz server HOST:PORT --user U [options]   (see pop3-fuzz server --help)\n"
+    "       pop3-fuzz replay FILE HOST:PORT [options]         (a server finding)\n"
     "       pop3-fuzz diff --client [NAME=]CMD --client [NAME=]CMD... (pop3-fuzz diff --help)\n"
     "\n"
     "client mode plays a hostile POP3 server to CMD, started with sh -c for each run with\n"
@@ -43,7 +45,8 @@ static const char usage_text[] =
     "  --seed N              the campaign's seed (default 1): the same seed, the same scripts\n"
     "  --out DIR             where findings are saved (default pop3-fuzz-findings)\n"
     "  --seeds DIR           also start from the *.case and *.pop3 dialogues in DIR\n"
-    "  --hang-ms MS          a run still going after MS is a hang (default 5000)\n"
+    "  --hang-ms MS          a run not done MS after the dialogue last moved is a hang\n"
+    "                        (default 5000; one that keeps moving ends at 6 x MS)\n"
     "  --idle-ms MS          the server hangs up when neither side moved for MS (default 100;\n"
     "                        0: never); a client stuck after that is a hang\n"
     "  --rss-mb MB           peak memory past MB is a finding (default 1024; 0: off)\n"
@@ -137,7 +140,7 @@ static const struct option longopts[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return usage_error("%s", "a mode is needed: client, replay or server");
+    if (argc < 2) return usage_error("%s", "a mode is needed: client, diff, replay or server");
     const char *mode = argv[1];
     if (strcmp(mode, "-h") == 0 || strcmp(mode, "--help") == 0) {
         fputs(usage_text, stdout);
@@ -147,10 +150,10 @@ int main(int argc, char **argv)
         printf("pop3-fuzz %s\n", POP3KIT_VERSION);
         return 0;
     }
-    if (strcmp(mode, "server") == 0) {
-        fputs("pop3-fuzz: server mode: not built yet\n", stderr);
-        return 2;
-    }
+    if (strcmp(mode, "server") == 0 ||
+        (strcmp(mode, "replay") == 0 && argc > 2 && pop3fuzz_is_transcript(argv[2])))
+        return mode[0] == 's' ? pop3fuzz_server_main(argc, argv)
+                              : pop3fuzz_server_replay_main(argc, argv);
     bool replay = strcmp(mode, "replay") == 0;
     if (strcmp(mode, "diff") == 0 || (replay && pop3fuzz_diff_claims(argc, argv)))
         return pop3fuzz_diff_main(argc, argv);
