@@ -483,6 +483,56 @@ Test(maildir, lf_line_ends_by_default)
     }
 }
 
+/* Past the conversion buffer and the writeback step: a message of 9 MiB, written in
+ * chunks of odd sizes (so CRs land on every kind of boundary), arrives as the reference
+ * conversion says, octet for octet. */
+Test(maildir, large_message_converted_in_full)
+{
+    size_t len = MAILDIR_WRITEBACK_STEP + (1u << 20);
+    char *body = malloc(len), *want = malloc(len);
+    cr_assert(body && want);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        unsigned r = (x >> 16) % 97;
+        body[i] = r < 6 ? '\r' : r < 12 ? '\n' : (char)('a' + r % 26);
+    }
+    size_t wl = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(body[i] == '\r' && i + 1 < len && body[i + 1] == '\n')) want[wl++] = body[i];
+    make_root();
+    char err[512], sub[320];
+    maildir m;
+    cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
+    maildir_msg msg;
+    cr_assert_eq(maildir_begin(&m, NULL, &msg, err, sizeof err), 0);
+    static const size_t sizes[] = {1, 7, 4093, 65535, 65536, 65537, 131071, 300000};
+    for (size_t off = 0, k = 0; off < len; k++) {
+        size_t n = sizes[k % (sizeof sizes / sizeof sizes[0])];
+        if (n > len - off) n = len - off;
+        cr_assert_eq(maildir_write(&msg, body + off, n, err, sizeof err), 0, "%s", err);
+        off += n;
+    }
+    cr_assert_eq(maildir_commit(&m, &msg, 1, err, sizeof err), 0, "%s", err);
+    snprintf(sub, sizeof sub, "%s/new", root);
+    char *name = only_file(sub);
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", sub, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    char *got = malloc(len + 1);
+    size_t n = fread(got, 1, len + 1, f);
+    fclose(f);
+    cr_assert_eq(n, wl);
+    cr_assert_eq(memcmp(got, want, wl), 0);
+    free(got);
+    free(name);
+    free(body);
+    free(want);
+    maildir_close(&m);
+    remove_tree(root);
+}
+
 static void touch(const char *dir, const char *name, time_t age)
 {
     char path[700];

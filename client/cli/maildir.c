@@ -219,6 +219,16 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
     return 0;
 }
 
+/* Start the writeback of what was written since the last step, without waiting for it. */
+static void start_writeback(maildir_msg *msg)
+{
+    if (msg->size - msg->flushed < MAILDIR_WRITEBACK_STEP) return;
+    /* An error here only loses the head start: the batch's sync still reports it. */
+    (void)sync_file_range(msg->fd, (off_t)msg->flushed, (off_t)(msg->size - msg->flushed),
+                          SYNC_FILE_RANGE_WRITE);
+    msg->flushed = msg->size;
+}
+
 static int write_all(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
 {
     while (len > 0) {
@@ -231,6 +241,7 @@ static int write_all(maildir_msg *msg, const char *data, size_t len, char *err, 
         len -= (size_t)w;
         msg->size += (uint64_t)w;
     }
+    start_writeback(msg);
     return 0;
 }
 
@@ -238,23 +249,37 @@ int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, siz
 {
     if (!msg->to_lf) return write_all(msg, data, len, err, errlen);
     /* CRLF -> LF, across chunk boundaries: a CR at the end of a chunk waits to see
-     * whether an LF follows. */
-    char out[8192];
+     * whether an LF follows. The runs between CRs are copied whole (memchr finds the
+     * next CR), into a buffer written when full. */
+    static _Thread_local char out[MAILDIR_CONVERT_BUF];
     size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = data[i];
+    const char *p = data, *end = data + len;
+    while (p < end) {
         if (msg->held_cr) {
             msg->held_cr = false;
-            if (ch != '\n') out[o++] = '\r';
+            if (*p != '\n') out[o++] = '\r';
         }
-        if (ch == '\r') {
+        const char *cr = memchr(p, '\r', (size_t)(end - p));
+        const char *stop = cr ? cr : end;
+        while (p < stop) {
+            size_t room = sizeof out - o, run = (size_t)(stop - p);
+            size_t take = run < room ? run : room;
+            memcpy(out + o, p, take);
+            o += take;
+            p += take;
+            if (o == sizeof out) {
+                if (write_all(msg, out, o, err, errlen)) return -1;
+                o = 0;
+            }
+        }
+        if (cr) {
             msg->held_cr = true;
-        } else {
-            out[o++] = ch;
-        }
-        if (o >= sizeof out - 1) {
-            if (write_all(msg, out, o, err, errlen)) return -1;
-            o = 0;
+            p = cr + 1;
+            /* The held CR may still be written as an octet of its own: keep room for it. */
+            if (o == sizeof out) {
+                if (write_all(msg, out, o, err, errlen)) return -1;
+                o = 0;
+            }
         }
     }
     return o ? write_all(msg, out, o, err, errlen) : 0;

@@ -37,12 +37,22 @@ typedef struct maildir {
 
 typedef struct maildir_msg {
     int fd;
-    char *tmp_path; /* DIR/tmp/NAME */
-    char *name;     /* NAME, the same in new/ */
-    uint64_t size;  /* octets on disk */
-    bool to_lf;     /* CRLF -> LF (from the maildir's keep_crlf) */
-    bool held_cr;   /* a CR ended the last chunk: its LF may start the next */
+    char *tmp_path;   /* DIR/tmp/NAME */
+    char *name;       /* NAME, the same in new/ */
+    uint64_t size;    /* octets on disk */
+    bool to_lf;       /* CRLF -> LF (from the maildir's keep_crlf) */
+    bool held_cr;     /* a CR ended the last chunk: its LF may start the next */
+    uint64_t flushed; /* octets handed to the kernel's writeback (sync_file_range) */
 } maildir_msg;
+
+/* While a message is written, each this many octets are handed to the kernel's writeback
+ * at once (sync_file_range, which does not wait): the batch's final sync then finds the
+ * bulk of a large message already on its way to disk instead of all of it dirty, so the
+ * disk works while the network does. */
+#define MAILDIR_WRITEBACK_STEP ((uint64_t)8 << 20)
+
+/* The buffer of the CRLF -> LF conversion: one write per this many octets of output. */
+#define MAILDIR_CONVERT_BUF (64 * 1024)
 
 /* tmp/ files older than this are removed when a Maildir is opened (maildir(5): "a file
  * in tmp/ that has not been accessed for 36 hours" is garbage). */

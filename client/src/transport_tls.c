@@ -180,6 +180,9 @@ static bool ip_literal(const char *host, char *ip, size_t cap)
     return inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1;
 }
 
+/* OpenSSL's read buffer with read-ahead: four full records (16 KiB each, plus framing). */
+#define POP3__TLS_READ_BUFFER (4 * (16384 + 2048))
+
 static SSL_CTX *default_ctx(pop3__socket *s, const pop3_tls_options *tls)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -234,7 +237,13 @@ int pop3__tls_start(pop3__socket *s, const pop3_tls_options *tls, int timeout_ms
     SSL *ssl = SSL_new(ctx); /* holds its own reference to ctx */
     /* Read-ahead lets OpenSSL take whole socket buffers rather than a record header and
      * then its body: half the system calls on a large RETR. */
-    if (ssl) SSL_set_read_ahead(ssl, 1);
+    if (ssl) {
+        SSL_set_read_ahead(ssl, 1);
+        /* With read-ahead, one socket read fills OpenSSL's buffer: at its default size
+         * (one record) that is one read per record; several records per read halve the
+         * reads of a large RETR again. */
+        SSL_set_default_read_buffer_len(ssl, POP3__TLS_READ_BUFFER);
+    }
     if (own_ctx) SSL_CTX_free(ctx);
     BIO *bio = ssl ? nosig_bio(s->fd) : NULL;
     if (ssl == NULL || bio == NULL) {
