@@ -149,7 +149,8 @@ int rec_downstream_starttls(rec_downstream *d, SSL_CTX *ctx, int timeout_ms, cha
 
 bool rec_downstream_buffered(const rec_downstream *d)
 {
-    return d->ssl != NULL && SSL_pending(d->ssl) > 0;
+    /* Records read ahead but not yet decrypted count too (see rec_upstream_buffered). */
+    return d->ssl != NULL && (SSL_pending(d->ssl) > 0 || SSL_has_pending(d->ssl));
 }
 
 void rec_downstream_close(rec_downstream *d)

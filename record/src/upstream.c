@@ -31,7 +31,9 @@ bool rec_upstream_buffered(pop3_transport *t)
 {
 #ifdef POP3_HAVE_TLS
     pop3__socket *s = (pop3__socket *)t;
-    return s->ssl != NULL && SSL_pending((SSL *)s->ssl) > 0;
+    /* SSL_has_pending, not SSL_pending alone: the client reads ahead, several records
+     * at once, and records not yet decrypted never make the socket readable again. */
+    return s->ssl != NULL && (SSL_pending((SSL *)s->ssl) > 0 || SSL_has_pending((SSL *)s->ssl));
 #else
     (void)t;
     return false;
