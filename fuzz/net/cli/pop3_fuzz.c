@@ -60,24 +60,6 @@ static const char usage_text[] =
     "exit status outside --ok-exit) is minimised and saved as a pop3-mock script.\n"
     "exit status: 0 no finding, 1 findings (replay: reproduced), 2 usage\n";
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("pop3-fuzz: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\ntry 'pop3-fuzz --help'\n", stderr);
-    return 2;
-}
-
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9') return false;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) return false;
-    *out = (unsigned long)v;
-    return true;
-}
-
 /* "0-5,7": statuses 0 to 5 and 7. */
 static bool parse_ok_exit(const char *s, bool ok[256])
 {
@@ -89,7 +71,8 @@ static bool parse_ok_exit(const char *s, bool ok[256])
         char *dash = strchr(t, '-');
         unsigned long a, b;
         if (dash) *dash = '\0';
-        if (!parse_ulong(t, 255, &a) || !parse_ulong(dash ? dash + 1 : t, 255, &b) || b < a) {
+        if (!pop3fuzz_parse_ulong(t, 255, &a) ||
+            !pop3fuzz_parse_ulong(dash ? dash + 1 : t, 255, &b) || b < a) {
             good = false;
             break;
         }
@@ -140,7 +123,8 @@ static const struct option longopts[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return usage_error("%s", "a mode is needed: client, diff, replay or server");
+    if (argc < 2)
+        return pop3fuzz_usage_error("%s", "a mode is needed: client, diff, replay or server");
     const char *mode = argv[1];
     if (strcmp(mode, "-h") == 0 || strcmp(mode, "--help") == 0) {
         fputs(usage_text, stdout);
@@ -158,7 +142,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "diff") == 0 || (replay && pop3fuzz_diff_claims(argc, argv)))
         return pop3fuzz_diff_main(argc, argv);
     if (!replay && strcmp(mode, "client") != 0)
-        return usage_error("unknown mode '%s' (client, diff, replay or server)", mode);
+        return pop3fuzz_usage_error("unknown mode '%s' (client, diff, replay or server)", mode);
 
     pop3fuzz_campaign_options c;
     memset(&c, 0, sizeof c);
@@ -183,73 +167,73 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_CLIENT: c.run.client = optarg; break;
         case OPT_SECONDS:
-            if (!parse_ulong(optarg, 1u << 30, &c.seconds))
-                return usage_error("--seconds: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 30, &c.seconds))
+                return pop3fuzz_usage_error("--seconds: '%s' is not a number", optarg);
             break;
         case OPT_ITER:
-            if (!parse_ulong(optarg, 1ul << 40, &c.iterations))
-                return usage_error("--iterations: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1ul << 40, &c.iterations))
+                return pop3fuzz_usage_error("--iterations: '%s' is not a number", optarg);
             break;
         case OPT_SEED:
-            if (!parse_ulong(optarg, ~0ul, &v))
-                return usage_error("--seed: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, ~0ul, &v))
+                return pop3fuzz_usage_error("--seed: '%s' is not a number", optarg);
             c.seed = v;
             break;
         case OPT_OUT: c.out_dir = optarg; break;
         case OPT_SEEDS:
-            if (nseed_dirs == 16) return usage_error("%s", "--seeds: at most 16 folders");
+            if (nseed_dirs == 16) return pop3fuzz_usage_error("%s", "--seeds: at most 16 folders");
             seed_dirs[nseed_dirs++] = optarg;
             break;
         case OPT_HANG:
-            if (!parse_ulong(optarg, 3600000, &v) || v == 0)
-                return usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 3600000, &v) || v == 0)
+                return pop3fuzz_usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
             c.run.hang_ms = (unsigned)v;
             break;
         case OPT_RSS:
-            if (!parse_ulong(optarg, 1u << 30, &c.run.rss_mb))
-                return usage_error("--rss-mb: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 30, &c.run.rss_mb))
+                return pop3fuzz_usage_error("--rss-mb: '%s' is not a number", optarg);
             break;
         case OPT_IDLE:
-            if (!parse_ulong(optarg, 3600000, &v))
-                return usage_error("--idle-ms: '%s' is not 0 to 3600000", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 3600000, &v))
+                return pop3fuzz_usage_error("--idle-ms: '%s' is not 0 to 3600000", optarg);
             c.run.idle_ms = (unsigned)v;
             break;
         case OPT_OK:
             if (!parse_ok_exit(optarg, c.run.ok_exit))
-                return usage_error("--ok-exit: '%s' is not a list like 0-5,7", optarg);
+                return pop3fuzz_usage_error("--ok-exit: '%s' is not a list like 0-5,7", optarg);
             break;
         case OPT_TRIES:
-            if (!parse_ulong(optarg, 1u << 20, &v))
-                return usage_error("--minimise-tries: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 20, &v))
+                return pop3fuzz_usage_error("--minimise-tries: '%s' is not a number", optarg);
             c.minimise_tries = (unsigned)v;
             break;
         case OPT_STACK:
-            if (!parse_ulong(optarg, 64, &v) || v == 0)
-                return usage_error("--stack: '%s' is not 1 to 64", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 64, &v) || v == 0)
+                return pop3fuzz_usage_error("--stack: '%s' is not 1 to 64", optarg);
             c.max_stack = (unsigned)v;
             break;
         case OPT_USER: c.run.user = optarg; break;
         case OPT_PASSWORD: c.run.password = optarg; break;
         case 'j':
-            if (!parse_ulong(optarg, 64, &v) || v == 0)
-                return usage_error("-j: '%s' is not 1 to 64", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 64, &v) || v == 0)
+                return pop3fuzz_usage_error("-j: '%s' is not 1 to 64", optarg);
             c.jobs = (unsigned)v;
             break;
         case 'h': fputs(usage_text, stdout); return 0;
         case OPT_VERSION: printf("pop3-fuzz %s\n", POP3KIT_VERSION); return 0;
-        case ':': return usage_error("%s needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        case ':': return pop3fuzz_usage_error("%s needs a value", argv[optind - 1]);
+        default: return pop3fuzz_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     const char *file = NULL;
     if (replay) {
-        if (optind >= argc) return usage_error("%s", "replay needs a FILE");
+        if (optind >= argc) return pop3fuzz_usage_error("%s", "replay needs a FILE");
         file = argv[optind++];
     }
-    if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-    if (c.run.client == NULL) return usage_error("%s", "--client CMD is required");
+    if (optind < argc) return pop3fuzz_usage_error("unexpected argument '%s'", argv[optind]);
+    if (c.run.client == NULL) return pop3fuzz_usage_error("%s", "--client CMD is required");
     if (strlen(c.run.user) + strlen(c.run.password) > 512)
-        return usage_error("%s", "--user and --password: too long");
+        return pop3fuzz_usage_error("%s", "--user and --password: too long");
 
     /* A client that dies between our writes must not take the fuzzer with it. */
     signal(SIGPIPE, SIG_IGN);
@@ -272,7 +256,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < nseed_dirs; k++)
         if (pop3fuzz_seeds_load_dir(&seeds, seed_dirs[k], err, sizeof err) < 0) {
             pop3fuzz_seeds_free(&seeds);
-            return usage_error("--seeds: %s", err);
+            return pop3fuzz_usage_error("--seeds: %s", err);
         }
     c.seeds = &seeds;
     c.progress = isatty(2);

@@ -30,36 +30,6 @@ typedef struct finding {
     size_t lines;
 } finding;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-/* The command line that replays `path`, quoted for sh. */
-static void shell_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", f);
-        else if (*s == '\n')
-            fputc(' ', f);
-        else
-            fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 /* The --ok-exit set as the ranges it was given in ("0,64-69,71-78"), so that the
  * reproduce line of a finding replays it with the same verdicts. */
 static void write_ok_exit(FILE *f, const bool ok[256])
@@ -85,7 +55,7 @@ static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_
         return -1;
     }
     snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.pop3", c->out_dir, pop3fuzz_kind_name(fd->kind),
-             fnv1a(fd->signature));
+             pop3fuzz_fnv1a(fd->signature));
     FILE *f = fopen(fd->path, "w");
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", fd->path, strerror(errno));
@@ -94,9 +64,9 @@ static int save(const pop3fuzz_campaign_options *c, finding *fd, const pop3fuzz_
     fprintf(f, "# pop3-fuzz finding: %s\n# signature: %s\n# found by seed %llu, run %lu\n",
             fd->detail, fd->signature, c->seed, run);
     fputs("# reproduce: pop3-fuzz replay ", f);
-    shell_quote(f, fd->path);
+    pop3fuzz_shell_quote(f, fd->path);
     fputs(" --client ", f);
-    shell_quote(f, c->run.client);
+    pop3fuzz_shell_quote(f, c->run.client);
     fprintf(f, " --hang-ms %u --idle-ms %u --rss-mb %lu --ok-exit ", c->run.hang_ms, c->run.idle_ms,
             c->run.rss_mb);
     write_ok_exit(f, c->run.ok_exit);
@@ -148,7 +118,7 @@ long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err,
     finding *fs = NULL;
     size_t nf = 0;
     unsigned long runs = 0;
-    double start = now_s(), last_progress = 0;
+    double start = pop3fuzz_now_s(), last_progress = 0;
     unsigned jobs = c->jobs ? c->jobs : 1;
     slot *slots = calloc(jobs, sizeof *slots);
     if (slots == NULL) {
@@ -157,7 +127,7 @@ long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err,
     }
     for (unsigned long i = 0;;) {
         if (c->iterations && runs >= c->iterations) break;
-        if (c->seconds && now_s() - start >= (double)c->seconds) break;
+        if (c->seconds && pop3fuzz_now_s() - start >= (double)c->seconds) break;
         /* Runs i .. i+n-1 at once; their results are taken in order, so findings are
          * numbered and minimised the same way for any -j. */
         unsigned n = jobs;
@@ -218,7 +188,7 @@ long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err,
             free(fs);
             return -1;
         }
-        double t = now_s();
+        double t = pop3fuzz_now_s();
         if (c->progress && t - last_progress >= 0.5) {
             last_progress = t;
             fprintf(stderr, "\r\033[Kpop3-fuzz: %lu runs, %zu findings, %.1f runs/s", runs, nf,
@@ -227,7 +197,7 @@ long pop3fuzz_campaign(const pop3fuzz_campaign_options *c, FILE *out, char *err,
     }
     free(slots);
     if (c->progress) fputs("\r\033[K", stderr);
-    double secs = now_s() - start;
+    double secs = pop3fuzz_now_s() - start;
     if (nf > 0) {
         fprintf(out, "%-10s %6s %8s %6s  %s\n", "kind", "count", "first", "lines", "finding");
         for (size_t k = 0; k < nf; k++)

@@ -46,35 +46,6 @@ typedef struct found {
     unsigned long first_run, count;
 } found;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-static void shell_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", f);
-        else if (*s == '\n')
-            fputc(' ', f);
-        else
-            fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 static void families_text(unsigned mask, char *out, size_t len)
 {
     size_t w = 0;
@@ -180,7 +151,7 @@ static int save(const pop3diff_options *o, const conform_tls *tls, const seed *s
         return -1;
     }
     snprintf(fd->path, sizeof fd->path, "%s/%s-%08x.case", o->out_dir,
-             pop3diff_field_name(fd->d.field), fnv1a(fd->key));
+             pop3diff_field_name(fd->d.field), pop3fuzz_fnv1a(fd->key));
     const conform_case *c = sd->c;
     size_t len = 0;
     char *text = pop3fuzz_script_text(s, &len);
@@ -206,13 +177,13 @@ static int save(const pop3diff_options *o, const conform_tls *tls, const seed *s
     fprintf(f, "# seed case %s, mutations %s; found by seed %llu, run %lu\n", c->id, fd->families,
             o->seed, run);
     fputs("# reproduce: pop3-fuzz replay ", f);
-    shell_quote(f, fd->path);
+    pop3fuzz_shell_quote(f, fd->path);
     for (size_t k = 0; k < n; k++) {
         const conform_client *cl = &o->clients[who[k]];
         fputs(" --client ", f);
         pop3_buf spec = {0};
         cbuf_printf(&spec, "%s=%s", cl->name, cl->command ? cl->command : "reference");
-        shell_quote(f, spec.ptr);
+        pop3fuzz_shell_quote(f, spec.ptr);
         cbuf_free(&spec);
     }
     fprintf(f, " --timeout-ms %u --hang-ms %u\n", o->timeout_ms, o->hang_ms);
@@ -383,13 +354,13 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
     found *fs = NULL;
     size_t nf = 0;
     unsigned long runs = 0, compared = 0, based = 0;
-    double start = now_s(), last_progress = 0;
+    double start = pop3fuzz_now_s(), last_progress = 0;
     uint32_t all = o->nclients >= 32 ? ~0u : (1u << o->nclients) - 1;
     long rc = 0;
     pop3diff_summary *sums = xcalloc(o->nclients, sizeof *sums);
     for (unsigned long i = 0; rc == 0; i++) {
         if (o->iterations && runs >= o->iterations) break;
-        if (o->seconds && now_s() - start >= (double)o->seconds) break;
+        if (o->seconds && pop3fuzz_now_s() - start >= (double)o->seconds) break;
         pop3fuzz_rng r = {o->seed * 0x100000001b3u + i};
         pop3fuzz_next(&r);
         seed *sd = NULL;
@@ -509,7 +480,7 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
             }
         }
         pop3fuzz_script_free(&s);
-        double t = now_s();
+        double t = pop3fuzz_now_s();
         if (o->progress && t - last_progress >= 0.5) {
             last_progress = t;
             fprintf(stderr, "\r\033[Kpop3-fuzz: %lu runs, %zu disagreements, %.2f runs/s", runs, nf,
@@ -517,7 +488,7 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
         }
     }
     if (o->progress) fputs("\r\033[K", stderr);
-    double secs = now_s() - start;
+    double secs = pop3fuzz_now_s() - start;
     if (rc == 0) {
         if (nf > 0) {
             fprintf(out, "%-7s %6s %8s  %-32s %-22s %s\n", "field", "count", "first", "clients",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "netfuzz.h"
 
 static const char diff_usage[] =
     "usage: pop3-fuzz diff --client [NAME=]CMD --client [NAME=]CMD... [options]\n"
@@ -38,24 +39,6 @@ static const char diff_usage[] =
     "Each distinct disagreement (field, clients grouped by value, mutation families) is\n"
     "saved as DIR/FIELD-HASH.case, which pop3-conform runs and pop3-fuzz replay replays.\n"
     "exit status: 0 no disagreement, 1 disagreements (replay: reproduced), 2 usage\n";
-
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("pop3-fuzz: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\ntry 'pop3-fuzz --help'\n", stderr);
-    return 2;
-}
-
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9') return false;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) return false;
-    *out = (unsigned long)v;
-    return true;
-}
 
 static bool ends_with(const char *s, const char *tail)
 {
@@ -152,26 +135,26 @@ int pop3fuzz_diff_main(int argc, char **argv)
         switch (opt) {
         case OPT_CLIENT:
             if (nspecs == POP3DIFF_MAX_CLIENTS) {
-                rc = usage_error("%s", "--client: at most 16 clients");
+                rc = pop3fuzz_usage_error("%s", "--client: at most 16 clients");
                 goto out;
             }
             specs[nspecs++] = optarg;
             break;
         case OPT_SECONDS:
-            if (!parse_ulong(optarg, 1u << 30, &o.seconds)) {
-                rc = usage_error("--seconds: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 30, &o.seconds)) {
+                rc = pop3fuzz_usage_error("--seconds: '%s' is not a number", optarg);
                 goto out;
             }
             break;
         case OPT_ITER:
-            if (!parse_ulong(optarg, 1ul << 40, &o.iterations)) {
-                rc = usage_error("--iterations: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1ul << 40, &o.iterations)) {
+                rc = pop3fuzz_usage_error("--iterations: '%s' is not a number", optarg);
                 goto out;
             }
             break;
         case OPT_SEED:
-            if (!parse_ulong(optarg, ~0ul, &v)) {
-                rc = usage_error("--seed: '%s' is not a number", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, ~0ul, &v)) {
+                rc = pop3fuzz_usage_error("--seed: '%s' is not a number", optarg);
                 goto out;
             }
             o.seed = v;
@@ -183,29 +166,29 @@ int pop3fuzz_diff_main(int argc, char **argv)
             break;
         case OPT_FILTER: strlist_add(&o.filters, optarg); break;
         case OPT_HANG:
-            if (!parse_ulong(optarg, 3600000, &v) || v == 0) {
-                rc = usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 3600000, &v) || v == 0) {
+                rc = pop3fuzz_usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
                 goto out;
             }
             o.hang_ms = (unsigned)v;
             break;
         case OPT_TIMEOUT:
-            if (!parse_ulong(optarg, 3600000, &v) || v == 0) {
-                rc = usage_error("--timeout-ms: '%s' is not 1 to 3600000", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 3600000, &v) || v == 0) {
+                rc = pop3fuzz_usage_error("--timeout-ms: '%s' is not 1 to 3600000", optarg);
                 goto out;
             }
             o.timeout_ms = (unsigned)v;
             break;
         case OPT_STACK:
-            if (!parse_ulong(optarg, 64, &v) || v == 0) {
-                rc = usage_error("--stack: '%s' is not 1 to 64", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 64, &v) || v == 0) {
+                rc = pop3fuzz_usage_error("--stack: '%s' is not 1 to 64", optarg);
                 goto out;
             }
             o.max_stack = (unsigned)v;
             break;
         case OPT_MAX_OUTPUT:
-            if (!parse_ulong(optarg, 1ul << 32, &v) || v == 0) {
-                rc = usage_error("--max-output: '%s' is not 1 to 2^32", optarg);
+            if (!pop3fuzz_parse_ulong(optarg, 1ul << 32, &v) || v == 0) {
+                rc = pop3fuzz_usage_error("--max-output: '%s' is not 1 to 2^32", optarg);
                 goto out;
             }
             o.max_output = (size_t)v;
@@ -214,18 +197,18 @@ int pop3fuzz_diff_main(int argc, char **argv)
             fputs(diff_usage, stdout);
             rc = 0;
             goto out;
-        case ':': rc = usage_error("%s needs a value", argv[optind - 1]); goto out;
-        default: rc = usage_error("unknown option '%s'", argv[optind - 1]); goto out;
+        case ':': rc = pop3fuzz_usage_error("%s needs a value", argv[optind - 1]); goto out;
+        default: rc = pop3fuzz_usage_error("unknown option '%s'", argv[optind - 1]); goto out;
         }
     }
     const char *file = NULL;
     if (replay && optind < argc) file = argv[optind++];
     if (optind < argc) {
-        rc = usage_error("unexpected argument '%s'", argv[optind]);
+        rc = pop3fuzz_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
     }
     if (!replay && nspecs < 2) {
-        rc = usage_error("%s", "diff needs two --client at least");
+        rc = pop3fuzz_usage_error("%s", "diff needs two --client at least");
         goto out;
     }
     if (!replay && o.seconds == 0 && o.iterations == 0) o.seconds = POP3DIFF_DEFAULT_SECONDS;
@@ -235,13 +218,14 @@ int pop3fuzz_diff_main(int argc, char **argv)
         conform_client *cl = &o.clients[o.nclients];
         if (!reference_spec(specs[k], cl) &&
             client_spec_prepare(cl, specs[k], o.cases_dir, err, sizeof err) != 0) {
-            rc = usage_error("%s", err);
+            rc = pop3fuzz_usage_error("%s", err);
             goto out;
         }
         o.nclients++;
         for (size_t j = 0; j + 1 < o.nclients; j++)
             if (strcmp(o.clients[j].name, cl->name) == 0) {
-                rc = usage_error("--client: two clients are named '%s' (use NAME=CMD)", cl->name);
+                rc = pop3fuzz_usage_error("--client: two clients are named '%s' (use NAME=CMD)",
+                                          cl->name);
                 goto out;
             }
     }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- the generator: splitmix64, small and the same on every platform ---- */
 typedef struct pop3fuzz_rng {
@@ -132,5 +133,18 @@ int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fu
  * runs spent. */
 unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const char *signature,
                            unsigned tries);
+
+/* ---- what the modes share (finding_text.c) ---- */
+
+/* Seconds on the monotonic clock. */
+double pop3fuzz_now_s(void);
+/* FNV-1a of `s`: the hash in a saved finding's file name. */
+uint32_t pop3fuzz_fnv1a(const char *s);
+/* `s` as one sh word (a newline becomes a space), for a finding's reproduce line. */
+void pop3fuzz_shell_quote(FILE *f, const char *s);
+/* "pop3-fuzz: " + fmt (one %s: arg) and the --help hint on stderr; returns 2. */
+int pop3fuzz_usage_error(const char *fmt, const char *arg);
+/* A decimal number of digits only, at most `max`. */
+bool pop3fuzz_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 #endif

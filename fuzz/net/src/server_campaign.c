@@ -20,13 +20,6 @@
 
 #include "server_fuzz.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The same finding: same kind, same command. */
 static bool same_finding(const pop3fuzz_srv_result *r, pop3fuzz_srv_kind kind, const char *verb)
 {
@@ -216,13 +209,13 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
     long findings = 0;
     unsigned long runs = 0, odd = 0, checks = 0;
     size_t nseeds = 0;
-    double start = now_s(), shown = 0;
+    double start = pop3fuzz_now_s(), shown = 0;
     int rc = 0;
     fprintf(out, "pop3-fuzz server %s%s, seed %llu\n", c->target_text, c->mode_text, c->seed);
     fflush(out);
     for (;;) {
         if (c->iterations && runs >= c->iterations) break;
-        if (c->seconds && now_s() - start >= (double)c->seconds) break;
+        if (c->seconds && pop3fuzz_now_s() - start >= (double)c->seconds) break;
         pop3fuzz_session s;
         bool ok;
         if (pop3fuzz_srv_seed(runs, &s)) {
@@ -351,8 +344,8 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
         }
         pop3fuzz_session_free(&s);
         pop3fuzz_srv_result_free(&r);
-        if (c->progress && now_s() - shown >= 0.5) {
-            shown = now_s();
+        if (c->progress && pop3fuzz_now_s() - shown >= 0.5) {
+            shown = pop3fuzz_now_s();
             double el = shown - start;
             fprintf(stderr,
                     "\r\033[K%lu runs, %.1f runs/s, corpus %zu, %zu transitions, %ld findings",
@@ -361,7 +354,7 @@ long pop3fuzz_srv_campaign_run(const pop3fuzz_srv_campaign *c, FILE *out, char *
         if (stop) break;
     }
     if (c->progress) fprintf(stderr, "\r\033[K");
-    double el = now_s() - start;
+    double el = pop3fuzz_now_s() - start;
     fprintf(out,
             "%lu runs in %.1f s (%.1f runs/s); corpus %zu sessions, %zu state transitions; "
             "%lu sessions ended by the server or the network, %lu liveness checks\n",

@@ -1,0 +1,59 @@
+/*
+ * finding_text.c - the pieces every pop3-fuzz mode shares when it names, dates and
+ * describes a finding and reads its own command line: a monotonic clock for rates and
+ * deadlines, the hash in a finding's file name, a word quoted for sh in a reproduce
+ * line, and the usage error and the number reader of the three modes' options.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "netfuzz.h"
+
+double pop3fuzz_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint32_t pop3fuzz_fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+void pop3fuzz_shell_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else if (*s == '\n')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+int pop3fuzz_usage_error(const char *fmt, const char *arg)
+{
+    fputs("pop3-fuzz: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\ntry 'pop3-fuzz --help'\n", stderr);
+    return 2;
+}
+
+bool pop3fuzz_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+    if (*s < '0' || *s > '9') return false;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || v > max) return false;
+    *out = (unsigned long)v;
+    return true;
+}
