@@ -9,7 +9,13 @@ client stores what it retrieves on disk (Maildir for pop3 and mpop, one file per
 for poplib and curl); figures are the median of the runs. Memory is the peak resident
 set of the client process.
 
+Beside the clients, a "floor" row (bench_floor, built with the rest): no client, the least
+time any client can take against this server for the same stream, so a result can be read
+as a fraction of what the server allows. --tmpfs puts Dovecot's Maildir and every client's
+output on /dev/shm, which takes the disk out of the comparison.
+
 usage: bench_clients.py BUILD_BIN_DIR [--runs N] [--small N] [--big-mb N] [--only NAME,...]
+                        [--tmpfs]
 Needs root (Dovecot's mail user), dovecot-pop3d, curl, mpop, python3 and GNU time.
 """
 import argparse
@@ -155,7 +161,15 @@ def clients(bin_dir, env, tls, work, count):
         os.chmod(conf, 0o600)
         return ["mpop", "-C", conf, "-q", "bench"], None
 
-    return [("pop3kit", pop3kit), ("poplib", poplib_cmd), ("curl", curl), ("mpop", mpop)]
+    def floor():
+        # Not a client: the least any client can take against this server (bench_floor.c).
+        cmd = [os.path.join(bin_dir, "bench_floor"), host, port, user, str(count)]
+        if tls:
+            cmd += ["--tls", ca]
+        return cmd, dict(os.environ, POP3_PASSWORD=pw)
+
+    return [("pop3kit", pop3kit), ("poplib", poplib_cmd), ("curl", curl), ("mpop", mpop),
+            ("floor", floor)]
 
 
 def main():
@@ -165,11 +179,13 @@ def main():
     ap.add_argument("--small", type=int, default=2000, help="messages of 10 KB in workload (a)")
     ap.add_argument("--big-mb", type=int, default=100, help="size of the message of workload (b)")
     ap.add_argument("--only", default="", help="comma-separated client names")
+    ap.add_argument("--tmpfs", action="store_true",
+                    help="Dovecot's Maildir and every client's output on /dev/shm: no disk")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench_clients.py: needs root to run Dovecot's mail user")
     only = set(filter(None, a.only.split(",")))
-    work = tempfile.mkdtemp(prefix="pop3kit-bench-")
+    work = tempfile.mkdtemp(prefix="pop3kit-bench-", dir="/dev/shm" if a.tmpfs else None)
     os.chmod(work, 0o755)
     dv = os.path.join(work, "dovecot")
     sh("bash", PEER, "start", dv, stdout=subprocess.DEVNULL)
@@ -191,7 +207,10 @@ def main():
                 for name, make in clients(a.bin_dir, env, tls, work, count):
                     if only and name not in only:
                         continue
-                    if name != "pop3kit" and name != "poplib" and not shutil.which(name):
+                    if name == "floor" and not os.access(os.path.join(a.bin_dir, "bench_floor"),
+                                                         os.X_OK):
+                        continue
+                    if name not in ("pop3kit", "poplib", "floor") and not shutil.which(name):
                         continue
                     times, rss, cpus, err = [], [], [], ""
                     for _ in range(a.runs):
@@ -208,11 +227,21 @@ def main():
                     mbs = total / secs / 1e6
                     print(f"{title:<20} {'tls' if tls else 'plain':<5} {name:<8} {secs:8.3f} "
                           f"{mbs:8.1f} {cpu:8.3f} {peak:9.1f} {ratio:>10}")
-                    if err.strip():
+                    if err.strip() and name != "floor":
                         print(f"    {name} said: {err.strip().splitlines()[-1]}")
+                peers = [r for r in rows if r[0] not in ("pop3kit", "floor")]
+                floor = next((r[1] for r in rows if r[0] == "floor"), None)
+                if base and peers:
+                    best = min(peers, key=lambda r: r[1])
+                    print(f"    pop3kit against the best peer ({best[0]}): {best[1] / base:.2f}x")
+                if base and floor:
+                    print(f"    pop3kit at {floor / base:.2f} of the server's floor "
+                          f"(1.00: as fast as this server lets any client be)")
         print("vs pop3kit: the client's time divided by pop3kit's (above 1: pop3kit is faster);")
         print("cpu s: the client's own user+system time. pop3 fetch syncs every message to disk")
-        print("(Maildir), mpop too; poplib and curl write files without syncing.")
+        print("(Maildir), mpop too; poplib and curl write files without syncing. floor: not a")
+        print("client but bench_floor, which logs in as pop3 does, sends every RETR at once and")
+        print("reads the replies into nothing: the server's own time for the same stream.")
     finally:
         subprocess.run(["bash", PEER, "stop", dv])
         shutil.rmtree(work, ignore_errors=True)

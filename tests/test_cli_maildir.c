@@ -173,11 +173,18 @@ static void note_tag(void *ud, uint64_t tag)
     if (ntags < 16) tags[ntags++] = tag;
 }
 
+/* Descriptors this process has open: a batch keeps its files open until its sync. */
+static size_t open_fds(void)
+{
+    return count_files("/proc/self/fd");
+}
+
 /* A batch reaches new/ only as a whole, after one sync; the callback then reports each. */
 Test(maildir, batch_is_delivered_together)
 {
     make_root();
     char err[256], sub[320];
+    size_t fds_before = open_fds();
     maildir m;
     cr_assert_eq(maildir_open(&m, root, err, sizeof err), 0);
     m.batch_max = 3;
@@ -202,15 +209,25 @@ Test(maildir, batch_is_delivered_together)
     cr_assert_eq(count_files(sub), 5);
     cr_assert_eq(ntags, 5);
     cr_assert_eq(tags[4], 50);
-    /* A batch never flushed is not delivered, and leaves no tmp/ file behind. */
+    /* A batch of one message (synced by itself, not with the whole file system). */
     maildir_msg msg;
     cr_assert_eq(maildir_begin(&m, NULL, &msg, err, sizeof err), 0);
+    cr_assert_eq(maildir_write(&msg, "y\r\n", 3, err, sizeof err), 0);
     cr_assert_eq(maildir_commit(&m, &msg, 60, err, sizeof err), 0);
+    cr_assert_eq(count_files(sub), 5, "waits for its flush");
+    cr_assert_eq(maildir_flush(&m, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(count_files(sub), 6);
+    cr_assert_eq(ntags, 6);
+    cr_assert_eq(tags[5], 60);
+    /* A batch never flushed is not delivered, and leaves no tmp/ file behind. */
+    cr_assert_eq(maildir_begin(&m, NULL, &msg, err, sizeof err), 0);
+    cr_assert_eq(maildir_commit(&m, &msg, 70, err, sizeof err), 0);
     maildir_close(&m);
-    cr_assert_eq(count_files(sub), 5);
+    cr_assert_eq(count_files(sub), 6);
     snprintf(sub, sizeof sub, "%s/tmp", root);
     cr_assert_eq(count_files(sub), 0);
-    cr_assert_eq(ntags, 5);
+    cr_assert_eq(ntags, 6);
+    cr_assert_eq(open_fds(), fds_before, "every file of every batch was closed");
     remove_tree(root);
 }
 

@@ -19,15 +19,18 @@ typedef struct maildir {
     char *path;   /* the Maildir itself */
     int new_fd;   /* new/, kept open to fsync it after renames */
     unsigned seq; /* per-process counter for unique names */
+    char host[128]; /* this host's name as names carry it ("/", ":", "," replaced) */
+    long pid;       /* this process, as names carry it */
     bool fsync;   /* fsync files and new/ (true; off only for benchmarks of the rest) */
     /* Store line ends as transferred (CRLF). false (the default): CRLF becomes LF, the
      * form a Maildir holds on Unix (as mpop and fetchmail deliver); a lone CR stays. */
     bool keep_crlf;
     unsigned stale_removed; /* tmp/ files of earlier runs removed by maildir_open */
-    /* Messages committed together (1). Above 1, files are closed without their own
-     * fsync and a batch is made durable by one syncfs, then renamed, then new/ is
-     * fsync'd once: the same guarantee (nothing reaches new/ before its octets are on
-     * disk) for a fraction of the synchronous writes. */
+    /* Messages committed together (1). Above 1, a message's file stays open when it is
+     * complete; at the batch's end the files are made durable (one syncfs, or the file's
+     * own fsync when the batch holds one) and closed, then renamed, then new/ is fsync'd
+     * once: the same guarantee (nothing reaches new/ before its octets are on disk) for
+     * a fraction of the synchronous writes. At most batch_max files are open at once. */
     unsigned batch_max;
     maildir_committed_fn committed;
     void *committed_ud;
