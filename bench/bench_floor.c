@@ -154,7 +154,8 @@ int main(int argc, char **argv)
     char *cmds = malloc(cap);
     char *buf = malloc(FLOOR_READ_BUF + 4);
     if (!cmds || !buf) die("out of memory");
-    for (long i = 1; i <= count; i++) len += (size_t)sprintf(cmds + len, "RETR %ld\r\n", i);
+    for (long i = 1; i <= count; i++)
+        len += (size_t)sprintf(cmds + len, "RETR %ld\r\n", i);
     len += (size_t)sprintf(cmds + len, "QUIT\r\n");
     wr(&c, cmds, len);
 

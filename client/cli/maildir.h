@@ -16,12 +16,12 @@ typedef void (*maildir_committed_fn)(void *ud, uint64_t tag);
 typedef struct maildir_pending maildir_pending;
 
 typedef struct maildir {
-    char *path;   /* the Maildir itself */
-    int new_fd;   /* new/, kept open to fsync it after renames */
-    unsigned seq; /* per-process counter for unique names */
+    char *path;     /* the Maildir itself */
+    int new_fd;     /* new/, kept open to fsync it after renames */
+    unsigned seq;   /* per-process counter for unique names */
     char host[128]; /* this host's name as names carry it ("/", ":", "," replaced) */
     long pid;       /* this process, as names carry it */
-    bool fsync;   /* fsync files and new/ (true; off only for benchmarks of the rest) */
+    bool fsync;     /* fsync files and new/ (true; off only for benchmarks of the rest) */
     /* Store line ends as transferred (CRLF). false (the default): CRLF becomes LF, the
      * form a Maildir holds on Unix (as mpop and fetchmail deliver); a lone CR stays. */
     bool keep_crlf;
