@@ -10,7 +10,11 @@
  * process start, the handshake, the login and the server producing the octets. A client
  * near this figure is as fast as that server lets any client be.
  *
- * usage: bench_floor HOST PORT USER COUNT [--tls CAFILE]   (password in $POP3_PASSWORD)
+ * --window N keeps at most N commands unanswered instead (what a client that bounds its
+ * pipeline does), for telling whether the server itself prefers one way or the other.
+ *
+ * usage: bench_floor HOST PORT USER COUNT [--tls CAFILE] [--window N]
+ *        (password in $POP3_PASSWORD)
  * prints: "octets N messages N login S stream S" (seconds); exit 1 on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -123,21 +127,46 @@ static void login(conn *c, const char *user, const char *pass)
     line(c, l, sizeof l);
 }
 
+/* Append commands while fewer than `window` are unanswered; QUIT after the last RETR. */
+static void send_more(conn *c, long *sent, long answered, long count, long window, bool *quit)
+{
+    char cmds[64 * 24];
+    size_t len = 0;
+    while (*sent < count && *sent - answered < window && len + 24 < sizeof cmds)
+        len += (size_t)sprintf(cmds + len, "RETR %ld\r\n", ++*sent);
+    if (*sent == count && !*quit) {
+        len += (size_t)sprintf(cmds + len, "QUIT\r\n");
+        *quit = true;
+    }
+    if (len) wr(c, cmds, len);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5 && !(argc == 7 && strcmp(argv[5], "--tls") == 0)) {
-        fprintf(stderr, "usage: bench_floor HOST PORT USER COUNT [--tls CAFILE]\n");
+    const char *cafile = NULL;
+    long window = 0;
+    for (int i = 5; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--tls") == 0)
+            cafile = argv[i + 1];
+        else if (strcmp(argv[i], "--window") == 0)
+            window = strtol(argv[i + 1], NULL, 10);
+        else
+            argc = 0;
+    }
+    if (argc < 5 || argc % 2 == 0) {
+        fprintf(stderr, "usage: bench_floor HOST PORT USER COUNT [--tls CAFILE] [--window N]\n");
         return 2;
     }
     const char *pass = getenv("POP3_PASSWORD");
     long count = strtol(argv[4], NULL, 10);
     if (!pass || count < 1) die("needs $POP3_PASSWORD and a COUNT of at least 1");
+    if (window <= 0) window = count;
     conn c = {dial(argv[1], argv[2]), NULL};
     double t0 = now();
     SSL_CTX *ctx = NULL;
-    if (argc == 7) {
+    if (cafile) {
         ctx = SSL_CTX_new(TLS_client_method());
-        if (!ctx || SSL_CTX_load_verify_locations(ctx, argv[6], NULL) != 1) die("CA file");
+        if (!ctx || SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) die("CA file");
         /* A server that closes without close_notify after QUIT has still said it all. */
         SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -149,15 +178,11 @@ int main(int argc, char **argv)
     login(&c, argv[3], pass);
     double t1 = now();
 
-    /* Every command at once: 9 to 12 octets each, a few kilobytes for thousands. */
-    size_t cap = (size_t)count * 24 + 8, len = 0;
-    char *cmds = malloc(cap);
     char *buf = malloc(FLOOR_READ_BUF + 4);
-    if (!cmds || !buf) die("out of memory");
-    for (long i = 1; i <= count; i++)
-        len += (size_t)sprintf(cmds + len, "RETR %ld\r\n", i);
-    len += (size_t)sprintf(cmds + len, "QUIT\r\n");
-    wr(&c, cmds, len);
+    if (!buf) die("out of memory");
+    long sent = 0;
+    bool quit = false;
+    send_more(&c, &sent, 0, count, window, &quit);
 
     /* Count CRLF "." CRLF across reads: the last 4 octets of a read lead the next. */
     unsigned long long octets = 0;
@@ -175,13 +200,13 @@ int main(int argc, char **argv)
                 ends++;
         keep = have < 4 ? have : 4;
         memmove(buf, buf + have - keep, keep);
+        if (!quit) send_more(&c, &sent, ends, count, window, &quit);
     }
     double t2 = now();
     printf("octets %llu messages %ld login %.4f stream %.4f\n", octets, ends, t1 - t0, t2 - t1);
     if (c.ssl) SSL_free(c.ssl);
     SSL_CTX_free(ctx);
     close(c.fd);
-    free(cmds);
     free(buf);
     return ends == count ? 0 : 1;
 }
