@@ -7,9 +7,12 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "netfuzz.h"
+#include "pop3/error.h"
+#include "pop3/parse.h"
 
 double pop3fuzz_now_s(void)
 {
@@ -50,10 +53,12 @@ int pop3fuzz_usage_error(const char *fmt, const char *arg)
 
 bool pop3fuzz_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
-    if (*s < '0' || *s > '9') return false;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) return false;
+    /* The codec's one number parser: digits only, and a number past 64 bits is refused
+     * where strtoull would have given ULLONG_MAX. */
+    uint64_t v;
+    size_t n = strlen(s);
+    if (n == 0 || strspn(s, "0123456789") != n || pop3_parse_number(s, n, &v) != POP3_OK || v > max)
+        return false;
     *out = (unsigned long)v;
     return true;
 }

@@ -59,16 +59,6 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-static bool number(const char *s, unsigned long long max, unsigned long long *out)
-{
-    if (*s < '0' || *s > '9') return false;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) return false;
-    *out = v;
-    return true;
-}
-
 enum {
     O_USER = 256,
     O_PWFILE,
@@ -137,7 +127,7 @@ static int run(int argc, char **argv, bool replay)
     c.seed = 1;
     c.out_dir = "pop3-fuzz-findings";
     const char *pwfile = NULL;
-    unsigned long long v;
+    unsigned long v;
     optind = 2;
     opterr = 0;
     int opt;
@@ -150,63 +140,63 @@ static int run(int argc, char **argv, bool replay)
         case O_CAFILE: t->tlsopt.ca_file = optarg; break;
         case O_INSECURE: t->tlsopt.insecure = true; break;
         case O_SECONDS:
-            if (!number(optarg, 1u << 30, &v))
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 30, &v))
                 return usage_error("--seconds: '%s' is not a number", optarg);
             c.seconds = (unsigned long)v;
             break;
         case O_ITER:
-            if (!number(optarg, 1ull << 40, &v))
+            if (!pop3fuzz_parse_ulong(optarg, 1ull << 40, &v))
                 return usage_error("--iterations: '%s' is not a number", optarg);
             c.iterations = (unsigned long)v;
             break;
         case O_SEED:
-            if (!number(optarg, ~0ull, &v))
+            if (!pop3fuzz_parse_ulong(optarg, ~0ul, &v))
                 return usage_error("--seed: '%s' is not a number", optarg);
             c.seed = v;
             break;
         case O_OUT: c.out_dir = optarg; break;
         case O_HANG:
-            if (!number(optarg, 3600000, &v) || v == 0)
+            if (!pop3fuzz_parse_ulong(optarg, 3600000, &v) || v == 0)
                 return usage_error("--hang-ms: '%s' is not 1 to 3600000", optarg);
             t->hang_ms = (unsigned)v;
             break;
         case O_MAXLINE:
-            if (!number(optarg, POP3FUZZ_SRV_SEND_MAX, &v) || v < 64)
+            if (!pop3fuzz_parse_ulong(optarg, POP3FUZZ_SRV_SEND_MAX, &v) || v < 64)
                 return usage_error("--max-line: '%s' is not 64 to 67108864", optarg);
             c.grammar.long_line = (size_t)v;
             break;
         case O_STEPS:
-            if (!number(optarg, 1024, &v) || v == 0)
+            if (!pop3fuzz_parse_ulong(optarg, 1024, &v) || v == 0)
                 return usage_error("--max-steps: '%s' is not 1 to 1024", optarg);
             c.grammar.max_steps = (size_t)v;
             break;
         case O_STATUS:
-            if (!number(optarg, POP3FUZZ_SRV_LISTING_LINE, &v) || v < 8)
+            if (!pop3fuzz_parse_ulong(optarg, POP3FUZZ_SRV_LISTING_LINE, &v) || v < 8)
                 return usage_error("--max-status: '%s' is not 8 to 65536", optarg);
             t->max_status = (size_t)v;
             break;
         case O_REPLY:
-            if (!number(optarg, 1ull << 40, &v) || v == 0)
+            if (!pop3fuzz_parse_ulong(optarg, 1ull << 40, &v) || v == 0)
                 return usage_error("--max-reply: '%s' is not a number above 0", optarg);
             t->max_reply = v;
             break;
         case O_CORPUS:
-            if (!number(optarg, 1u << 20, &v) || v == 0)
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 20, &v) || v == 0)
                 return usage_error("--corpus-max: '%s' is not 1 to 1048576", optarg);
             c.corpus_max = (size_t)v;
             break;
         case O_CHECK:
-            if (!number(optarg, 1u << 20, &v))
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 20, &v))
                 return usage_error("--check-every: '%s' is not a number", optarg);
             c.check_every = (unsigned)v;
             break;
         case O_TRIES:
-            if (!number(optarg, 1u << 20, &v))
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 20, &v))
                 return usage_error("--minimise-tries: '%s' is not a number", optarg);
             c.minimise_tries = (unsigned)v;
             break;
         case O_STACK:
-            if (!number(optarg, 64, &v) || v == 0)
+            if (!pop3fuzz_parse_ulong(optarg, 64, &v) || v == 0)
                 return usage_error("--stack: '%s' is not 1 to 64", optarg);
             c.stack = (unsigned)v;
             break;
@@ -230,7 +220,7 @@ static int run(int argc, char **argv, bool replay)
         return usage_error("%s", "--cafile and --insecure exclude each other");
     char host[256];
     const char *colon = strrchr(target, ':');
-    if (colon == NULL || colon == target || !number(colon + 1, 65535, &v) || v == 0)
+    if (colon == NULL || colon == target || !pop3fuzz_parse_ulong(colon + 1, 65535, &v) || v == 0)
         return usage_error("wants HOST:PORT, not '%s'", target);
     t->port = (unsigned)v;
     const char *hs = target;

@@ -27,6 +27,9 @@ expect 2 server 127.0.0.1:110 --user u --tls --starttls
 expect 2 server 127.0.0.1:110 --user u --insecure --cafile /dev/null
 expect 2 server 127.0.0.1:110 --user u --hang-ms 0
 expect 2 server 127.0.0.1:110 --user u --seconds x
+# Past 64 bits is not a number (it never silently becomes the largest one).
+expect 2 server 127.0.0.1:110 --user u --seed 18446744073709551616
+expect 2 server 127.0.0.1:110 --user u --seconds ' 5'
 expect 2 server 127.0.0.1:110 --user u --max-line 10
 expect 2 server 127.0.0.1:110 --user u --stack 65
 expect 2 server 127.0.0.1:110 --user u --no-such-option

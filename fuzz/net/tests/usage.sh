@@ -14,6 +14,7 @@ expect 2
 expect 2 bogus
 expect 2 client
 expect 2 client --client true --seconds x
+expect 2 client --client true --seed 18446744073709551616
 expect 2 client --client true --hang-ms 0
 expect 2 client --client true --ok-exit 9-3
 expect 2 client --client true --ok-exit 256
