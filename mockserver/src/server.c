@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -342,6 +343,38 @@ static int next_timeout(const pop3mock_server *srv, int limit)
     return (int)wait;
 }
 
+/* Does this session wait for its client and nothing else: no octet to send, no pause
+ * or handshake running, nothing unread on its socket? A stalled session (it never sends
+ * again) waits too. */
+static bool conn_waits_for_client(const pop3mock__conn *c)
+{
+    if (c->dead) return true;
+    if (c->handshaking || c->waiting || c->write_blocked || c->more) return false;
+    /* After an IDLE action the pump leaves it in `act` (have_act false): the session has
+     * nothing to do until the client sends more. */
+    if (!c->stalled && (c->have_act || c->act.kind != POP3MOCK_ACT_IDLE)) return false;
+    if (c->ssl != NULL && SSL_has_pending(c->ssl)) return false;
+    int unread = 0;
+    return ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+/* Kept at the end of every step, for pop3mock_server_quiet_since. */
+static void note_quiet(pop3mock_server *srv)
+{
+    bool quiet = true;
+    for (const pop3mock__conn *c = srv->conns; c != NULL && quiet; c = c->next)
+        quiet = conn_waits_for_client(c);
+    if (!quiet)
+        atomic_store(&srv->quiet_since, 0);
+    else if (atomic_load(&srv->quiet_since) == 0)
+        atomic_store(&srv->quiet_since, pop3mock__now_ms());
+}
+
+int64_t pop3mock_server_quiet_since(const pop3mock_server *srv)
+{
+    return atomic_load(&((pop3mock_server *)srv)->quiet_since);
+}
+
 static void end_all(pop3mock_server *srv)
 {
     for (pop3mock__conn *c = srv->conns; c != NULL; c = c->next)
@@ -396,6 +429,7 @@ int pop3mock_server_step(pop3mock_server *srv, int timeout_ms, char *err, size_t
         }
         timers(srv);
         reap(srv);
+        note_quiet(srv);
     }
     if (srv->done || atomic_load(&srv->stop_request)) {
         srv->done = true;

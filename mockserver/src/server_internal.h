@@ -71,7 +71,9 @@ struct pop3mock_server {
     unsigned long next_id;
     bool done;                /* the loop decided to finish (once, factory finished) */
     atomic_bool stop_request; /* pop3mock_server_stop */
-    bool finished;            /* every connection was ended after done or stop */
+    /* pop3mock_server_quiet_since: ms since every session waits for its client, 0 if not */
+    _Atomic int64_t quiet_since;
+    bool finished; /* every connection was ended after done or stop */
 };
 
 int64_t pop3mock__now_ms(void);

@@ -313,3 +313,44 @@ Test(mock_server, command_split)
     cr_expect_eq(req.fault, POP3_CMDF_EMPTY);
     cr_expect(!pop3mock__command_split("", 0, &c, NULL));
 }
+
+/* pop3mock_server_quiet_since: set while every session waits for its client, 0 while one
+ * has a pause running or octets of the client still unread. */
+Test(mock_server, quiet_since_tells_waiting_from_pausing)
+{
+    pop3mock_script *sc = script("S: +OK hi\nC: STAT\n!delay 300\nS: +OK 0 0\nC: QUIT\n"
+                                 "S: +OK bye\n");
+    pop3mock_script_factory *sf = pop3mock_script_factory_new(&sc, 1, NULL, false, false);
+    pop3mock_factory f = pop3mock_script_factory_get(sf);
+    pop3mock_server_config cfg;
+    pop3mock_server_config_default(&cfg);
+    char err[256], got[512];
+    pop3mock_server *srv = pop3mock_server_new(&cfg, &f, err, sizeof err);
+    cr_assert(srv != NULL, "%s", err);
+    cr_assert_eq(pop3mock_server_bind(srv, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(pop3mock_server_quiet_since(srv), 0, "nothing is known before a step");
+    int fd = connect_to(pop3mock_server_port(srv));
+    step_until(srv, fd, "+OK hi\r\n", got, sizeof got);
+    cr_assert_eq(pop3mock_server_step(srv, 20, err, sizeof err), 1, "%s", err);
+    int64_t since = pop3mock_server_quiet_since(srv);
+    cr_expect_gt(since, 0, "greeted, the session waits for a command");
+    cr_expect_leq(since, now_ms());
+    /* The command arrives: a pause runs, the session is busy until it has answered. */
+    cr_expect_eq(write(fd, "STAT\r\n", 6), 6);
+    int64_t pause_end = now_ms() + 250;
+    bool busy_seen = false, quiet_in_pause = false;
+    while (now_ms() < pause_end) {
+        cr_assert_eq(pop3mock_server_step(srv, 10, err, sizeof err), 1, "%s", err);
+        if (pop3mock_server_quiet_since(srv) == 0) busy_seen = true;
+        else if (busy_seen) quiet_in_pause = true;
+    }
+    cr_expect(busy_seen, "the pause is not waiting for the client");
+    cr_expect(!quiet_in_pause, "quiet during the pause");
+    step_until(srv, fd, "+OK 0 0\r\n", got, sizeof got);
+    cr_assert_eq(pop3mock_server_step(srv, 20, err, sizeof err), 1, "%s", err);
+    cr_expect_gt(pop3mock_server_quiet_since(srv), since, "waiting again, from a later time");
+    close(fd);
+    pop3mock_server_free(srv);
+    pop3mock_script_factory_free(sf);
+    pop3mock_script_free(sc);
+}

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pop3mock/script.h"
 #include "pop3mock/session.h"
@@ -143,6 +144,16 @@ int pop3mock_server_run(pop3mock_server *srv, char *err, size_t errlen);
  * thread and from a signal handler (an atomic flag and a write to an eventfd).
  */
 void pop3mock_server_stop(pop3mock_server *srv);
+
+/*
+ * pop3mock_server_quiet_since - since when (CLOCK_MONOTONIC milliseconds) every session
+ * has been waiting for its client: nothing left to send, no pause (!delay, !drip) or TLS
+ * handshake running, nothing unread on its socket; a stalled session counts as waiting,
+ * and so does a server without sessions. 0 while some session has something to do. Kept
+ * at the end of every step, readable from any thread: a test harness that also sees its
+ * client blocked can tell a dialogue that stands still from one that is only slow.
+ */
+int64_t pop3mock_server_quiet_since(const pop3mock_server *srv);
 
 /* Wake a blocked step or run without stopping it (a signal handler that wants the
  * loop's thread to look at something). Async-signal-safe, like stop. */
