@@ -9,11 +9,13 @@
  *       the certificate and its key), FILE read from the start and written to the
  *       connection, close_notify, close. FILE is read again for each connection, the way
  *       pop3-mock reads a message file for each RETR.
- *   bench_copy recv PORT OUT [--cafile PEM] [--tls-version V] [--cipher NAME]
+ *   bench_copy recv PORT OUT [--cafile PEM] [--tls-version V] [--cipher NAME] [--split N]
  *       connects (with --cafile: TLS, the server's certificate verified against PEM),
  *       reads until the end of the stream and writes every octet to OUT, the way
- *       `pop3 fetch` writes what it retrieves; prints the octet count and, under TLS, the
- *       version and cipher negotiated on stderr. Exit 0, or 1 on any failure.
+ *       `pop3 fetch` writes what it retrieves; with --split, a new file (OUT.1, OUT.2, ...)
+ *       every N octets, as many files as a Maildir would get. Prints the octet and file
+ *       counts and, under TLS, the version and cipher negotiated on stderr. Exit 0, or 1
+ *       on any failure.
  *
  * Both sides copy through one 256 KiB buffer; the TLS reader reads ahead (several records
  * per read from the socket). --tls-version pins the version on both sides, --cipher the
@@ -49,7 +51,8 @@ static int fail(const char *what)
 
 typedef struct opts {
     const char *pem, *cafile, *cipher;
-    int version; /* 0: OpenSSL's range */
+    int version;              /* 0: OpenSSL's range */
+    unsigned long long split; /* recv: a new file every `split` octets (0: one file) */
 } opts;
 
 static int parse_opts(int argc, char **argv, int first, opts *o)
@@ -62,6 +65,8 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             o->pem = v;
         } else if (strcmp(argv[i], "--cafile") == 0) {
             o->cafile = v;
+        } else if (strcmp(argv[i], "--split") == 0) {
+            o->split = strtoull(v, NULL, 10);
         } else if (strcmp(argv[i], "--cipher") == 0) {
             o->cipher = v;
         } else if (strcmp(argv[i], "--tls-version") == 0) {
@@ -195,7 +200,8 @@ static int do_recv(const char *port, const char *out, const opts *o)
     }
     int of = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (of < 0) return fail(out);
-    unsigned long long total = 0;
+    unsigned long long total = 0, in_file = 0;
+    unsigned files = 1;
     for (;;) {
         size_t n = 0;
         if (ssl != NULL) {
@@ -211,15 +217,29 @@ static int do_recv(const char *port, const char *out, const opts *o)
             if (r == 0) break;
             n = (size_t)r;
         }
-        if (write_all(of, NULL, buf, n) != 0) return fail(out);
         total += n;
+        const char *p = buf;
+        while (o->split > 0 && in_file + n > o->split) {
+            /* One file per message, the way a Maildir holds them: OUT.1, OUT.2, ... */
+            size_t part = (size_t)(o->split - in_file);
+            char name[4096];
+            if (write_all(of, NULL, p, part) != 0 || close(of) != 0) return fail(out);
+            snprintf(name, sizeof name, "%s.%u", out, files++);
+            if ((of = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+                return fail(name);
+            p += part;
+            n -= part;
+            in_file = 0;
+        }
+        if (write_all(of, NULL, p, n) != 0) return fail(out);
+        in_file += n;
     }
     if (close(of) != 0) return fail(out);
     if (ssl != NULL)
-        fprintf(stderr, "received %llu octets, %s, %s\n", total, SSL_get_version(ssl),
-                SSL_get_cipher_name(ssl));
+        fprintf(stderr, "received %llu octets in %u files, %s, %s\n", total, files,
+                SSL_get_version(ssl), SSL_get_cipher_name(ssl));
     else
-        fprintf(stderr, "received %llu octets\n", total);
+        fprintf(stderr, "received %llu octets in %u files\n", total, files);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     close(fd);
@@ -236,6 +256,6 @@ int main(int argc, char **argv)
         return do_recv(argv[2], argv[3], &o);
     fprintf(stderr, "usage: bench_copy send FILE [--tls PEM] [--tls-version V] [--cipher C]\n"
                     "       bench_copy recv PORT OUT [--cafile PEM] [--tls-version V] "
-                    "[--cipher C]\n");
+                    "[--cipher C] [--split N]\n");
     return 2;
 }
