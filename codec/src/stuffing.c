@@ -31,16 +31,35 @@ void pop3_stuff(pop3_stuffer *s, const char *in, size_t len, char *out, size_t c
     size_t o = 0;
     while (i < len && o < cap) {
         if (!s->line_start) {
-            /* Fast path: inside a line, everything up to the next LF is copied as is. */
+            /* Fast path: inside a line, everything up to the first LF that needs work
+             * goes out as is, in one copy: lines ending in CRLF (or in LF, without
+             * `crlf`) whose next line does not start with "." are passed over. The LF
+             * that needs work (a bare one to complete, or one before a ".") is left to
+             * the octet-by-octet path below. */
             size_t n = len - i < cap - o ? len - i : cap - o;
-            const char *lf = memchr(in + i, '\n', n);
-            size_t run = lf != NULL ? (size_t)(lf - (in + i)) : n;
+            const char *p = in + i;
+            size_t run = 0;
+            for (;;) {
+                const char *lf = memchr(p + run, '\n', n - run);
+                if (lf == NULL) {
+                    run = n;
+                    break;
+                }
+                size_t at = (size_t)(lf - p);
+                if (s->crlf && (at > 0 ? p[at - 1] != '\r' : !s->saw_cr)) {
+                    run = at;
+                    break;
+                }
+                run = at + 1;
+                if (run >= n || p[run] == '.') break;
+            }
             if (run > 0) {
-                memcpy(out + o, in + i, run);
+                memcpy(out + o, p, run);
                 i += run;
                 o += run;
                 s->any = true;
-                s->saw_cr = in[i - 1] == '\r';
+                s->saw_cr = p[run - 1] == '\r';
+                s->line_start = p[run - 1] == '\n';
                 continue;
             }
         }

@@ -8,15 +8,18 @@
  * line, then n lines of the body; a message without a blank line is all headers.
  *
  * The quirks (conformance/QUIRKS.md) that change a body (Q1, Q2, Q4, Q6, Q7) are applied here,
- * each as a small departure from the one correct path. Reads are 16 KiB at a time and
- * happen only when the session's output has room, so a message of any size streams
- * in bounded memory.
+ * each as a small departure from the one correct path. Reads are as large as the
+ * session's output limit (16 to 64 KiB) and happen only when the output has room, so a
+ * message of any size streams in bounded memory. On the correct path the stuffer writes
+ * straight into the output queue: a body octet is copied from the file into the queue,
+ * and from there to the socket.
  */
 #include "body.h"
 
 #include <string.h>
 
-#define CHUNK 16384
+#define READ_CHUNK 65536 /* octets read from the message file at once, at most */
+#define CHUNK      16384 /* octets the quirk paths convert at once (stack buffers) */
 
 int pop3mock__body_start(pop3mock__body *b, const pop3mock_maildrop *md, size_t i,
                          const pop3mock__body_style *style, bool top, uint64_t lines)
@@ -91,8 +94,20 @@ static void stuff(pop3mock__body *b, pop3mock__output *o, const char *p, size_t 
     char out[2 * CHUNK + 1];
     while (n > 0) {
         size_t used = 0, made = 0;
-        pop3_stuff(&b->st, p, n, out, sizeof out, &used, &made);
-        emit(b, o, out, made);
+        /* Stuffing at most doubles the octets (a "." or a CR before each), plus one. */
+        char *dst = pop3mock__output_reserve(o, 2 * n + 1);
+        if (dst != NULL) {
+            pop3_stuff(&b->st, p, n, dst, 2 * n + 1, &used, &made);
+            pop3mock__output_commit(o, made);
+            if (made > 0) {
+                b->any = true;
+                b->last = dst[made - 1];
+            }
+        } else {
+            if (o->failed) return;
+            pop3_stuff(&b->st, p, n, out, sizeof out, &used, &made);
+            emit(b, o, out, made);
+        }
         p += used;
         n -= used;
     }
@@ -169,11 +184,12 @@ static void finish(pop3mock__body *b, pop3mock__output *o)
     b->active = false;
 }
 
-void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o)
+void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o, size_t want)
 {
     if (!b->active) return;
-    char raw[CHUNK];
-    long n = b->eof ? 0 : pop3mock_reader_read(&b->rd, raw, sizeof raw);
+    char raw[READ_CHUNK];
+    size_t cap = want < CHUNK ? CHUNK : want < READ_CHUNK ? want : READ_CHUNK;
+    long n = b->eof ? 0 : pop3mock_reader_read(&b->rd, raw, cap);
     if (n < 0) {
         /* The file went away mid-body: the response cannot be completed truthfully;
          * end the connection rather than send a wrong message as if it were right. */
@@ -184,6 +200,11 @@ void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o)
     }
     size_t len = (size_t)n;
     if (b->top && len > 0) len = top_cut(b, raw, len);
-    if (len > 0) send_chunk(b, o, raw, len);
+    if (!b->style.bare_lf && !b->style.no_stuffing) {
+        if (len > 0) stuff(b, o, raw, len);
+    } else {
+        for (size_t at = 0; at < len; at += CHUNK)
+            send_chunk(b, o, raw + at, len - at < CHUNK ? len - at : CHUNK);
+    }
     if (n == 0 || b->eof) finish(b, o);
 }

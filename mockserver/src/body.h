@@ -41,9 +41,10 @@ typedef struct pop3mock__body {
 int pop3mock__body_start(pop3mock__body *b, const pop3mock_maildrop *md, size_t i,
                          const pop3mock__body_style *style, bool top, uint64_t lines);
 
-/* Append the next chunk; at the end, the terminator (and a close for dot_cr), and
- * `active` becomes false. */
-void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o);
+/* Append the next chunk, read from the file in one go: about `want` octets (the
+ * session's output limit), at least 16 KiB and at most 64 KiB; at the end, the
+ * terminator (and a close for dot_cr), and `active` becomes false. */
+void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o, size_t want);
 
 /* Stop early (session ends). */
 void pop3mock__body_stop(pop3mock__body *b);

@@ -264,7 +264,7 @@ void pop3mock__md_produce(pop3mock_session *s)
 {
     md_state *st = s->state;
     if (st->prod == MD_PRODUCE_BODY) {
-        pop3mock__body_produce(&st->body, &s->out);
+        pop3mock__body_produce(&st->body, &s->out, s->lim.output_high);
         if (!st->body.active) st->prod = MD_PRODUCE_NONE;
         return;
     }

@@ -44,9 +44,11 @@ bool pop3mock__output_empty(const pop3mock__output *o)
     return o->len == 0 && o->mlen == 0 && !o->drip_wait;
 }
 
-void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
+/* Room for `len` octets at the end of the buffer; NULL, with `failed` set, when there can
+ * be none (allocation, or more than `max` octets would be queued). */
+static char *room_for(pop3mock__output *o, size_t len)
 {
-    if (len == 0 || o->failed) return;
+    if (o->failed) return NULL;
     if (o->start > 0 && o->start + o->len + len > o->cap) {
         /* Compact before growing: sent octets are never needed again. */
         memmove(o->buf, o->buf + o->start, o->len);
@@ -54,21 +56,43 @@ void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
     }
     if (len > SIZE_MAX - o->start - o->len) {
         o->failed = true;
-        return;
+        return NULL;
     }
     if (o->max != 0 && len > o->max - (o->len < o->max ? o->len : o->max)) {
         o->failed = true;
         o->over_limit = true;
-        return;
+        return NULL;
     }
     int rc = POP3_OK;
     char *nb = pop3_array_grow(o->buf, &o->cap, o->start + o->len + len, 1, 4096, 0, &rc);
     if (nb == NULL) {
         o->failed = true;
-        return;
+        return NULL;
     }
     o->buf = nb;
-    memcpy(o->buf + o->start + o->len, data, len);
+    return o->buf + o->start + o->len;
+}
+
+void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len)
+{
+    if (len == 0) return;
+    char *p = room_for(o, len);
+    if (p == NULL) return;
+    memcpy(p, data, len);
+    o->len += len;
+}
+
+char *pop3mock__output_reserve(pop3mock__output *o, size_t len)
+{
+    if (o->failed || len == 0) return NULL;
+    /* Reserving must not fail a session that the octets actually made would not:
+     * near the limit the caller appends instead. */
+    if (o->max != 0 && len > o->max - (o->len < o->max ? o->len : o->max)) return NULL;
+    return room_for(o, len);
+}
+
+void pop3mock__output_commit(pop3mock__output *o, size_t len)
+{
     o->len += len;
 }
 

@@ -60,6 +60,14 @@ void pop3mock__output_free(pop3mock__output *o);
 void pop3mock__output_append(pop3mock__output *o, const void *data, size_t len);
 void pop3mock__output_str(pop3mock__output *o, const char *s);
 
+/* Room for up to `len` octets at the end of the queue, for an encoder to write into
+ * directly (one copy fewer than encoding into a buffer and appending it); then
+ * pop3mock__output_commit with how many it wrote, before any other call on `o`. NULL
+ * when the room would pass `max` (the caller appends instead, which fails the session
+ * only if the octets made do) or cannot be had (`failed` is set). */
+char *pop3mock__output_reserve(pop3mock__output *o, size_t len);
+void pop3mock__output_commit(pop3mock__output *o, size_t len);
+
 /* The stream offset of the next octet to be appended. */
 uint64_t pop3mock__output_end(const pop3mock__output *o);
 
