@@ -157,6 +157,13 @@ typedef struct record {
     uint64_t skip_begin_of;
     uint64_t stop_at;
     bool deleted[MAXMSG + 1];
+    /* Deferred deletion: messages kept, then deleted by pop3_retrieve_delete once
+     * `defer` of them (or the message `last`) are in, as a sink syncing in batches. */
+    pop3_client *c;
+    unsigned defer;
+    uint64_t last;
+    uint64_t held[MAXMSG];
+    unsigned nheld;
 } record;
 
 static void logf_(record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -202,6 +209,20 @@ static int h_done(void *ud, uint64_t msg, int status)
     }
     r->cur_len = 0;
     if (msg == r->stop_at) return POP3_EUSAGE;
+    if (r->defer) {
+        if (status == POP3_OK)
+            r->held[r->nheld++] = msg;
+        else
+            cr_assert_eq(pop3_retrieve_delete(r->c, msg), POP3_EUSAGE, "not received whole");
+        if (r->nheld == r->defer || msg == r->last) {
+            for (unsigned i = 0; i < r->nheld; i++) {
+                cr_assert_eq(pop3_retrieve_delete(r->c, r->held[i]), POP3_OK);
+                cr_assert_eq(pop3_retrieve_delete(r->c, r->held[i]), POP3_EUSAGE, "twice");
+            }
+            r->nheld = 0;
+        }
+        return POP3_KEEP;
+    }
     if (r->delete_every && msg % (uint64_t)r->delete_every == 0) return POP3_DELETE;
     return POP3_KEEP;
 }
@@ -239,6 +260,7 @@ static void do_run(run *x, const pop3_options *opt, size_t chunk, const uint64_t
     cr_assert_eq(pop3_user(c, "u"), POP3_OK);
     cr_assert_eq(pop3_pass(c, "p"), POP3_OK);
     pop3_retrieve_handler h = {h_begin, h_data, h_done, h_deleted, &x->rec};
+    x->rec.c = c;
     unsigned before = pop3_transport_memory_writes(t);
     size_t out_before;
     pop3_transport_memory_output(t, &out_before);
@@ -354,6 +376,61 @@ Test(pipeline, per_message_errors_and_verdicts)
             cr_assert(x.srv.deleted[1] && x.srv.deleted[2] && x.srv.deleted[3] && x.srv.deleted[4]);
         }
     }
+}
+
+/* A sink that makes messages safe in batches deletes each only once its batch is:
+ * DELE n is written after the RETR of its batch's last message, never before, and every
+ * message received whole is deleted, the last short batch too. */
+Test(pipeline, deferred_delete_after_its_batch)
+{
+    uint64_t msgs[] = {1, 2, 3, 4, 42, 5, 6, 7};
+    for (int p = 0; p < 2; p++) {
+        for (size_t ci = 0; ci < HARNESS_NCHUNKS; ci++) {
+            static run x;
+            memset(&x, 0, sizeof x);
+            x.rec.defer = 3;
+            x.rec.last = 7;
+            pop3_options o;
+            options(&o, p ? POP3_PIPELINING_ON : POP3_PIPELINING_OFF, 4);
+            do_run(&x, &o, harness_chunks[ci], msgs, 8, 7, CAPA_PLAIN);
+            cr_assert_eq(x.rc, POP3_OK, "%s", x.rec.log);
+            for (unsigned i = 1; i <= 7; i++)
+                cr_assert(x.srv.deleted[i] && x.rec.deleted[i], "message %u", i);
+            cr_assert(!harness_has(x.out, "DELE 42"));
+            /* Batches {1,2,3}, {4,5,6}, {7}: each DELE after its batch's last RETR. */
+            static const char *const after[][2] = {{"DELE 1\r\n", "RETR 3\r\n"},
+                                                   {"DELE 3\r\n", "RETR 3\r\n"},
+                                                   {"DELE 4\r\n", "RETR 6\r\n"},
+                                                   {"DELE 6\r\n", "RETR 6\r\n"},
+                                                   {"DELE 7\r\n", "RETR 7\r\n"}};
+            for (size_t i = 0; i < sizeof after / sizeof *after; i++) {
+                const char *d = strstr(x.out, after[i][0]), *r = strstr(x.out, after[i][1]);
+                cr_assert(d && r && d > r, "%s before %s:\n%s", after[i][0], after[i][1], x.out);
+            }
+        }
+    }
+}
+
+/* pop3_retrieve_delete outside a retrieval is refused; a run the handler stopped before a
+ * batch was safe deletes nothing of it. */
+Test(pipeline, deferred_delete_refused_outside_a_run)
+{
+    pop3_client *c;
+    cr_assert_eq(pop3_client_new(&c, NULL), POP3_OK);
+    cr_assert_eq(pop3_retrieve_delete(c, 1), POP3_EUSAGE);
+    pop3_client_free(c);
+    size_t n = 10;
+    uint64_t *msgs = seq(n);
+    static run x;
+    memset(&x, 0, sizeof x);
+    x.rec.defer = 4;
+    x.rec.stop_at = 3; /* stops before the first batch is complete */
+    pop3_options o;
+    options(&o, POP3_PIPELINING_ON, 8);
+    do_run(&x, &o, 0, msgs, n, (unsigned)n, NULL);
+    cr_assert_eq(x.rc, POP3_EUSAGE);
+    cr_assert(!harness_has(x.out, "DELE"), "%s", x.out);
+    free(msgs);
 }
 
 Test(pipeline, missing_message_gets_err)

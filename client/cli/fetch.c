@@ -5,14 +5,16 @@
  * QUIT, and nothing is removed when the session ends another way).
  *
  * Why no message is lost and none is fetched twice when a run is interrupted anywhere:
- *  - a message is written under tmp/, fsync'd, renamed into new/ and new/ fsync'd before
- *    anything else happens to it: it is in new/ whole, or not at all (a stray tmp/ file
- *    is not delivered mail, and the next run removes it, see maildir.h);
+ *  - a message is written under tmp/, synced with its batch (FETCH_BATCH messages, one
+ *    sync), renamed into new/ and new/ fsync'd before anything else happens to it: it is
+ *    in new/ whole, or not at all (a stray tmp/ file is not delivered mail, and the next
+ *    run removes it, see maildir.h);
  *  - its UID is part of its file name (",U=<hex>"), and the UIDs in the Maildir's names
  *    are added to the state at the start of each run, so a run stopped between the
  *    rename and the save of the state file does not fetch it again;
- *  - DELE is sent only after that, and a run stopped before QUIT deletes nothing: the
- *    next run finds the message in the state and deletes it then (with --delete).
+ *  - DELE is sent only after that (pop3_retrieve_delete, from the batch's committed
+ *    callback), and a run stopped before QUIT deletes nothing: the next run finds the
+ *    message in the state and deletes it then (with --delete).
  *
  * SIGINT and SIGTERM: the handler only sets cli_interrupted; the transport of
  * session.c then ends its wait within a fraction of a second, the message in hand is
@@ -36,7 +38,8 @@
 
 /* How often the state file is saved during a run (it is always saved at the end). */
 #define FETCH_SAVE_EVERY 256
-/* Messages made durable together when nothing waits for each one (see maildir.h). */
+/* Messages made durable together (see maildir.h); with --delete each one's DELE is sent
+ * once its batch is (pop3_retrieve_delete). */
 #define FETCH_BATCH      64
 
 typedef struct fetch_run {
@@ -47,6 +50,9 @@ typedef struct fetch_run {
     uidl_state state;
     bool use_state;
     const pop3_listing *uids; /* UIDL listing, NULL without --uidl-state */
+    pop3_client *c;           /* for pop3_retrieve_delete while retrieving */
+    bool retrieving;          /* pop3_retrieve is under way */
+    size_t todo, done;        /* messages asked for, and answered */
     progress bar;
     uint64_t fetched, octets, refused, skipped, deleted;
     unsigned since_save;
@@ -96,19 +102,26 @@ static int on_done(void *ud, uint64_t msg, int status)
             /* The server refused this one message: report it, go on with the rest. */
             fprintf(stderr, "\npop3: RETR %llu refused by the server\n", (unsigned long long)msg);
             r->refused++;
+            if (++r->done == r->todo && maildir_flush(&r->md, r->err, sizeof r->err)) {
+                if (!r->error) r->error = POP3_EIO;
+                return r->error;
+            }
             return POP3_KEEP;
         }
         return status;
     }
     r->open = false;
-    uint64_t before = r->fetched;
     if (maildir_commit(&r->md, &r->cur, msg, r->err, sizeof r->err) || r->error) {
         if (!r->error) r->error = POP3_EIO;
         return r->error;
     }
-    /* DELE only for a message that on_committed has seen: durably in new/. Batches
-     * (used without --delete) are only reported when flushed. */
-    return r->o->delete_after && r->fetched > before ? POP3_DELETE : POP3_KEEP;
+    /* The last answer flushes the last batch while its DELEs can still join the run. */
+    if (++r->done == r->todo && maildir_flush(&r->md, r->err, sizeof r->err)) {
+        if (!r->error) r->error = POP3_EIO;
+        return r->error;
+    }
+    /* DELE goes out from on_committed, once the message is durably in new/. */
+    return POP3_KEEP;
 }
 
 static void on_deleted(void *ud, uint64_t msg, int status)
@@ -124,6 +137,14 @@ static void on_committed(void *ud, uint64_t msg)
     fetch_run *r = ud;
     r->fetched++;
     progress_add(&r->bar, 0, 1);
+    /* Durably in new/: now, and only now, it may go from the server. A message made
+     * durable after the retrieval (a run that stopped early) is deleted by the next run,
+     * which finds its UID in the Maildir. */
+    if (r->o->delete_after && r->retrieving && pop3_retrieve_delete(r->c, msg) != POP3_OK &&
+        !r->error) {
+        snprintf(r->err, sizeof r->err, "DELE %llu could not be queued", (unsigned long long)msg);
+        r->error = POP3_EUSAGE;
+    }
     const char *uid = uid_of(r, msg);
     if (!r->use_state || !uid || r->error) return;
     if (uidl_state_add(&r->state, uid)) {
@@ -203,9 +224,8 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
         fprintf(stderr, "pop3: removed %u stale files from %s/tmp\n", r.md.stale_removed, argv[0]);
     r.md.fsync = !o->no_fsync;
     r.md.keep_crlf = o->keep_crlf;
-    /* Without --delete nothing waits on a message's durability but the next run: sync
-     * in batches. With --delete each message must be durable before its DELE. */
-    r.md.batch_max = o->delete_after ? 1 : FETCH_BATCH;
+    /* Sync in batches; with --delete each DELE waits for its message's batch. */
+    r.md.batch_max = FETCH_BATCH;
     r.md.committed = on_committed;
     r.md.committed_ud = &r;
     int status = EXIT_OK;
@@ -307,7 +327,11 @@ int cli_fetch(const cli_options *o, int argc, char **argv)
 
     progress_start(&r.bar, stderr, o->progress, ntodo, todo_octets);
     pop3_retrieve_handler h = {on_begin, on_data, on_done, on_deleted, &r};
+    r.c = c;
+    r.todo = ntodo;
+    r.retrieving = true;
     rc = pop3_retrieve(c, todo, ntodo, &h);
+    r.retrieving = false;
     /* The message in hand when the run stopped is dropped: nothing stays in tmp/. */
     if (r.open) maildir_abort(&r.cur);
     r.open = false;

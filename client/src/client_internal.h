@@ -56,6 +56,9 @@ struct pop3_client {
     pop3_capa_set capa;
     char *uid; /* pop3_uidl_one's answer */
 
+    /* The pop3_retrieve under way (client_pipeline.c), for pop3_retrieve_delete. */
+    struct pop3__retrieve_run *run;
+
     int err;
     char errmsg[POP3__ERRMSG_SIZE];
     char cmdname[16]; /* the command being answered ("RETR"), for messages */

@@ -12,8 +12,9 @@
  * a few kilobytes of commands outstanding, the kernel buffers between us and the server
  * hold them all, so a write never waits on a server that waits on us.
  * Without pipelining the window is one command, which gives RETR 1, DELE 1, RETR 2, ...
- * A DELE is only ever queued after the handler's `done` said the body is safe, and a
- * DELE waiting to be sent goes before the next RETR.
+ * A DELE is only ever queued after the handler's `done` said the body is safe, or later
+ * through pop3_retrieve_delete for a message received whole and kept (a sink that syncs
+ * in batches), and a DELE waiting to be sent goes before the next RETR.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -27,6 +28,37 @@ typedef struct inflight {
     bool dele;
     size_t bytes;
 } inflight;
+
+/* What pop3_retrieve_delete needs of the run under way (c->run). */
+typedef struct pop3__retrieve_run {
+    uint64_t *dq; /* DELE to send: dq[dq_head..dq_tail) */
+    size_t dq_head, dq_tail;
+    /* Received whole and kept: the messages pop3_retrieve_delete may still delete, in
+     * the order they completed (a batch is usually made safe in that order too). */
+    uint64_t *kept;
+    size_t kept_head, kept_tail;
+    bool stopped;
+} pop3__retrieve_run;
+
+/* Move `msg` from the kept set to the DELE queue. False when it is not kept. The
+ * search runs from the newest: `done` deletes the message it was just given. */
+static bool delete_kept(pop3__retrieve_run *run, uint64_t msg)
+{
+    for (size_t i = run->kept_tail; i-- > run->kept_head;) {
+        if (run->kept[i] != msg) continue;
+        run->kept[i] = run->kept[run->kept_head++]; /* the oldest takes its place */
+        run->dq[run->dq_tail++] = msg;
+        return true;
+    }
+    return false;
+}
+
+int pop3_retrieve_delete(pop3_client *c, uint64_t msg)
+{
+    pop3__retrieve_run *run = c->run;
+    if (run == NULL || run->stopped || !delete_kept(run, msg)) return POP3_EUSAGE;
+    return POP3_OK;
+}
 
 bool pop3_pipelining_active(const pop3_client *c)
 {
@@ -118,17 +150,22 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
     size_t window = pipe ? c->opt.pipeline_window : 1;
     size_t max_bytes = pipe ? c->opt.pipeline_max_bytes : SIZE_MAX;
     inflight *ring = malloc(window * sizeof *ring);
-    uint64_t *dq = malloc((count ? count : 1) * sizeof *dq);
-    if (ring == NULL || dq == NULL) {
+    pop3__retrieve_run run = {0};
+    /* Every message is queued for DELE at most once, and kept at most once. */
+    run.dq = malloc((count ? count : 1) * sizeof *run.dq);
+    run.kept = malloc((count ? count : 1) * sizeof *run.kept);
+    if (ring == NULL || run.dq == NULL || run.kept == NULL) {
         free(ring);
-        free(dq);
+        free(run.dq);
+        free(run.kept);
         return pop3__fail(c, POP3_ENOMEM, "out of memory");
     }
+    c->run = &run;
     pop3__trace(c, 1, "*retrieve* %zu messages, %s (window %zu)", count,
                 pipe ? "pipelined" : "one command at a time", window);
 
     size_t head = 0, n = 0, bytes = 0; /* the ring: oldest at head, n in flight */
-    size_t next = 0, dq_head = 0, dq_tail = 0;
+    size_t next = 0;
     int stop = POP3_OK;
     rc = POP3_OK;
     for (;;) {
@@ -137,9 +174,9 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
          * DELE follows its RETR closely. */
         bool refill = n <= window / 2;
         while (refill && n < window) {
-            bool dele = dq_head < dq_tail;
+            bool dele = run.dq_head < run.dq_tail;
             if (!dele && (stop != POP3_OK || next >= count)) break;
-            uint64_t msg = dele ? dq[dq_head] : msgs[next];
+            uint64_t msg = dele ? run.dq[run.dq_head] : msgs[next];
             char num[24];
             pop3__u64(num, sizeof num, msg);
             size_t len = 4 + 1 + strlen(num) + 2;
@@ -152,7 +189,7 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
                 goto out;
             }
             if (dele)
-                dq_head++;
+                run.dq_head++;
             else
                 next++;
             ring[(head + n) % window] = (inflight){msg, dele, len};
@@ -174,11 +211,16 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
         rc = read_retr(c, h, e.msg, stop != POP3_OK, &status);
         if (rc != POP3_OK) goto out;
         if (stop != POP3_OK) continue; /* the run was stopped: replies are only drained */
+        /* Kept before `done` runs, so that a sink flushing its batch right there can
+         * already delete this message too. */
+        if (status == POP3_OK) run.kept[run.kept_tail++] = e.msg;
         int verdict = h->done(h->ud, e.msg, status);
-        if (verdict < 0)
+        if (verdict < 0) {
             stop = pop3__callback_error(verdict);
-        else if (verdict == POP3_DELETE && status == POP3_OK)
-            dq[dq_tail++] = e.msg;
+            run.stopped = true;
+        } else if (verdict == POP3_DELETE && status == POP3_OK) {
+            (void)delete_kept(&run, e.msg); /* not found: done deleted it already */
+        }
     }
     if (stop != POP3_OK)
         rc = pop3__fail(c, stop, "retrieve: stopped by the handler (%s) after %zu of %zu RETR",
@@ -186,7 +228,9 @@ int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
     else
         rc = pop3__ok(c);
 out:
+    c->run = NULL;
     free(ring);
-    free(dq);
+    free(run.dq);
+    free(run.kept);
     return rc;
 }

@@ -109,5 +109,14 @@ check "after dele, 3 messages" test "$("${pop3[@]}" stat | cut -d' ' -f1)" = 3
 check "fetch --delete stored 3" test "$(ls "$work/Maildir2/new" | wc -l)" = 3
 check "fetch --delete emptied the mailbox" test "$("${pop3[@]}" stat)" = "0 0"
 
+# fetch --delete across batches: messages are synced 64 at a time and each DELE waits for
+# its batch; 150 messages end in two full batches and a short one, all deleted.
+for i in $(seq 1 150); do printf 'Subject: batch %d\r\n\r\nbody %d\r\n' "$i" "$i" > "$work/b$i"; done
+for i in $(seq 1 150); do "$peer" add "$work/dovecot" "$work/b$i"; done
+check "150 messages to fetch" test "$("${pop3[@]}" stat | cut -d' ' -f1)" = 150
+"${pop3[@]}" fetch "$work/Maildir3" --delete
+check "fetch --delete stored 150" test "$(ls "$work/Maildir3/new" | wc -l)" = 150
+check "fetch --delete across batches emptied the mailbox" test "$("${pop3[@]}" stat)" = "0 0"
+
 if [ "$failures" -gt 0 ]; then echo "$failures checks failed"; exit 1; fi
 echo "all checks passed"

@@ -479,6 +479,19 @@ typedef struct pop3_retrieve_handler {
 int pop3_retrieve(pop3_client *c, const uint64_t *msgs, size_t count,
                   const pop3_retrieve_handler *h);
 
+/*
+ * pop3_retrieve_delete - from within a handler of the pop3_retrieve under way: send DELE
+ * for `msg` now, a message of this run that was received whole (its `done` had
+ * POP3_OK) and left with POP3_KEEP, because the caller has only now made it safe. This is
+ * how a sink that makes messages durable in batches (one sync for many files) deletes
+ * each one only once it is: DELE never goes out before the caller says so. The DELE goes
+ * out with the next commands and its reply reaches `deleted`.
+ * Returns POP3_OK, or POP3_EUSAGE (nothing is sent): outside a retrieval, for a message
+ * not received whole in it or already deleted, or once a handler has stopped the run
+ * (then nothing more is deleted).
+ */
+int pop3_retrieve_delete(pop3_client *c, uint64_t msg);
+
 /* True when pop3_retrieve would pipeline now, from the options and the capabilities
  * known (no command is sent). */
 bool pop3_pipelining_active(const pop3_client *c);
