@@ -129,7 +129,7 @@ static void clean_tmp(maildir *m)
 int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    m->new_fd = -1;
+    m->new_fd = m->tmp_fd = -1;
     m->fsync = true;
     m->batch_max = 1;
     /* Read once: each message's name carries both (two system calls fewer per message). */
@@ -158,6 +158,14 @@ int maildir_open(maildir *m, const char *dir, char *err, size_t errlen)
         maildir_close(m);
         return cli_seterr(err, errlen, "%s/new: %s", dir, strerror(e));
     }
+    char *tmpdir = join(dir, "tmp");
+    m->tmp_fd = tmpdir ? open(tmpdir, O_RDONLY | O_DIRECTORY) : -1;
+    e = tmpdir ? errno : ENOMEM;
+    free(tmpdir);
+    if (m->tmp_fd < 0) {
+        maildir_close(m);
+        return cli_seterr(err, errlen, "%s/tmp: %s", dir, strerror(e));
+    }
     clean_tmp(m);
     return 0;
 }
@@ -175,9 +183,10 @@ void maildir_close(maildir *m)
     m->pending = NULL;
     m->npending = 0;
     if (m->new_fd >= 0) close(m->new_fd);
+    if (m->tmp_fd >= 0) close(m->tmp_fd);
     free(m->path);
     m->path = NULL;
-    m->new_fd = -1;
+    m->new_fd = m->tmp_fd = -1;
 }
 
 int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size_t errlen)
@@ -211,7 +220,8 @@ int maildir_begin(maildir *m, const char *uid, maildir_msg *msg, char *err, size
         return cli_seterr(err, errlen, "out of memory");
     }
     msg->to_lf = !m->keep_crlf;
-    msg->fd = open(msg->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    /* Relative to tmp/, held open: no walk of the Maildir's path for each message. */
+    msg->fd = openat(m->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (msg->fd < 0) {
         int e = errno;
         int rc = cli_seterr(err, errlen, "%s: %s", msg->tmp_path, strerror(e));
@@ -306,17 +316,11 @@ static void free_msg(maildir_msg *msg)
 }
 
 /* rename tmp/NAME to new/NAME. 0 or -1 with `err`. */
-static int move_to_new(maildir *m, const char *tmp_path, const char *name, char *err, size_t errlen)
+/* rename tmp/NAME to new/NAME, relative to both folders held open. 0 or -1 with `err`. */
+static int move_to_new(maildir *m, const char *name, char *err, size_t errlen)
 {
-    char *newdir = join(m->path, "new");
-    char *dest = newdir ? join(newdir, name) : NULL;
-    free(newdir);
-    if (!dest) return cli_seterr(err, errlen, "out of memory");
-    int rc = rename(tmp_path, dest);
-    int e = errno;
-    if (rc != 0) rc = cli_seterr(err, errlen, "%s: %s", dest, strerror(e));
-    free(dest);
-    return rc;
+    if (renameat(m->tmp_fd, name, m->new_fd, name) == 0) return 0;
+    return cli_seterr(err, errlen, "%s/new/%s: %s", m->path, name, strerror(errno));
 }
 
 static int sync_new(maildir *m, char *err, size_t errlen)
@@ -354,7 +358,7 @@ int maildir_flush(maildir *m, char *err, size_t errlen)
     }
     unsigned moved = 0;
     for (unsigned i = 0; i < m->npending && rc == 0; i++, moved++)
-        rc = move_to_new(m, m->pending[i].tmp_path, m->pending[i].name, err, errlen);
+        rc = move_to_new(m, m->pending[i].name, err, errlen);
     if (rc == 0) rc = sync_new(m, err, errlen);
     for (unsigned i = 0; i < m->npending; i++) {
         /* On failure, what was not moved is not delivered: remove its tmp/ file. Moved
@@ -406,7 +410,7 @@ int maildir_commit(maildir *m, maildir_msg *msg, uint64_t tag, char *err, size_t
         maildir_abort(msg);
         return -1;
     }
-    if (move_to_new(m, msg->tmp_path, msg->name, err, errlen)) {
+    if (move_to_new(m, msg->name, err, errlen)) {
         maildir_abort(msg);
         return -1;
     }

@@ -18,6 +18,7 @@ typedef struct maildir_pending maildir_pending;
 typedef struct maildir {
     char *path;     /* the Maildir itself */
     int new_fd;     /* new/, kept open to fsync it after renames */
+    int tmp_fd;     /* tmp/, kept open: messages are created and renamed relative to it */
     unsigned seq;   /* per-process counter for unique names */
     char host[128]; /* this host's name as names carry it ("/", ":", "," replaced) */
     long pid;       /* this process, as names carry it */
