@@ -2,7 +2,7 @@
  * fuzz_fast_capa.c - CAPA lines into a pop3_capa_set, parse only: the fast twin of
  * fuzz_capa.
  *
- * Exercises pop3_capa_add, pop3_capa_find and pop3_capa_has_param: RFC 2449 section 5
+ * Exercises pop3_capa_add, the CAPA line parser and its collection: RFC 2449 section 5
  * (one capability per line, a capa-tag and its parameters, tags compared without
  * case), the parameter lists of RFC 2449 section 6 and RFC 5034 section 3 ("SASL
  * PLAIN ..."), quirk Q50 (a capability line starting with ".").
@@ -20,8 +20,9 @@
  *
  * Invariants: a blank line is EPROTO, the limit is ELIMIT, nothing else fails; after an
  * add the count grew by one and the new capability's line, tag and parameters lie in the
- * collection's storage, the tag and parameters inside its line, none of them empty;
- * find gives a capability whose tag has the length of the name asked for.
+ * collection's storage, the tag and parameters inside its line, none of them empty.
+ * The lookups (pop3_capa_find, _has_param) walk the collection, not a line: they stay
+ * with fuzz_capa (here they took a tenth of the time).
  */
 #include "fuzz_common.h"
 
@@ -74,9 +75,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (lf == NULL) break;
         start = end + 1;
     }
-    const pop3_capability *sasl = pop3_capa_find(&c, "SASL");
-    if (sasl) FUZZ_CHECK(sasl->name.len == 4);
-    if (pop3_capa_has_param(&c, "SASL", "PLAIN")) FUZZ_CHECK(sasl != NULL);
     pop3_capa_free(&c);
     return 0;
 }

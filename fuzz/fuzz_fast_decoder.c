@@ -18,6 +18,12 @@
  * nibble every later one (each mod 6; NONE makes the rest unsolicited); the rest is
  * what the server sends, given in one call, ending where the input does.
  *
+ * The decoder's one allocation, its line buffer, is made once per setting: a decoder is
+ * plain data, so each run starts from a copy of one initialised for its header byte and
+ * kept for the process's life (pop3_decoder_init per run spent a fifth of the time in
+ * the allocator). The buffer is written before it is read, so what an earlier run left
+ * in it does not matter.
+ *
  * Invariants: a call consumes no more than it was given, NEED_MORE consumes all of it;
  * status, banner and listing lines lie in the decoder's line buffer and fit the limit,
  * body data lies in the input (or is the one CR of a ".\rX" line); no tolerance that was
@@ -33,6 +39,10 @@
 #define SEEN_MASK (POP3_SEEN_DOT_NOT_STUFFED | POP3_SEEN_PLUS_ERR)
 
 static const size_t line_limits[4] = {0, 8, 16, 64};
+
+/* A freshly initialised decoder per header byte (tolerances and line limit). */
+static pop3_decoder pristine[256];
+static bool ready[256];
 
 static void check_quirks(unsigned quirks, unsigned tol)
 {
@@ -52,8 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *wire = (const char *)in.p;
     size_t len = in.len;
 
-    pop3_decoder d;
-    FUZZ_CHECK(pop3_decoder_init(&d, &opt) == POP3_OK);
+    if (!ready[b0]) {
+        FUZZ_CHECK(pop3_decoder_init(&pristine[b0], &opt) == POP3_OK);
+        ready[b0] = true;
+    }
+    pop3_decoder d = pristine[b0];
     FUZZ_CHECK(pop3_decoder_expect(&d, first) == POP3_OK);
 
     /* Every event but the last consumes an octet, or is the CR of ".\rX" that the next
@@ -69,8 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += used;
         bool done = false;
         switch (ev.kind) {
-        case POP3_EV_NEED_MORE: FUZZ_CHECK(off == len); done = true; break;
-        case POP3_EV_IDLE: FUZZ_CHECK(used == 0); done = true; break;
+        case POP3_EV_NEED_MORE:
+            FUZZ_CHECK(off == len);
+            done = true;
+            break;
+        case POP3_EV_IDLE:
+            FUZZ_CHECK(used == 0);
+            done = true;
+            break;
         case POP3_EV_STATUS:
             FUZZ_CHECK(fuzz_inside(ev.status.line.ptr, ev.status.line.len, d.buf, opt.max_line));
             FUZZ_CHECK(ev.status.line.len < opt.max_line);
@@ -109,6 +128,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pop3_decode_eof(&d, &ev);
     FUZZ_CHECK(ev.kind == POP3_EV_END || ev.kind == POP3_EV_IDLE || ev.kind == POP3_EV_ERROR);
     FUZZ_CHECK(ev.kind != POP3_EV_ERROR || ev.message != NULL);
-    pop3_decoder_free(&d);
     return 0;
 }
