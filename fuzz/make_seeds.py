@@ -6,6 +6,8 @@ sections 5-8, RFC 2595 section 4, RFC 5034 section 6, RFC 1734 section 2, RFC 68
 section 3, RFC 2195 section 2) and the quirk vectors of conformance/QUIRKS.md (Qn), each
 wrapped in the header bytes its target reads (see the header comment of
 fuzz/fuzz_<target>.c). Names say what a seed is: rfc1939-5-list, q2-dot-cr-eof.
+The fast twins (fast_<target>) get the same vectors in their own layout: the same bytes
+where the headers agree, else without the twin's header bytes or with their own.
 
 Deterministic and re-runnable: the same files with the same bytes every time; files it
 did not write (regress-* reproducers, inputs merged by fuzz/campaign) are left alone.
