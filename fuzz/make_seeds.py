@@ -297,9 +297,15 @@ def listing(name, lines, uidl=False, strict=False, max_entries=None, again=False
     mode = (1 if uidl else 0) | (2 if strict else 0)
     mode |= (63 if max_entries is None else max_entries - 1) << 2
     seed("listing", name, bytes([mode, 1 if again else 0]) + "\n".join(lines).encode("latin-1"))
-    # fast_listing: one line per input, no header.
+    # fast_listing: one line per input, no header; each line once (libFuzzer runs the
+    # empty input by itself and does not count an empty file).
     for i, line in enumerate(lines):
-        seed("fast_listing", name if len(lines) == 1 else f"{name}-{i + 1}", line)
+        if line and line not in FAST_LISTING_LINES:
+            FAST_LISTING_LINES.add(line)
+            seed("fast_listing", name if len(lines) == 1 else f"{name}-{i + 1}", line)
+
+
+FAST_LISTING_LINES = set()
 
 
 listing("rfc1939-5-stat", ["2 320"])
