@@ -47,11 +47,19 @@ static inline void *fuzz_xmalloc(size_t n)
     return p;
 }
 
-/* A copy of `n` octets in a block of exactly `n` octets (one when empty). */
+/*
+ * A copy of `n` octets in a block of exactly `n` octets (one when empty). The one octet
+ * of an empty copy is set all the same: callers hand the block on as `const char *`, and
+ * a compiler that sees an unwritten block passed to a reader (gcc -O2
+ * -Wmaybe-uninitialized) is right that nothing defined it.
+ */
 static inline char *fuzz_dup(const void *p, size_t n)
 {
     char *q = fuzz_xmalloc(n);
-    if (n) memcpy(q, p, n);
+    if (n)
+        memcpy(q, p, n);
+    else
+        q[0] = '\0';
     return q;
 }
 

@@ -6,6 +6,8 @@ sections 5-8, RFC 2595 section 4, RFC 5034 section 6, RFC 1734 section 2, RFC 68
 section 3, RFC 2195 section 2) and the quirk vectors of conformance/QUIRKS.md (Qn), each
 wrapped in the header bytes its target reads (see the header comment of
 fuzz/fuzz_<target>.c). Names say what a seed is: rfc1939-5-list, q2-dot-cr-eof.
+The fast twins (fast_<target>) get the same vectors in their own layout: the same bytes
+where the headers agree, else without the twin's header bytes or with their own.
 
 Deterministic and re-runnable: the same files with the same bytes every time; files it
 did not write (regress-* reproducers, inputs merged by fuzz/campaign) are left alone.
@@ -58,7 +60,13 @@ def decoder(name, wire, expects, tol=DEFAULT, eager=False, max_line=None, max_bo
     head = bytes([flags, line, max_body, counts, len(expects) - 1]) + exp
     head += bytes(c - 1 for c in chunks)
     assert len(head) == 13
-    seed("decoder", name, head + (wire.encode("latin-1") if isinstance(wire, str) else wire))
+    octets = wire.encode("latin-1") if isinstance(wire, str) else wire
+    seed("decoder", name, head + octets)
+    # fast_decoder: byte 0 tolerances | line limit choice << 6, byte 1 the first
+    # expectation | every later one << 4 (fuzz_fast_decoder.c).
+    limit = {None: 0, 8: 1, 16: 2, 64: 3}[max_line]
+    later = expects[1] if len(expects) > 1 else NONE
+    seed("fast_decoder", name, bytes([tol | (limit << 6), expects[0] | (later << 4)]) + octets)
 
 
 RETR1 = crlf("Subject: lunch", "From: mrose@dbc.mtview.ca.us", "", "Lunch at noon?",
@@ -186,6 +194,7 @@ decoder("pipelined-none-between", crlf("+OK", ".", "-ERR no such message", "+OK"
 
 def status(name, line, expect=S1, tol=DEFAULT):
     seed("status", name, bytes([expect, tol]) + line.encode("latin-1"))
+    seed("fast_status", name, bytes([expect, tol]) + line.encode("latin-1"))  # same layout
 
 
 status("rfc1939-3-ok", "+OK dewey POP3 server signing off", G)
@@ -258,6 +267,7 @@ def capa(name, lines, max_caps=None, alias=False, again=False, clear_at=0):
     flags = (31 if max_caps is None else max_caps - 1) | (0x20 if alias else 0)
     flags |= 0x40 if again else 0
     seed("capa", name, bytes([flags, clear_at]) + "\n".join(lines).encode("latin-1"))
+    seed("fast_capa", name, bytes([flags & 31]) + "\n".join(lines).encode("latin-1"))
 
 
 RFC2449_CAPA = ["TOP", "USER", "SASL CRAM-MD5 KERBEROS_V4", "RESP-CODES", "LOGIN-DELAY 900",
@@ -287,6 +297,15 @@ def listing(name, lines, uidl=False, strict=False, max_entries=None, again=False
     mode = (1 if uidl else 0) | (2 if strict else 0)
     mode |= (63 if max_entries is None else max_entries - 1) << 2
     seed("listing", name, bytes([mode, 1 if again else 0]) + "\n".join(lines).encode("latin-1"))
+    # fast_listing: one line per input, no header; each line once (libFuzzer runs the
+    # empty input by itself and does not count an empty file).
+    for i, line in enumerate(lines):
+        if line and line not in FAST_LISTING_LINES:
+            FAST_LISTING_LINES.add(line)
+            seed("fast_listing", name if len(lines) == 1 else f"{name}-{i + 1}", line)
+
+
+FAST_LISTING_LINES = set()
 
 
 listing("rfc1939-5-stat", ["2 320"])
@@ -310,14 +329,21 @@ listing("free-and-again", ["3 1", "1 1", "2 1"], uidl=True, again=True)
 # ---------------------------------------------------------------------------------------
 # apop: the greeting line.
 
-seed("apop", "rfc1939-7-greeting", "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>")
-seed("apop", "q33-not-msg-id", "+OK E.Novation POP3 <a.b.c> ready")
-seed("apop", "q33-then-valid", "+OK <abc> <x y@z> <@b> <a@> <1.2@host> <later@one>")
-seed("apop", "q44-many-lt", "+OK " + "<" * 8000)
-seed("apop", "q44-lt-then-valid", "+OK " + "<" * 2000 + "a@b>")
-seed("apop", "nested", "+OK <<a@b>> <c@d>")
-seed("apop", "no-timestamp", "+OK POP3 server ready")
-seed("apop", "control-inside", "+OK <a\x00@b> <a\x7f@b> <a@\xffb> <ok@b>")
+
+
+def apop(name, line):
+    seed("apop", name, line)
+    seed("fast_apop", name, line)  # same layout: the greeting alone
+
+
+apop("rfc1939-7-greeting", "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>")
+apop("q33-not-msg-id", "+OK E.Novation POP3 <a.b.c> ready")
+apop("q33-then-valid", "+OK <abc> <x y@z> <@b> <a@> <1.2@host> <later@one>")
+apop("q44-many-lt", "+OK " + "<" * 8000)
+apop("q44-lt-then-valid", "+OK " + "<" * 2000 + "a@b>")
+apop("nested", "+OK <<a@b>> <c@d>")
+apop("no-timestamp", "+OK POP3 server ready")
+apop("control-inside", "+OK <a\x00@b> <a\x7f@b> <a@\xffb> <ok@b>")
 
 # ---------------------------------------------------------------------------------------
 # command: byte 0 status kind | allow_space<<2 | with_code<<3, byte 1 max, byte 2 cap;
@@ -367,7 +393,9 @@ CMD_DEFAULT = CMD_SPACES | CMD_8BIT
 
 
 def command_parse(name, line, tol=CMD_DEFAULT, arg_limit=0, max_line=0):
-    seed("command_parse", name, bytes([tol | (arg_limit << 2), max_line]) + line.encode("latin-1"))
+    head = bytes([tol | (arg_limit << 2), max_line])
+    seed("command_parse", name, head + line.encode("latin-1"))
+    seed("fast_command_parse", name, head + line.encode("latin-1"))  # same layout
 
 
 command_parse("rfc1939-7-user", "USER mrose")
@@ -412,6 +440,8 @@ command_parse("encode-fields-empty-last", "PASS\x00")
 def b64(name, text, secret=b"", cram=False):
     data = text if isinstance(text, bytes) else text.encode("latin-1")
     seed("base64", name, bytes([1 if cram else 0, len(secret)]) + secret + data)
+    # fast_base64: byte 0 the capacity, 255 for enough; then the text.
+    seed("fast_base64", name, bytes([255]) + data)
 
 
 b64("rfc5034-6-plain", "dGVzdAB0ZXN0AHRlc3Q=")
@@ -431,6 +461,9 @@ b64("rfc2195-2-cram-md5", base64.b64encode(RFC2195_CHALLENGE.encode()).decode(),
     secret=b"tanstaaftanstaaf", cram=True)
 b64("cram-long-secret", "AQ==", secret=b"k" * 100, cram=True)
 b64("cram-not-base64", "<raw challenge>", secret=b"s", cram=True)
+seed("fast_base64", "capacity-one-short", bytes([5]) + b"Zm9vYmFy")
+seed("fast_base64", "capacity-exact", bytes([5]) + b"Zm9vYmE=")
+seed("fast_base64", "capacity-zero-empty", bytes([0]))
 
 
 
@@ -445,6 +478,7 @@ CASES = CORPUS.parent / "conformance" / "cases"
 def script(name, text, errbuf=24):
     data = text if isinstance(text, bytes) else text.encode("latin-1")
     seed("script", name, bytes([errbuf]) + data)
+    seed("fast_script", name, data)  # fast_script: no header
 
 
 for case in sorted(CASES.glob("*.case")):
