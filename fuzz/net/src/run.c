@@ -1,8 +1,7 @@
 /*
  * run.c - one pop3-fuzz run: a script served by libpop3mock's server on 127.0.0.1 (port
  * 0, a fresh one each run), the client command started under `sh -c` (or directly, when
- * it is one plain command), and its end
- * classified.
+ * it is one plain command), and its end classified.
  *
  * The client runs in a process group of its own, so that a hang is ended with one
  * SIGKILL to the group, whatever the shell started. Its stderr is read into a capped
