@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adapter.h"
 #include "diff.h"
 #include "netfuzz.h"
 
@@ -36,6 +37,8 @@ static const char diff_usage[] =
     "  --timeout-ms MS       the clients' read timeout (default 1000)\n"
     "  --stack N             mutations stacked per run, at most (default 2)\n"
     "  --max-output OCTETS   most an adapter may print for one case (default 16 MiB)\n"
+    "  --one-shot            a new adapter process per case, even for an adapter that\n"
+    "                        declares itself persistent (as pop3-conform --one-shot)\n"
     "Each distinct disagreement (field, clients grouped by value, mutation families) is\n"
     "saved as DIR/FIELD-HASH.case, which pop3-conform runs and pop3-fuzz replay replays.\n"
     "exit status: 0 no disagreement, 1 disagreements (replay: reproduced), 2 usage\n";
@@ -52,8 +55,9 @@ bool pop3fuzz_diff_claims(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] == '-') {
-            if (strchr(a, '=') == NULL && strcmp(a, "-h") != 0 && strcmp(a, "--help") != 0)
-                i++; /* every option of replay but --help takes a value */
+            if (strchr(a, '=') == NULL && strcmp(a, "-h") != 0 && strcmp(a, "--help") != 0 &&
+                strcmp(a, "--one-shot") != 0)
+                i++; /* every option of replay but --help and --one-shot takes a value */
             continue;
         }
         return ends_with(a, ".case");
@@ -73,6 +77,7 @@ enum {
     OPT_TIMEOUT,
     OPT_STACK,
     OPT_MAX_OUTPUT,
+    OPT_ONE_SHOT,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +92,7 @@ static const struct option longopts[] = {
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"stack", required_argument, NULL, OPT_STACK},
     {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+    {"one-shot", no_argument, NULL, OPT_ONE_SHOT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -128,6 +134,7 @@ int pop3fuzz_diff_main(int argc, char **argv)
     const char *specs[POP3DIFF_MAX_CLIENTS];
     size_t nspecs = 0;
     unsigned long v;
+    bool one_shot = false;
     int rc = 2;
     optind = 2;
     int opt;
@@ -193,6 +200,7 @@ int pop3fuzz_diff_main(int argc, char **argv)
             }
             o.max_output = (size_t)v;
             break;
+        case OPT_ONE_SHOT: one_shot = true; break;
         case 'h':
             fputs(diff_usage, stdout);
             rc = 0;
@@ -221,6 +229,10 @@ int pop3fuzz_diff_main(int argc, char **argv)
             rc = pop3fuzz_usage_error("%s", err);
             goto out;
         }
+        /* An adapter that declares itself persistent serves every run from one process
+         * (pop3-conform's contract): no interpreter started per client per run. */
+        cl->persistent = !one_shot && cl->command != NULL && cl->file != NULL &&
+                         adapter_file_is_persistent(cl->file);
         o.nclients++;
         for (size_t j = 0; j + 1 < o.nclients; j++)
             if (strcmp(o.clients[j].name, cl->name) == 0) {
@@ -247,6 +259,7 @@ int pop3fuzz_diff_main(int argc, char **argv)
         rc = n > 0 ? 1 : 0;
     }
 out:
+    adapter_persist_close_all();
     free_clients(&o);
     strlist_free(&o.filters);
     free(cases);
