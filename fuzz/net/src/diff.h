@@ -77,6 +77,7 @@ size_t pop3diff_compare(const char *const *names, const pop3diff_summary *const 
 #define POP3DIFF_DEFAULT_TIMEOUT_MS 1000               /* a client's read timeout */
 #define POP3DIFF_DEFAULT_STACK      2                  /* mutations stacked per run, at most */
 #define POP3DIFF_DEFAULT_MAX_OUTPUT ((size_t)16 << 20) /* octets an adapter may print */
+#define POP3DIFF_DEFAULT_MINIMISE   24 /* runs of the clients spent shrinking a disagreement */
 #define POP3DIFF_MAX_CLIENTS        16
 
 typedef struct pop3diff_options {
@@ -88,7 +89,8 @@ typedef struct pop3diff_options {
     unsigned long long seed;
     const char *out_dir;
     unsigned hang_ms, timeout_ms, max_stack;
-    size_t max_output; /* octets an adapter may print for one case */
+    size_t max_output;            /* octets an adapter may print for one case */
+    unsigned long minimise_tries; /* runs of the disagreeing clients spent shrinking one */
     bool progress;
     bool echo_stderr; /* replay: show the clients' own output */
 } pop3diff_options;

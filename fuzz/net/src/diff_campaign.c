@@ -340,6 +340,78 @@ static bool in_base(const seed *sd, const pop3diff_disagreement *d)
     return false;
 }
 
+/* ---- minimising a disagreement ---- */
+
+typedef struct shrink_ctx {
+    const pop3diff_options *o;
+    const conform_tls *tls;
+    const conform_case *c;
+    const size_t *who; /* the clients that took part, by index */
+    size_t nwho;
+    pop3diff_field field; /* what must still differ, between the same groups */
+    const char *groups;
+    pop3diff_summary *sums;  /* by client index: the summaries of the last success */
+    pop3diff_disagreement d; /* and its disagreement */
+} shrink_ctx;
+
+/* Do the same clients, on the shrunk dialogue, still disagree on the same field in the
+ * same groups? A script that no longer parses, or a client that says n/a to it, is no. */
+static bool still_disagrees(void *ud, const pop3fuzz_script *s)
+{
+    shrink_ctx *x = ud;
+    size_t len = 0;
+    char *text = pop3fuzz_script_text(s, &len);
+    if (text == NULL) return false;
+    pop3diff_summary tmp[POP3DIFF_MAX_CLIENTS];
+    const pop3diff_summary *sp[POP3DIFF_MAX_CLIENTS];
+    const char *names[POP3DIFF_MAX_CLIENTS];
+    memset(tmp, 0, sizeof tmp);
+    bool ok = true;
+    size_t ran = 0;
+    char err[512];
+    for (; ran < x->nwho && ok; ran++) {
+        bool na = false;
+        const conform_client *cl = &x->o->clients[x->who[ran]];
+        ok = play(x->o, x->tls, x->c, text, len, cl, &tmp[ran], &na, NULL, err, sizeof err) == 0 &&
+             !na;
+        names[ran] = cl->name;
+        sp[ran] = &tmp[ran];
+    }
+    free(text);
+    pop3diff_disagreement ds[POP3DIFF_PER_RUN];
+    size_t nd = ok ? pop3diff_compare(names, sp, x->nwho, x->c, ds, POP3DIFF_PER_RUN) : 0;
+    bool same = false;
+    for (size_t d = 0; d < nd && !same; d++)
+        if (ds[d].field == x->field && strcmp(ds[d].groups, x->groups) == 0) {
+            same = true;
+            x->d = ds[d];
+        }
+    for (size_t k = 0; k < ran; k++) {
+        if (same) {
+            /* This script is the one kept: its summaries go into the saved case. */
+            pop3diff_summary_free(&x->sums[x->who[k]]);
+            x->sums[x->who[k]] = tmp[k];
+        } else {
+            pop3diff_summary_free(&tmp[k]);
+        }
+    }
+    return same;
+}
+
+/* Shrink `s` (lines dropped, long lines halved: minimise.c) while the clients `who` still
+ * disagree as in `d`; `sums` and `d` then describe the shrunk dialogue. */
+static void shrink(const pop3diff_options *o, const conform_tls *tls, const conform_case *c,
+                   pop3fuzz_script *s, pop3diff_disagreement *d, const size_t *who, size_t nwho,
+                   pop3diff_summary *sums)
+{
+    char groups[sizeof d->groups];
+    snprintf(groups, sizeof groups, "%s", d->groups);
+    shrink_ctx x = {o, tls, c, who, nwho, d->field, groups, sums, *d};
+    size_t before = s->n;
+    pop3fuzz_shrink(s, (unsigned)o->minimise_tries, still_disagrees, &x);
+    if (s->n != before) *d = x.d;
+}
+
 long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t errlen)
 {
     seed *seeds = NULL;
@@ -476,6 +548,10 @@ long pop3diff_campaign(const pop3diff_options *o, FILE *out, char *err, size_t e
                 if (o->progress) fputs("\r\033[K", stderr);
                 fprintf(stderr, "pop3-fuzz: run %lu (%s): %s differs: %s\n", i, sd->c->id,
                         pop3diff_field_name(ds[d].field), ds[d].values);
+                if (o->minimise_tries > 0) {
+                    shrink(o, &tls, sd->c, &s, &ds[d], who, nwho, sums);
+                    fd->d = ds[d];
+                }
                 if (save(o, &tls, sd, &s, fd, names, sp, who, nwho, i, err, errlen) != 0) rc = -1;
             }
         }

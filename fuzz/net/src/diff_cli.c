@@ -37,6 +37,8 @@ static const char diff_usage[] =
     "  --timeout-ms MS       the clients' read timeout (default 1000)\n"
     "  --stack N             mutations stacked per run, at most (default 2)\n"
     "  --max-output OCTETS   most an adapter may print for one case (default 16 MiB)\n"
+    "  --minimise-tries N    runs of the disagreeing clients spent shrinking each new\n"
+    "                        disagreement's dialogue (default 24; 0: none)\n"
     "  --one-shot            a new adapter process per case, even for an adapter that\n"
     "                        declares itself persistent (as pop3-conform --one-shot)\n"
     "Each distinct disagreement (field, clients grouped by value, mutation families) is\n"
@@ -78,6 +80,7 @@ enum {
     OPT_STACK,
     OPT_MAX_OUTPUT,
     OPT_ONE_SHOT,
+    OPT_MINIMISE,
 };
 
 static const struct option longopts[] = {
@@ -93,6 +96,7 @@ static const struct option longopts[] = {
     {"stack", required_argument, NULL, OPT_STACK},
     {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
     {"one-shot", no_argument, NULL, OPT_ONE_SHOT},
+    {"minimise-tries", required_argument, NULL, OPT_MINIMISE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -130,6 +134,7 @@ int pop3fuzz_diff_main(int argc, char **argv)
     o.timeout_ms = POP3DIFF_DEFAULT_TIMEOUT_MS;
     o.max_stack = POP3DIFF_DEFAULT_STACK;
     o.max_output = POP3DIFF_DEFAULT_MAX_OUTPUT;
+    o.minimise_tries = POP3DIFF_DEFAULT_MINIMISE;
     char *cases = NULL;
     const char *specs[POP3DIFF_MAX_CLIENTS];
     size_t nspecs = 0;
@@ -201,6 +206,12 @@ int pop3fuzz_diff_main(int argc, char **argv)
             o.max_output = (size_t)v;
             break;
         case OPT_ONE_SHOT: one_shot = true; break;
+        case OPT_MINIMISE:
+            if (!pop3fuzz_parse_ulong(optarg, 1u << 20, &o.minimise_tries)) {
+                rc = pop3fuzz_usage_error("--minimise-tries: '%s' is not 0 to 1048576", optarg);
+                goto out;
+            }
+            break;
         case 'h':
             fputs(diff_usage, stdout);
             rc = 0;

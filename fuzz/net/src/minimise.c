@@ -1,5 +1,6 @@
 /*
- * minimise.c - shrink a finding's script while it still produces the same finding:
+ * minimise.c - shrink a finding's script while it still produces the same finding (in
+ * client mode the same signature, in diff mode the same disagreement, diff_campaign.c):
  * first drop runs of lines (halves, then quarters, down to single lines, as delta
  * debugging does), then halve the longest line. The number of runs is bounded (the
  * --minimise-tries limit), because each try of a hang costs a whole --hang-ms.
@@ -9,21 +10,33 @@
 
 #include "netfuzz.h"
 
-static bool same(const pop3fuzz_options *o, const pop3fuzz_script *s, const char *signature)
+typedef struct same_ctx {
+    const pop3fuzz_options *o;
+    const char *signature;
+} same_ctx;
+
+static bool same_signature(void *ud, const pop3fuzz_script *s)
 {
+    const same_ctx *sc = ud;
     size_t len = 0;
     char *t = pop3fuzz_script_text(s, &len);
     if (t == NULL) return false;
     pop3fuzz_result r;
     char err[256];
-    bool ok = pop3fuzz_run(o, t, len, &r, err, sizeof err) == 0 && !r.script_error &&
-              strcmp(r.signature, signature) == 0;
+    bool ok = pop3fuzz_run(sc->o, t, len, &r, err, sizeof err) == 0 && !r.script_error &&
+              strcmp(r.signature, sc->signature) == 0;
     free(t);
     return ok;
 }
 
 unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const char *signature,
                            unsigned tries)
+{
+    same_ctx sc = {o, signature};
+    return pop3fuzz_shrink(s, tries, same_signature, &sc);
+}
+
+unsigned pop3fuzz_shrink(pop3fuzz_script *s, unsigned tries, pop3fuzz_keeps_fn same, void *ud)
 {
     unsigned spent = 0;
     for (size_t chunk = s->n / 2 ? s->n / 2 : 1; chunk >= 1 && spent < tries; chunk /= 2) {
@@ -35,7 +48,7 @@ unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const 
             for (size_t k = start; k < end; k++)
                 pop3fuzz_script_remove(&c, start);
             spent++;
-            if (c.n > 0 && same(o, &c, signature)) {
+            if (c.n > 0 && same(ud, &c)) {
                 pop3fuzz_script_free(s);
                 *s = c;
                 end = start < s->n ? start : s->n;
@@ -63,7 +76,7 @@ unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const 
             keep++;
         memmove(c.line[at] + cut, c.line[at] + keep, best - keep + 1);
         spent++;
-        if (same(o, &c, signature)) {
+        if (same(ud, &c)) {
             pop3fuzz_script_free(s);
             *s = c;
         } else {

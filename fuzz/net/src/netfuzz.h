@@ -134,6 +134,14 @@ int pop3fuzz_run(const pop3fuzz_options *o, const char *text, size_t len, pop3fu
 unsigned pop3fuzz_minimise(const pop3fuzz_options *o, pop3fuzz_script *s, const char *signature,
                            unsigned tries);
 
+/* Whether a shrunk script still shows what is being minimised (one or more runs). */
+typedef bool (*pop3fuzz_keeps_fn)(void *ud, const pop3fuzz_script *s);
+
+/* The shrinking itself: runs of lines dropped (halves down to single lines, from the
+ * end), then the longest line halved, each change kept while `keeps` says so, in at most
+ * `tries` calls of it. Returns the calls spent. */
+unsigned pop3fuzz_shrink(pop3fuzz_script *s, unsigned tries, pop3fuzz_keeps_fn keeps, void *ud);
+
 /* ---- what the modes share (finding_text.c) ---- */
 
 /* Seconds on the monotonic clock. */
