@@ -10,11 +10,13 @@
  * 2.2: whether the header holds 8-bit octets is noted at load too (for --utf8-strict).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* d_type, DT_REG */
 #include "pop3mock/maildrop.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@
 #include "pop3/buf.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
+
+#include "body.h" /* POP3MOCK__STALE */
 
 static char *dup_str(const char *s)
 {
@@ -84,20 +88,36 @@ static void hash_uid(const char *name, char uid[71])
     uid[2 * dlen] = '\0';
 }
 
-static void make_uid(const char *name, char uid[71])
+/* The allocation of a message's name, holding its unique-id too when that is not the
+ * name itself: most Maildir names (no ":2,flags") are their own unique-id, and cost
+ * nothing more. */
+static char *name_block(const char *name, const char **uid)
 {
-    size_t n = strcspn(name, ":");
+    size_t len = strlen(name), n = strcspn(name, ":");
     bool ok = n >= 1 && n <= POP3_UID_MAX;
     for (size_t i = 0; ok && i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x21 || c > 0x7e) ok = false;
     }
-    if (ok) {
-        memcpy(uid, name, n);
-        uid[n] = '\0';
-    } else {
-        hash_uid(name, uid);
+    char hashed[71];
+    const char *u = name;
+    if (!ok) {
+        hash_uid(name, hashed);
+        u = hashed;
+        n = strlen(hashed);
     }
+    bool own = ok && n == len; /* the name is the unique-id */
+    char *block = malloc(len + 1 + (own ? 0 : n + 1));
+    if (block == NULL) return NULL;
+    memcpy(block, name, len + 1);
+    if (own) {
+        *uid = block;
+    } else {
+        memcpy(block + len + 1, u, n);
+        block[len + 1 + n] = '\0';
+        *uid = block + len + 1;
+    }
+    return block;
 }
 
 /* Sizes of a message, fed in chunks. */
@@ -159,7 +179,6 @@ static void finish(pop3mock_message *msg, const measure *m)
     msg->lines = m->lines;
     msg->final_lf = m->octets == 0 || m->last == '\n';
     msg->header_8bit = m->header_8bit;
-    make_uid(msg->name, msg->uid);
 }
 
 int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len)
@@ -167,7 +186,7 @@ int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *d
     if (grow(md) != POP3_OK) return -1;
     pop3mock_message *msg = &md->msgs[md->count];
     memset(msg, 0, sizeof *msg);
-    msg->name = dup_str(name);
+    msg->name = name_block(name, &msg->uid);
     msg->data = malloc(len > 0 ? len : 1);
     if (msg->name == NULL || msg->data == NULL) {
         free(msg->name);
@@ -182,11 +201,15 @@ int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *d
     return 0;
 }
 
+/* Folders of a maildrop, in the order their paths sort ("cur" < "new"). */
+enum { FOLDER_SELF = 0, FOLDER_CUR = 1, FOLDER_NEW = 2 };
+static const char *const folder_names[] = {"", "/cur", "/new"};
+
 static int by_name(const void *a, const void *b)
 {
     const pop3mock_message *x = a, *y = b;
     int c = strcmp(x->name, y->name);
-    return c != 0 ? c : strcmp(x->path, y->path);
+    return c != 0 ? c : (int)x->_folder - (int)y->_folder;
 }
 
 static long long mtime_of(const struct stat *st)
@@ -194,36 +217,69 @@ static long long mtime_of(const struct stat *st)
     return (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-/* The message of `prev` (sorted by name) read from `path` as `name`, if its file is
- * unchanged: its measurements can be copied instead of reading the file again. */
-static const pop3mock_message *unchanged(const pop3mock_maildrop *prev, const char *name,
-                                         const char *path, const struct stat *st)
+/* The message of `prev` (sorted by name) in `folder` named `name`, or NULL. */
+static pop3mock_message *previous(const pop3mock_maildrop *prev, const char *name,
+                                  unsigned char folder)
 {
     if (prev == NULL || prev->count == 0) return NULL;
-    pop3mock_message key = {.name = (char *)name, .path = (char *)path};
-    const pop3mock_message *m = bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
-    if (m == NULL || m->octets != (uint64_t)st->st_size || m->mtime_ns != mtime_of(st)) return NULL;
-    return m;
+    pop3mock_message key = {.name = (char *)name, ._folder = folder};
+    return bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
 }
 
-/* Add every regular, non-hidden file of `dir`; `prev` (or NULL) lends what it measured. */
-static int scan_dir(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev,
-                    char *errbuf, size_t errlen)
+/* The octets a Maildir name states (",S=NNN" in the unique part, the Dovecot and Courier
+ * convention), or -1. */
+static long long stated_size(const char *name)
+{
+    size_t n = strcspn(name, ":");
+    for (const char *p = name; (p = strstr(p, ",S=")) != NULL && (size_t)(p - name) < n; p++) {
+        long long v = 0;
+        const char *q = p + 3;
+        if (*q < '0' || *q > '9') continue;
+        for (; *q >= '0' && *q <= '9'; q++) {
+            if (v > (LLONG_MAX - 9) / 10) return -1;
+            v = v * 10 + (*q - '0');
+        }
+        if (*q == ',' || *q == ':' || *q == '\0') return v;
+    }
+    return -1;
+}
+
+/* Measure the open file `fd` of `st_size` octets. A read that comes back short at the
+ * size fstatat gave has reached the end (a regular file reads short only there): no
+ * second read just to see 0. Returns 0, or -1 with errno set. */
+static int measure_fd(int fd, long long st_size, measure *m, char *buf, size_t cap)
+{
+    for (;;) {
+        size_t want = cap;
+        if (st_size >= 0 && (uint64_t)st_size >= m->octets && (uint64_t)st_size - m->octets < cap)
+            want = (size_t)((uint64_t)st_size - m->octets) + 1;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        measure_chunk(m, buf, (size_t)n);
+        if ((size_t)n < want && st_size >= 0 && m->octets == (uint64_t)st_size) return 0;
+    }
+}
+
+/* Add every regular, non-hidden file of folder `folder` (open as `dfd`, path `dir`);
+ * `prev` (or NULL) lends what it measured: an unchanged file is not read again, and its
+ * name (with its unique-id) is shared, its entry in `taken` set. */
+static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder,
+                    pop3mock_maildrop *prev, bool *taken, char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
         snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
         return -1;
     }
+    int dfd = dirfd(d);
     struct dirent *e;
     char buf[65536];
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        size_t plen = strlen(dir) + 1 + strlen(e->d_name) + 1;
-        char *path = malloc(plen);
-        int grc = path != NULL ? grow(md) : POP3_ENOMEM;
+        int grc = grow(md);
         if (grc != POP3_OK) {
-            free(path);
             closedir(d);
             if (grc == POP3_ELIMIT)
                 snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max_messages(md));
@@ -231,57 +287,48 @@ static int scan_dir(pop3mock_maildrop *md, const char *dir, const pop3mock_maild
                 snprintf(errbuf, errlen, "out of memory");
             return -1;
         }
-        snprintf(path, plen, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(path); /* gone since readdir (a Maildir moves files), or not a file */
-            continue;
-        }
         pop3mock_message *msg = &md->msgs[md->count];
-        const pop3mock_message *old = unchanged(prev, e->d_name, path, &st);
+        pop3mock_message *old = previous(prev, e->d_name, folder);
+        /* A Maildir file is written once and then only renamed: one whose name states the
+         * octets measured last time, still a regular file by its directory entry, is that
+         * same file, and needs no stat. Should it have been rewritten in place all the
+         * same, the reader notices when it is sent (pop3mock_reader_read, body.c), before
+         * a wrong size could pass for right. */
+        struct stat st;
+        bool known = old != NULL && e->d_type == DT_REG && old->mtime_ns != POP3MOCK__STALE &&
+                     stated_size(e->d_name) == (long long)old->octets &&
+                     old->octets <= (uint64_t)LLONG_MAX;
+        if (!known) {
+            if (fstatat(dfd, e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+                continue; /* gone since readdir (a Maildir moves files), or not a file */
+            if (old != NULL &&
+                (old->octets != (uint64_t)st.st_size || old->mtime_ns != mtime_of(&st)))
+                old = NULL;
+        }
         if (old != NULL) {
             *msg = *old;
-            msg->path = path;
-            msg->name = dup_str(e->d_name);
             msg->data = NULL;
             msg->removed = false;
-            if (msg->name == NULL) {
-                free(path);
-                closedir(d);
-                snprintf(errbuf, errlen, "out of memory");
-                return -1;
-            }
+            msg->_by_name = known;
+            taken[old - prev->msgs] = true;
             md->count++;
             continue;
         }
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT) {
-            free(path);
-            continue;
-        }
-        if (fd < 0) {
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-            free(path);
-            closedir(d);
-            return -1;
-        }
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) continue;
         measure m = {0};
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof buf)) > 0)
-            measure_chunk(&m, buf, (size_t)n);
-        close(fd);
-        if (n < 0) {
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-            free(path);
+        if (fd < 0 || measure_fd(fd, (long long)st.st_size, &m, buf, sizeof buf) != 0) {
+            snprintf(errbuf, errlen, "%s/%s: %s", dir, e->d_name, strerror(errno));
+            if (fd >= 0) close(fd);
             closedir(d);
             return -1;
         }
+        close(fd);
         memset(msg, 0, sizeof *msg);
-        msg->path = path;
+        msg->_folder = folder;
         msg->mtime_ns = mtime_of(&st);
-        msg->name = dup_str(e->d_name);
+        msg->name = name_block(e->d_name, &msg->uid);
         if (msg->name == NULL) {
-            free(path);
             closedir(d);
             snprintf(errbuf, errlen, "out of memory");
             return -1;
@@ -299,9 +346,10 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Scan `dir` into `md` (initialised, empty); `prev` lends unchanged measurements. */
-static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev, char *errbuf,
-                size_t errlen)
+/* Scan `dir` into `md` (initialised, empty); `prev` lends unchanged measurements (see
+ * scan_dir; `taken` has one entry per message of `prev`). */
+static int scan(pop3mock_maildrop *md, const char *dir, pop3mock_maildrop *prev, bool *taken,
+                char *errbuf, size_t errlen)
 {
     if (!is_dir(dir)) {
         snprintf(errbuf, errlen, "%s: not a directory", dir);
@@ -319,11 +367,11 @@ static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop 
     snprintf(sub, plen, "%s/new", dir);
     bool has_new = is_dir(sub);
     if (has_cur || has_new) {
-        if (has_new) rc = scan_dir(md, sub, prev, errbuf, errlen);
+        if (has_new) rc = scan_dir(md, sub, FOLDER_NEW, prev, taken, errbuf, errlen);
         snprintf(sub, plen, "%s/cur", dir);
-        if (rc == 0 && has_cur) rc = scan_dir(md, sub, prev, errbuf, errlen);
+        if (rc == 0 && has_cur) rc = scan_dir(md, sub, FOLDER_CUR, prev, taken, errbuf, errlen);
     } else {
-        rc = scan_dir(md, dir, prev, errbuf, errlen);
+        rc = scan_dir(md, dir, FOLDER_SELF, prev, taken, errbuf, errlen);
     }
     free(sub);
     if (rc != 0) return -1;
@@ -339,7 +387,7 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
-    if (scan(md, dir, NULL, errbuf, errlen) != 0) {
+    if (scan(md, dir, NULL, NULL, errbuf, errlen) != 0) {
         pop3mock_maildrop_free(md);
         return -1;
     }
@@ -350,7 +398,6 @@ static void free_messages(pop3mock_message *msgs, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(msgs[i].name);
-        free(msgs[i].path);
         free(msgs[i].data);
     }
     free(msgs);
@@ -359,11 +406,33 @@ static void free_messages(pop3mock_message *msgs, size_t count)
 int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
 {
     if (md->dir == NULL || md->active > 0) return 0;
+    /* The new table shares the names of the messages it keeps with the old one, so the
+     * rescan holds two tables of fixed-size entries, never two copies of every name. */
+    bool *taken = calloc(md->count > 0 ? md->count : 1, sizeof *taken);
+    if (taken == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
     pop3mock_maildrop fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.max_messages = md->max_messages;
-    if (scan(&fresh, md->dir, md, errbuf, errlen) != 0) {
-        free_messages(fresh.msgs, fresh.count);
+    size_t expect = md->count < max_messages(md) ? md->count : max_messages(md);
+    int rc = 0;
+    if (expect > 0 &&
+        (fresh.msgs = pop3_array_grow(NULL, &fresh.msgs_cap, expect, sizeof *fresh.msgs, 64,
+                                      max_messages(md), &rc)) == NULL) {
+        free(taken);
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    if (scan(&fresh, md->dir, md, taken, errbuf, errlen) != 0) {
+        /* Free only the names the old table does not hold. */
+        for (size_t k = 0; k < fresh.count; k++) {
+            const pop3mock_message *old = previous(md, fresh.msgs[k].name, fresh.msgs[k]._folder);
+            if (old == NULL || old->name != fresh.msgs[k].name) free(fresh.msgs[k].name);
+        }
+        free(fresh.msgs);
+        free(taken);
         return -1;
     }
     /* Deletions made at QUIT last for the life of the process: carry them over. There
@@ -373,7 +442,10 @@ int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
         for (size_t k = 0; k < fresh.count; k++)
             if (strcmp(fresh.msgs[k].uid, md->msgs[i].uid) == 0) fresh.msgs[k].removed = true;
     }
-    free_messages(md->msgs, md->count);
+    for (size_t i = 0; i < md->count; i++)
+        if (!taken[i]) free(md->msgs[i].name);
+    free(md->msgs);
+    free(taken);
     md->msgs = fresh.msgs;
     md->count = fresh.count;
     md->msgs_cap = fresh.msgs_cap;
@@ -392,8 +464,13 @@ int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t
     r->msg = &md->msgs[i];
     r->offset = 0;
     r->fd = -1;
-    if (r->msg->path == NULL) return 0;
-    r->fd = open(r->msg->path, O_RDONLY | O_CLOEXEC);
+    if (r->msg->data != NULL) return 0;
+    char path[4096];
+    unsigned folder = r->msg->_folder < 3 ? r->msg->_folder : 0;
+    int n = snprintf(path, sizeof path, "%s%s/%s", md->dir != NULL ? md->dir : ".",
+                     folder_names[folder], r->msg->name);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
     return r->fd >= 0 ? 0 : -1;
 }
 
@@ -408,11 +485,21 @@ long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap)
         r->offset += n;
         return (long)n;
     }
+    /* Ask for one octet more than the measured rest: a read that returns exactly the rest
+     * has proved the end, and one that returns more has found a file that grew. */
+    uint64_t left = r->offset <= r->msg->octets ? r->msg->octets - r->offset : 0;
+    size_t want = left < cap ? (size_t)left + 1 : cap;
     ssize_t n;
     do {
-        n = read(r->fd, buf, cap);
+        n = read(r->fd, buf, want);
     } while (n < 0 && errno == EINTR);
-    if (n > 0) r->offset += (uint64_t)n;
+    if (n < 0) return -1;
+    if ((uint64_t)n > left || (n == 0 && left > 0)) {
+        errno = ESTALE; /* not the file that was measured: its size would be wrong */
+        return -1;
+    }
+    r->offset += (uint64_t)n;
+    if ((size_t)n < want && r->offset == r->msg->octets) pop3mock_reader_close(r);
     return (long)n;
 }
 

@@ -27,16 +27,23 @@ extern "C" {
 
 typedef struct pop3mock_message {
     char *name;         /* file name (the Maildir unique part keeps its flags) */
-    char *path;         /* file to read, or NULL for an in-memory message */
-    char *data;         /* in-memory content, or NULL */
+    const char *uid;    /* RFC 1939 section 7 unique-id, NUL-terminated: `name` itself, or a
+                         * copy kept in the allocation of `name` (freed with it) */
+    char *data;         /* in-memory content, or NULL for a file */
     uint64_t octets;    /* octets as stored */
     uint64_t size;      /* RFC 1939 section 11 size: bare LF counted as CRLF */
     uint64_t lines;     /* line ends (LF) in the message */
+    long long mtime_ns; /* the file's modification time: a rescan re-reads only what changed */
     bool final_lf;      /* the last octet is LF (or the message is empty) */
     bool header_8bit;   /* an octet over 0x7F before the first empty line (RFC 6856 2.2) */
-    char uid[71];       /* RFC 1939 section 7 unique-id */
     bool removed;       /* deleted by a QUIT earlier in this process */
-    long long mtime_ns; /* the file's modification time: a rescan re-reads only what changed */
+    /* private: the folder of the file, under the maildrop's `dir` (0: `dir` itself, 1:
+     * cur/, 2: new/); the path is built from `dir`, this and `name` when the file is
+     * opened, not kept */
+    unsigned char _folder;
+    /* private: taken at the last rescan as unchanged on the word of its name (",S=")
+     * without a stat, so RETR checks the size of what it reads */
+    bool _by_name;
 } pop3mock_message;
 
 typedef struct pop3mock_maildrop {
@@ -106,7 +113,11 @@ typedef struct pop3mock_reader {
 /* Open message `i` for reading. Returns 0, or -1 when its file cannot be opened. */
 int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i);
 
-/* Up to `cap` next octets. Returns the number read, 0 at the end, -1 on a read error. */
+/* Up to `cap` next octets. Returns the number read, 0 at the end, -1 on a read error or
+ * when the file no longer holds the octets measured (it grew or shrank since): its size
+ * as listed would not be what is sent. A read that reaches the measured end with room to
+ * spare proves the end: the file is closed then, and the next call returns 0 without a
+ * system call. */
 long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap);
 
 void pop3mock_reader_close(pop3mock_reader *r);
