@@ -223,7 +223,8 @@ static pop3mock_message *previous(const pop3mock_maildrop *prev, const char *nam
 {
     if (prev == NULL || prev->count == 0) return NULL;
     pop3mock_message key = {.name = (char *)name, ._folder = folder};
-    return bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
+    pop3mock_message *m = bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
+    return m != NULL && m->data == NULL ? m : NULL; /* an in-memory message has no file */
 }
 
 /* The octets a Maildir name states (",S=NNN" in the unique part, the Dovecot and Courier
@@ -262,11 +263,26 @@ static int measure_fd(int fd, long long st_size, measure *m, char *buf, size_t c
     }
 }
 
-/* Add every regular, non-hidden file of folder `folder` (open as `dfd`, path `dir`);
- * `prev` (or NULL) lends what it measured: an unchanged file is not read again, and its
- * name (with its unique-id) is shared, its entry in `taken` set. */
-static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder,
-                    pop3mock_maildrop *prev, bool *taken, char *errbuf, size_t errlen)
+/* What a rescan keeps of the table it replaces. */
+typedef struct keep {
+    pop3mock_maildrop *prev; /* the table being replaced (sorted by name), or NULL */
+    bool *taken;             /* per message of prev: unchanged, kept as it is */
+    size_t count;            /* messages of prev taken */
+} keep;
+
+static void scan_error(char *errbuf, size_t errlen, const char *dir, size_t max, int rc)
+{
+    if (rc == POP3_ELIMIT)
+        snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max);
+    else
+        snprintf(errbuf, errlen, "out of memory");
+}
+
+/* Add every regular, non-hidden file of folder `folder` (path `dir`) to `md`, except the
+ * unchanged messages of `k->prev`, which are only marked as taken: they stay where they
+ * are, and the rescan needs no second table of them. */
+static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder, keep *k,
+                    char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -278,17 +294,12 @@ static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder
     char buf[65536];
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        int grc = grow(md);
-        if (grc != POP3_OK) {
+        if (md->count + k->count >= max_messages(md)) {
             closedir(d);
-            if (grc == POP3_ELIMIT)
-                snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max_messages(md));
-            else
-                snprintf(errbuf, errlen, "out of memory");
+            scan_error(errbuf, errlen, dir, max_messages(md), POP3_ELIMIT);
             return -1;
         }
-        pop3mock_message *msg = &md->msgs[md->count];
-        pop3mock_message *old = previous(prev, e->d_name, folder);
+        pop3mock_message *old = previous(k->prev, e->d_name, folder);
         /* A Maildir file is written once and then only renamed: one whose name states the
          * octets measured last time, still a regular file by its directory entry, is that
          * same file, and needs no stat. Should it have been rewritten in place all the
@@ -306,13 +317,16 @@ static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder
                 old = NULL;
         }
         if (old != NULL) {
-            *msg = *old;
-            msg->data = NULL;
-            msg->removed = false;
-            msg->_by_name = known;
-            taken[old - prev->msgs] = true;
-            md->count++;
+            old->_by_name = known; /* only ever adds a check: harmless if the rescan fails */
+            k->taken[old - k->prev->msgs] = true;
+            k->count++;
             continue;
+        }
+        int grc = grow(md);
+        if (grc != POP3_OK) {
+            closedir(d);
+            scan_error(errbuf, errlen, dir, max_messages(md), grc);
+            return -1;
         }
         int fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) continue;
@@ -324,6 +338,7 @@ static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder
             return -1;
         }
         close(fd);
+        pop3mock_message *msg = &md->msgs[md->count];
         memset(msg, 0, sizeof *msg);
         msg->_folder = folder;
         msg->mtime_ns = mtime_of(&st);
@@ -346,10 +361,8 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Scan `dir` into `md` (initialised, empty); `prev` lends unchanged measurements (see
- * scan_dir; `taken` has one entry per message of `prev`). */
-static int scan(pop3mock_maildrop *md, const char *dir, pop3mock_maildrop *prev, bool *taken,
-                char *errbuf, size_t errlen)
+/* Scan `dir` into `md` (initialised, empty), leaving out what `k` keeps (see scan_dir). */
+static int scan(pop3mock_maildrop *md, const char *dir, keep *k, char *errbuf, size_t errlen)
 {
     if (!is_dir(dir)) {
         snprintf(errbuf, errlen, "%s: not a directory", dir);
@@ -367,16 +380,28 @@ static int scan(pop3mock_maildrop *md, const char *dir, pop3mock_maildrop *prev,
     snprintf(sub, plen, "%s/new", dir);
     bool has_new = is_dir(sub);
     if (has_cur || has_new) {
-        if (has_new) rc = scan_dir(md, sub, FOLDER_NEW, prev, taken, errbuf, errlen);
+        if (has_new) rc = scan_dir(md, sub, FOLDER_NEW, k, errbuf, errlen);
         snprintf(sub, plen, "%s/cur", dir);
-        if (rc == 0 && has_cur) rc = scan_dir(md, sub, FOLDER_CUR, prev, taken, errbuf, errlen);
+        if (rc == 0 && has_cur) rc = scan_dir(md, sub, FOLDER_CUR, k, errbuf, errlen);
     } else {
-        rc = scan_dir(md, dir, FOLDER_SELF, prev, taken, errbuf, errlen);
+        rc = scan_dir(md, dir, FOLDER_SELF, k, errbuf, errlen);
     }
     free(sub);
-    if (rc != 0) return -1;
+    return rc;
+}
+
+/* Sort the table by name and give back the room doubling left: it lives until the next
+ * rescan. */
+static void settle(pop3mock_maildrop *md)
+{
     if (md->count > 1) qsort(md->msgs, md->count, sizeof *md->msgs, by_name);
-    return 0;
+    if (md->count > 0 && md->msgs_cap > md->count) {
+        pop3mock_message *fit = realloc(md->msgs, md->count * sizeof *md->msgs);
+        if (fit != NULL) {
+            md->msgs = fit;
+            md->msgs_cap = md->count;
+        }
+    }
 }
 
 int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
@@ -387,10 +412,12 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
-    if (scan(md, dir, NULL, NULL, errbuf, errlen) != 0) {
+    keep none = {0};
+    if (scan(md, dir, &none, errbuf, errlen) != 0) {
         pop3mock_maildrop_free(md);
         return -1;
     }
+    settle(md);
     return 0;
 }
 
@@ -406,49 +433,60 @@ static void free_messages(pop3mock_message *msgs, size_t count)
 int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
 {
     if (md->dir == NULL || md->active > 0) return 0;
-    /* The new table shares the names of the messages it keeps with the old one, so the
-     * rescan holds two tables of fixed-size entries, never two copies of every name. */
-    bool *taken = calloc(md->count > 0 ? md->count : 1, sizeof *taken);
-    if (taken == NULL) {
+    /* Unchanged messages stay in the table where they are: the scan collects only what
+     * is new or changed, and nothing is altered until it has succeeded, so a failed
+     * rescan keeps the old list whole. */
+    keep k = {.prev = md, .taken = calloc(md->count > 0 ? md->count : 1, sizeof *k.taken)};
+    if (k.taken == NULL) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
     pop3mock_maildrop fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.max_messages = md->max_messages;
-    size_t expect = md->count < max_messages(md) ? md->count : max_messages(md);
-    int rc = 0;
-    if (expect > 0 &&
-        (fresh.msgs = pop3_array_grow(NULL, &fresh.msgs_cap, expect, sizeof *fresh.msgs, 64,
-                                      max_messages(md), &rc)) == NULL) {
-        free(taken);
-        snprintf(errbuf, errlen, "out of memory");
+    if (scan(&fresh, md->dir, &k, errbuf, errlen) != 0) {
+        free_messages(fresh.msgs, fresh.count);
+        free(k.taken);
         return -1;
     }
-    if (scan(&fresh, md->dir, md, taken, errbuf, errlen) != 0) {
-        /* Free only the names the old table does not hold. */
-        for (size_t k = 0; k < fresh.count; k++) {
-            const pop3mock_message *old = previous(md, fresh.msgs[k].name, fresh.msgs[k]._folder);
-            if (old == NULL || old->name != fresh.msgs[k].name) free(fresh.msgs[k].name);
+    size_t total = k.count + fresh.count;
+    if (total > md->msgs_cap) {
+        int rc;
+        pop3mock_message *grown =
+            pop3_array_grow(md->msgs, &md->msgs_cap, total, sizeof *md->msgs, total, 0, &rc);
+        if (grown == NULL) {
+            snprintf(errbuf, errlen, "out of memory");
+            free_messages(fresh.msgs, fresh.count);
+            free(k.taken);
+            return -1;
         }
-        free(fresh.msgs);
-        free(taken);
-        return -1;
+        md->msgs = grown;
     }
-    /* Deletions made at QUIT last for the life of the process: carry them over. There
-     * are few, so each is looked up among the new messages by unique-id. */
+    /* Deletions made at QUIT last for the life of the process: a kept message keeps its
+     * mark; a new one gets the mark of a message gone with the same unique-id (a file
+     * moved from new/ to cur/). There are few, so each is looked up by unique-id. */
     for (size_t i = 0; i < md->count; i++) {
         if (!md->msgs[i].removed) continue;
-        for (size_t k = 0; k < fresh.count; k++)
-            if (strcmp(fresh.msgs[k].uid, md->msgs[i].uid) == 0) fresh.msgs[k].removed = true;
+        for (size_t j = 0; j < fresh.count; j++)
+            if (strcmp(fresh.msgs[j].uid, md->msgs[i].uid) == 0) fresh.msgs[j].removed = true;
+        for (size_t j = 0; j < md->count; j++)
+            if (k.taken[j] && strcmp(md->msgs[j].uid, md->msgs[i].uid) == 0)
+                md->msgs[j].removed = true;
     }
-    for (size_t i = 0; i < md->count; i++)
-        if (!taken[i]) free(md->msgs[i].name);
-    free(md->msgs);
-    free(taken);
-    md->msgs = fresh.msgs;
-    md->count = fresh.count;
-    md->msgs_cap = fresh.msgs_cap;
+    size_t w = 0;
+    for (size_t i = 0; i < md->count; i++) {
+        if (k.taken[i]) {
+            md->msgs[w++] = md->msgs[i];
+        } else {
+            free(md->msgs[i].name);
+            free(md->msgs[i].data);
+        }
+    }
+    if (fresh.count > 0) memcpy(md->msgs + w, fresh.msgs, fresh.count * sizeof *md->msgs);
+    md->count = w + fresh.count;
+    free(fresh.msgs);
+    free(k.taken);
+    settle(md);
     return 0;
 }
 
