@@ -224,3 +224,39 @@ Test(mock_maildrop, rescan_shares_names_and_keeps_uids)
     cr_expect_str_eq(md.msgs[2].uid, "d");
     pop3mock_maildrop_free(&md);
 }
+
+Test(mock_maildrop, deletions_survive_rescans_and_moves)
+{
+    make_maildir();
+    put_text("new/x", TEXT17);
+    put_text("new/y", TEXT17);
+    put_text("new/z", TEXT17);
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    char *out = session(&md, "DELE 1\r\nDELE 2\r\nQUIT\r\n");
+    free(out);
+    cr_assert(md.msgs[0].removed && md.msgs[1].removed && !md.msgs[2].removed);
+    /* x kept where it is, y moved to cur/ with flags (same unique-id), a new w. */
+    char from[128], to[128];
+    snprintf(from, sizeof from, "%s/new/y", dir);
+    snprintf(to, sizeof to, "%s/cur/y:2,S", dir);
+    cr_assert_eq(rename(from, to), 0);
+    put_text("new/w", TEXT17);
+    out = session(&md, "UIDL\r\nQUIT\r\n");
+    cr_expect(strstr(out, "+OK u's maildrop has 2 messages") != NULL, "%s", out);
+    cr_expect(strstr(out, "1 w\r\n2 z\r\n.\r\n") != NULL, "%s", out);
+    free(out);
+    cr_assert_eq(md.count, 4);
+    cr_expect_str_eq(md.msgs[0].uid, "w");
+    cr_expect(!md.msgs[0].removed);
+    cr_expect_str_eq(md.msgs[1].uid, "x");
+    cr_expect(md.msgs[1].removed, "kept, still deleted");
+    cr_expect_str_eq(md.msgs[2].name, "y:2,S");
+    cr_expect(md.msgs[2].removed, "moved, still deleted");
+    cr_expect(!md.msgs[3].removed);
+    /* SIGHUP's reset forgets them. */
+    cr_expect_eq(pop3mock_maildrop_reset(&md, err, sizeof err), 0, "%s", err);
+    cr_expect(!md.msgs[1].removed && !md.msgs[2].removed);
+    pop3mock_maildrop_free(&md);
+}
