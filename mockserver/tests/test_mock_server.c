@@ -341,8 +341,10 @@ Test(mock_server, quiet_since_tells_waiting_from_pausing)
     bool busy_seen = false, quiet_in_pause = false;
     while (now_ms() < pause_end) {
         cr_assert_eq(pop3mock_server_step(srv, 10, err, sizeof err), 1, "%s", err);
-        if (pop3mock_server_quiet_since(srv) == 0) busy_seen = true;
-        else if (busy_seen) quiet_in_pause = true;
+        if (pop3mock_server_quiet_since(srv) == 0)
+            busy_seen = true;
+        else if (busy_seen)
+            quiet_in_pause = true;
     }
     cr_expect(busy_seen, "the pause is not waiting for the client");
     cr_expect(!quiet_in_pause, "quiet during the pause");
