@@ -84,11 +84,12 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
  * pop3mock_maildrop_rescan - read the folder again: messages added since are seen, those
  * gone are dropped, an unchanged file (same path, size and modification time) is not
  * read again, and one whose Maildir name states (",S=NNN") the octets measured last time
- * is taken as unchanged without a stat (the reader checks it when it is sent). Unique-ids come from file names, so they stay what they were; deletions
- * made at QUIT stay too (matched by unique-id). Message numbers change, so this is done
- * only while no session is in TRANSACTION state (`active` 0); otherwise, and for an
- * in-memory maildrop, it does nothing. A maildrop session calls it at each login.
- * Returns 0, or -1 with `errbuf` filled (the old list is then kept).
+ * is taken as unchanged without a stat (the reader checks it when it is sent). Unique-ids
+ * come from file names, so they stay what they were; deletions made at QUIT stay too
+ * (matched by unique-id). Message numbers change, so this is done only while no session
+ * is in TRANSACTION state (`active` 0); otherwise, and for an in-memory maildrop, it does
+ * nothing. A maildrop session calls it at each login. Returns 0, or -1 with `errbuf`
+ * filled (the old list is then kept).
  */
 int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen);
 
