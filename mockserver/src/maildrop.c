@@ -31,6 +31,7 @@
 #include "pop3/parse.h"
 
 #include "body.h" /* POP3MOCK__STALE */
+#include "maildrop_internal.h"
 
 static char *dup_str(const char *s)
 {
@@ -57,6 +58,7 @@ static void free_messages(pop3mock_message *msgs, size_t count);
 
 void pop3mock_maildrop_free(pop3mock_maildrop *md)
 {
+    pop3mock__maildrop_unhold(md);
     free_messages(md->msgs, md->count);
     free(md->user);
     free(md->password);
@@ -497,14 +499,41 @@ int pop3mock_maildrop_reset(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     return pop3mock_maildrop_rescan(md, errbuf, errlen);
 }
 
+void pop3mock__maildrop_hold(pop3mock_maildrop *md)
+{
+    if (md->dir == NULL) return;
+    bool used[3] = {false, false, false};
+    for (size_t i = 0; i < md->count; i++)
+        if (md->msgs[i].data == NULL && md->msgs[i]._folder < 3) used[md->msgs[i]._folder] = true;
+    for (int f = 0; f < 3; f++) {
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s%s", md->dir, folder_names[f]);
+        if (!used[f] || md->_folder_fd[f] > 0 || n < 0 || (size_t)n >= sizeof path) continue;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) md->_folder_fd[f] = fd + 1;
+    }
+}
+
+void pop3mock__maildrop_unhold(pop3mock_maildrop *md)
+{
+    for (int f = 0; f < 3; f++) {
+        if (md->_folder_fd[f] > 0) close(md->_folder_fd[f] - 1);
+        md->_folder_fd[f] = 0;
+    }
+}
+
 int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i)
 {
     r->msg = &md->msgs[i];
     r->offset = 0;
     r->fd = -1;
     if (r->msg->data != NULL) return 0;
-    char path[4096];
     unsigned folder = r->msg->_folder < 3 ? r->msg->_folder : 0;
+    if (md->_folder_fd[folder] > 0) {
+        r->fd = openat(md->_folder_fd[folder] - 1, r->msg->name, O_RDONLY | O_CLOEXEC);
+        return r->fd >= 0 ? 0 : -1;
+    }
+    char path[4096];
     int n = snprintf(path, sizeof path, "%s%s/%s", md->dir != NULL ? md->dir : ".",
                      folder_names[folder], r->msg->name);
     if (n < 0 || (size_t)n >= sizeof path) return -1;

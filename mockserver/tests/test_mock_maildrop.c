@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,5 +259,37 @@ Test(mock_maildrop, deletions_survive_rescans_and_moves)
     /* SIGHUP's reset forgets them. */
     cr_expect_eq(pop3mock_maildrop_reset(&md, err, sizeof err), 0, "%s", err);
     cr_expect(!md.msgs[1].removed && !md.msgs[2].removed);
+    pop3mock_maildrop_free(&md);
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
+Test(mock_maildrop, folders_held_only_during_transaction)
+{
+    /* The folders are held open while a session is in TRANSACTION (messages are opened
+     * relative to them), and closed when the last session leaves it. */
+    make_maildir();
+    put_text("new/x", TEXT17);
+    put_text("cur/y:2,S", TEXT17);
+    int before = open_fds();
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(open_fds(), before, "none after the load");
+    pop3mock_session *s = mock_session(&md, NULL);
+    size_t len;
+    char *out = mock_run(s, "USER u\r\nPASS p\r\nRETR 1\r\nRETR 2\r\n", &len);
+    cr_expect(strstr(out, "+OK 20 octets\r\nSubject: x\r\n\r\nbody\r\n.\r\n+OK 20 octets\r\n"
+                          "Subject: x\r\n\r\nbody\r\n.\r\n") != NULL,
+              "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    cr_expect_eq(open_fds(), before, "none once the session is gone");
     pop3mock_maildrop_free(&md);
 }

@@ -59,6 +59,10 @@ typedef struct pop3mock_maildrop {
      * caller may change it afterwards: it applies to later adds and rescans. */
     size_t max_messages;
     size_t msgs_cap; /* private: messages `msgs` has room for */
+    /* private: the folders (`dir`, cur/, new/) held open while a session is in
+     * TRANSACTION, so that a message is opened relative to its folder (openat) rather
+     * than by its whole path; each the descriptor plus one, 0 when not open */
+    int _folder_fd[3];
 } pop3mock_maildrop;
 
 /* Default limit on the messages of one maildrop: as many as the codec's listing parser
