@@ -16,6 +16,7 @@
  */
 #include "body.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define READ_CHUNK 65536 /* octets read from the message file at once, at most */
@@ -31,6 +32,7 @@ int pop3mock__body_start(pop3mock__body *b, const pop3mock_maildrop *md, size_t 
     b->lines_left = lines;
     b->line_blank = true;
     pop3_stuffer_init(&b->st, !style->bare_lf);
+    b->index = i;
     b->active = true;
     return 0;
 }
@@ -184,27 +186,68 @@ static void finish(pop3mock__body *b, pop3mock__output *o)
     b->active = false;
 }
 
+/* pop3_wire_size, by memchr: the check below runs on every octet RETR sends, where
+ * a loop over each octet would cost as much as the stat it stands for. */
+static uint64_t wire_size(const char *p, size_t n, bool *saw_cr)
+{
+    uint64_t size = n;
+    const char *end = p + n, *q = p;
+    while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+        if (q == p ? !*saw_cr : q[-1] != '\r') size++;
+        q++;
+    }
+    *saw_cr = p[n - 1] == '\r';
+    return size;
+}
+
+/* RETR read the whole file of a message taken on the word of its name: is it still the
+ * message measured (same octets, which the reader checks, but also the same size as
+ * sent and the same last line end)? A file rewritten in place under the same name could
+ * differ in its line ends alone. A message whose file was found unchanged by stat is
+ * trusted as before: changes made during a session are its own business. */
+static bool changed(const pop3mock__body *b)
+{
+    const pop3mock_message *m = b->rd.msg;
+    if (!m->_by_name) return false;
+    bool final_lf = m->octets == 0 || b->src_last == '\n';
+    return b->src_size != m->size || final_lf != m->final_lf;
+}
+
 void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o, size_t want)
 {
     if (!b->active) return;
     char raw[READ_CHUNK];
     size_t cap = want < CHUNK ? CHUNK : want < READ_CHUNK ? want : READ_CHUNK;
+    errno = 0;
     long n = b->eof ? 0 : pop3mock_reader_read(&b->rd, raw, cap);
     if (n < 0) {
-        /* The file went away mid-body: the response cannot be completed truthfully;
-         * end the connection rather than send a wrong message as if it were right. */
+        b->stale = errno == ESTALE;
+        /* The file went away mid-body, or is not the one measured (it grew or shrank):
+         * the response cannot be completed truthfully; end the connection rather than
+         * send a wrong message as if it were right. */
         pop3mock_reader_close(&b->rd);
         b->active = false;
         pop3mock__output_mark(o, POP3MOCK__MARK_CLOSE, 0, 0);
         return;
     }
     size_t len = (size_t)n;
+    if (!b->top && len > 0 && b->rd.msg->_by_name) {
+        b->src_size += wire_size(raw, len, &b->src_cr);
+        b->src_last = raw[len - 1];
+    }
     if (b->top && len > 0) len = top_cut(b, raw, len);
     if (!b->style.bare_lf && !b->style.no_stuffing) {
         if (len > 0) stuff(b, o, raw, len);
     } else {
         for (size_t at = 0; at < len; at += CHUNK)
             send_chunk(b, o, raw + at, len - at < CHUNK ? len - at : CHUNK);
+    }
+    if (n == 0 && !b->top && changed(b)) {
+        b->stale = true;
+        pop3mock_reader_close(&b->rd);
+        b->active = false;
+        pop3mock__output_mark(o, POP3MOCK__MARK_CLOSE, 0, 0);
+        return;
     }
     if (n == 0 || b->eof) finish(b, o);
 }

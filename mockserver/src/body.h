@@ -5,11 +5,16 @@
 #define POP3MOCK_BODY_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "output.h"
 #include "pop3/encode.h"
 #include "pop3mock/maildrop.h"
+
+/* A message's mtime_ns once its file was found changed when sent: no file has it, so
+ * the next rescan measures the file again. */
+#define POP3MOCK__STALE LLONG_MIN
 
 /* How the body goes out; every field false is RFC 1939 to the letter. */
 typedef struct pop3mock__body_style {
@@ -34,6 +39,13 @@ typedef struct pop3mock__body {
     bool saw_cr;  /* no_stuffing: the last octet sent was CR */
     bool any;     /* some octet was sent */
     char last;    /* the last octet sent */
+    /* RETR: the RFC 1939 section 11 size of what was read, to be checked against the
+     * size announced before the terminator is sent */
+    uint64_t src_size;
+    bool src_cr;
+    char src_last;
+    size_t index; /* the message's index in the maildrop */
+    bool stale;   /* ended because the file is not the one measured: measure it again */
 } pop3mock__body;
 
 /* Start streaming message `i` of `md`; `top` with `lines` for TOP (RFC 1939 section 7).
@@ -47,6 +59,7 @@ int pop3mock__body_start(pop3mock__body *b, const pop3mock_maildrop *md, size_t 
 void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o, size_t want);
 
 /* Stop early (session ends). */
+/* A `stale` body ended with the connection: the file changed since it was measured. */
 void pop3mock__body_stop(pop3mock__body *b);
 
 #endif

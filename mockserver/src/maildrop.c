@@ -10,11 +10,13 @@
  * 2.2: whether the header holds 8-bit octets is noted at load too (for --utf8-strict).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* d_type, DT_REG */
 #include "pop3mock/maildrop.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,9 @@
 #include "pop3/buf.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
+
+#include "body.h" /* POP3MOCK__STALE */
+#include "maildrop_internal.h"
 
 static char *dup_str(const char *s)
 {
@@ -53,6 +58,7 @@ static void free_messages(pop3mock_message *msgs, size_t count);
 
 void pop3mock_maildrop_free(pop3mock_maildrop *md)
 {
+    pop3mock__maildrop_unhold(md);
     free_messages(md->msgs, md->count);
     free(md->user);
     free(md->password);
@@ -84,20 +90,36 @@ static void hash_uid(const char *name, char uid[71])
     uid[2 * dlen] = '\0';
 }
 
-static void make_uid(const char *name, char uid[71])
+/* The allocation of a message's name, holding its unique-id too when that is not the
+ * name itself: most Maildir names (no ":2,flags") are their own unique-id, and cost
+ * nothing more. */
+static char *name_block(const char *name, const char **uid)
 {
-    size_t n = strcspn(name, ":");
+    size_t len = strlen(name), n = strcspn(name, ":");
     bool ok = n >= 1 && n <= POP3_UID_MAX;
     for (size_t i = 0; ok && i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x21 || c > 0x7e) ok = false;
     }
-    if (ok) {
-        memcpy(uid, name, n);
-        uid[n] = '\0';
-    } else {
-        hash_uid(name, uid);
+    char hashed[71];
+    const char *u = name;
+    if (!ok) {
+        hash_uid(name, hashed);
+        u = hashed;
+        n = strlen(hashed);
     }
+    bool own = ok && n == len; /* the name is the unique-id */
+    char *block = malloc(len + 1 + (own ? 0 : n + 1));
+    if (block == NULL) return NULL;
+    memcpy(block, name, len + 1);
+    if (own) {
+        *uid = block;
+    } else {
+        memcpy(block + len + 1, u, n);
+        block[len + 1 + n] = '\0';
+        *uid = block + len + 1;
+    }
+    return block;
 }
 
 /* Sizes of a message, fed in chunks. */
@@ -159,7 +181,6 @@ static void finish(pop3mock_message *msg, const measure *m)
     msg->lines = m->lines;
     msg->final_lf = m->octets == 0 || m->last == '\n';
     msg->header_8bit = m->header_8bit;
-    make_uid(msg->name, msg->uid);
 }
 
 int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *data, size_t len)
@@ -167,7 +188,7 @@ int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *d
     if (grow(md) != POP3_OK) return -1;
     pop3mock_message *msg = &md->msgs[md->count];
     memset(msg, 0, sizeof *msg);
-    msg->name = dup_str(name);
+    msg->name = name_block(name, &msg->uid);
     msg->data = malloc(len > 0 ? len : 1);
     if (msg->name == NULL || msg->data == NULL) {
         free(msg->name);
@@ -182,11 +203,15 @@ int pop3mock_maildrop_add(pop3mock_maildrop *md, const char *name, const char *d
     return 0;
 }
 
+/* Folders of a maildrop, in the order their paths sort ("cur" < "new"). */
+enum { FOLDER_SELF = 0, FOLDER_CUR = 1, FOLDER_NEW = 2 };
+static const char *const folder_names[] = {"", "/cur", "/new"};
+
 static int by_name(const void *a, const void *b)
 {
     const pop3mock_message *x = a, *y = b;
     int c = strcmp(x->name, y->name);
-    return c != 0 ? c : strcmp(x->path, y->path);
+    return c != 0 ? c : (int)x->_folder - (int)y->_folder;
 }
 
 static long long mtime_of(const struct stat *st)
@@ -194,20 +219,71 @@ static long long mtime_of(const struct stat *st)
     return (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-/* The message of `prev` (sorted by name) read from `path` as `name`, if its file is
- * unchanged: its measurements can be copied instead of reading the file again. */
-static const pop3mock_message *unchanged(const pop3mock_maildrop *prev, const char *name,
-                                         const char *path, const struct stat *st)
+/* The message of `prev` (sorted by name) in `folder` named `name`, or NULL. */
+static pop3mock_message *previous(const pop3mock_maildrop *prev, const char *name,
+                                  unsigned char folder)
 {
     if (prev == NULL || prev->count == 0) return NULL;
-    pop3mock_message key = {.name = (char *)name, .path = (char *)path};
-    const pop3mock_message *m = bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
-    if (m == NULL || m->octets != (uint64_t)st->st_size || m->mtime_ns != mtime_of(st)) return NULL;
-    return m;
+    pop3mock_message key = {.name = (char *)name, ._folder = folder};
+    pop3mock_message *m = bsearch(&key, prev->msgs, prev->count, sizeof *prev->msgs, by_name);
+    return m != NULL && m->data == NULL ? m : NULL; /* an in-memory message has no file */
 }
 
-/* Add every regular, non-hidden file of `dir`; `prev` (or NULL) lends what it measured. */
-static int scan_dir(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev,
+/* The octets a Maildir name states (",S=NNN" in the unique part, the Dovecot and Courier
+ * convention), or -1. */
+static long long stated_size(const char *name)
+{
+    size_t n = strcspn(name, ":");
+    for (const char *p = name; (p = strstr(p, ",S=")) != NULL && (size_t)(p - name) < n; p++) {
+        long long v = 0;
+        const char *q = p + 3;
+        if (*q < '0' || *q > '9') continue;
+        for (; *q >= '0' && *q <= '9'; q++) {
+            if (v > (LLONG_MAX - 9) / 10) return -1;
+            v = v * 10 + (*q - '0');
+        }
+        if (*q == ',' || *q == ':' || *q == '\0') return v;
+    }
+    return -1;
+}
+
+/* Measure the open file `fd` of `st_size` octets. A read that comes back short at the
+ * size fstatat gave has reached the end (a regular file reads short only there): no
+ * second read just to see 0. Returns 0, or -1 with errno set. */
+static int measure_fd(int fd, long long st_size, measure *m, char *buf, size_t cap)
+{
+    for (;;) {
+        size_t want = cap;
+        if (st_size >= 0 && (uint64_t)st_size >= m->octets && (uint64_t)st_size - m->octets < cap)
+            want = (size_t)((uint64_t)st_size - m->octets) + 1;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        measure_chunk(m, buf, (size_t)n);
+        if ((size_t)n < want && st_size >= 0 && m->octets == (uint64_t)st_size) return 0;
+    }
+}
+
+/* What a rescan keeps of the table it replaces. */
+typedef struct keep {
+    pop3mock_maildrop *prev; /* the table being replaced (sorted by name), or NULL */
+    bool *taken;             /* per message of prev: unchanged, kept as it is */
+    size_t count;            /* messages of prev taken */
+} keep;
+
+static void scan_error(char *errbuf, size_t errlen, const char *dir, size_t max, int rc)
+{
+    if (rc == POP3_ELIMIT)
+        snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max);
+    else
+        snprintf(errbuf, errlen, "out of memory");
+}
+
+/* Add every regular, non-hidden file of folder `folder` (path `dir`) to `md`, except the
+ * unchanged messages of `k->prev`, which are only marked as taken: they stay where they
+ * are, and the rescan needs no second table of them. */
+static int scan_dir(pop3mock_maildrop *md, const char *dir, unsigned char folder, keep *k,
                     char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
@@ -215,73 +291,61 @@ static int scan_dir(pop3mock_maildrop *md, const char *dir, const pop3mock_maild
         snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
         return -1;
     }
+    int dfd = dirfd(d);
     struct dirent *e;
     char buf[65536];
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        size_t plen = strlen(dir) + 1 + strlen(e->d_name) + 1;
-        char *path = malloc(plen);
-        int grc = path != NULL ? grow(md) : POP3_ENOMEM;
-        if (grc != POP3_OK) {
-            free(path);
+        if (md->count + k->count >= max_messages(md)) {
             closedir(d);
-            if (grc == POP3_ELIMIT)
-                snprintf(errbuf, errlen, "%s: more than %zu messages", dir, max_messages(md));
-            else
-                snprintf(errbuf, errlen, "out of memory");
+            scan_error(errbuf, errlen, dir, max_messages(md), POP3_ELIMIT);
             return -1;
         }
-        snprintf(path, plen, "%s/%s", dir, e->d_name);
+        pop3mock_message *old = previous(k->prev, e->d_name, folder);
+        /* A Maildir file is written once and then only renamed: one whose name states the
+         * octets measured last time, still a regular file by its directory entry, is that
+         * same file, and needs no stat. Should it have been rewritten in place all the
+         * same, the reader notices when it is sent (pop3mock_reader_read, body.c), before
+         * a wrong size could pass for right. */
         struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(path); /* gone since readdir (a Maildir moves files), or not a file */
-            continue;
+        bool known = old != NULL && e->d_type == DT_REG && old->mtime_ns != POP3MOCK__STALE &&
+                     stated_size(e->d_name) == (long long)old->octets &&
+                     old->octets <= (uint64_t)LLONG_MAX;
+        if (!known) {
+            if (fstatat(dfd, e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+                continue; /* gone since readdir (a Maildir moves files), or not a file */
+            if (old != NULL &&
+                (old->octets != (uint64_t)st.st_size || old->mtime_ns != mtime_of(&st)))
+                old = NULL;
         }
-        pop3mock_message *msg = &md->msgs[md->count];
-        const pop3mock_message *old = unchanged(prev, e->d_name, path, &st);
         if (old != NULL) {
-            *msg = *old;
-            msg->path = path;
-            msg->name = dup_str(e->d_name);
-            msg->data = NULL;
-            msg->removed = false;
-            if (msg->name == NULL) {
-                free(path);
-                closedir(d);
-                snprintf(errbuf, errlen, "out of memory");
-                return -1;
-            }
-            md->count++;
+            old->_by_name = known; /* only ever adds a check: harmless if the rescan fails */
+            k->taken[old - k->prev->msgs] = true;
+            k->count++;
             continue;
         }
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT) {
-            free(path);
-            continue;
-        }
-        if (fd < 0) {
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-            free(path);
+        int grc = grow(md);
+        if (grc != POP3_OK) {
             closedir(d);
+            scan_error(errbuf, errlen, dir, max_messages(md), grc);
             return -1;
         }
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) continue;
         measure m = {0};
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof buf)) > 0)
-            measure_chunk(&m, buf, (size_t)n);
-        close(fd);
-        if (n < 0) {
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-            free(path);
+        if (fd < 0 || measure_fd(fd, (long long)st.st_size, &m, buf, sizeof buf) != 0) {
+            snprintf(errbuf, errlen, "%s/%s: %s", dir, e->d_name, strerror(errno));
+            if (fd >= 0) close(fd);
             closedir(d);
             return -1;
         }
+        close(fd);
+        pop3mock_message *msg = &md->msgs[md->count];
         memset(msg, 0, sizeof *msg);
-        msg->path = path;
+        msg->_folder = folder;
         msg->mtime_ns = mtime_of(&st);
-        msg->name = dup_str(e->d_name);
+        msg->name = name_block(e->d_name, &msg->uid);
         if (msg->name == NULL) {
-            free(path);
             closedir(d);
             snprintf(errbuf, errlen, "out of memory");
             return -1;
@@ -299,9 +363,8 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Scan `dir` into `md` (initialised, empty); `prev` lends unchanged measurements. */
-static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop *prev, char *errbuf,
-                size_t errlen)
+/* Scan `dir` into `md` (initialised, empty), leaving out what `k` keeps (see scan_dir). */
+static int scan(pop3mock_maildrop *md, const char *dir, keep *k, char *errbuf, size_t errlen)
 {
     if (!is_dir(dir)) {
         snprintf(errbuf, errlen, "%s: not a directory", dir);
@@ -319,16 +382,28 @@ static int scan(pop3mock_maildrop *md, const char *dir, const pop3mock_maildrop 
     snprintf(sub, plen, "%s/new", dir);
     bool has_new = is_dir(sub);
     if (has_cur || has_new) {
-        if (has_new) rc = scan_dir(md, sub, prev, errbuf, errlen);
+        if (has_new) rc = scan_dir(md, sub, FOLDER_NEW, k, errbuf, errlen);
         snprintf(sub, plen, "%s/cur", dir);
-        if (rc == 0 && has_cur) rc = scan_dir(md, sub, prev, errbuf, errlen);
+        if (rc == 0 && has_cur) rc = scan_dir(md, sub, FOLDER_CUR, k, errbuf, errlen);
     } else {
-        rc = scan_dir(md, dir, prev, errbuf, errlen);
+        rc = scan_dir(md, dir, FOLDER_SELF, k, errbuf, errlen);
     }
     free(sub);
-    if (rc != 0) return -1;
+    return rc;
+}
+
+/* Sort the table by name and give back the room doubling left: it lives until the next
+ * rescan. */
+static void settle(pop3mock_maildrop *md)
+{
     if (md->count > 1) qsort(md->msgs, md->count, sizeof *md->msgs, by_name);
-    return 0;
+    if (md->count > 0 && md->msgs_cap > md->count) {
+        pop3mock_message *fit = realloc(md->msgs, md->count * sizeof *md->msgs);
+        if (fit != NULL) {
+            md->msgs = fit;
+            md->msgs_cap = md->count;
+        }
+    }
 }
 
 int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *user,
@@ -339,10 +414,12 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
-    if (scan(md, dir, NULL, errbuf, errlen) != 0) {
+    keep none = {0};
+    if (scan(md, dir, &none, errbuf, errlen) != 0) {
         pop3mock_maildrop_free(md);
         return -1;
     }
+    settle(md);
     return 0;
 }
 
@@ -350,7 +427,6 @@ static void free_messages(pop3mock_message *msgs, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(msgs[i].name);
-        free(msgs[i].path);
         free(msgs[i].data);
     }
     free(msgs);
@@ -359,24 +435,60 @@ static void free_messages(pop3mock_message *msgs, size_t count)
 int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
 {
     if (md->dir == NULL || md->active > 0) return 0;
+    /* Unchanged messages stay in the table where they are: the scan collects only what
+     * is new or changed, and nothing is altered until it has succeeded, so a failed
+     * rescan keeps the old list whole. */
+    keep k = {.prev = md, .taken = calloc(md->count > 0 ? md->count : 1, sizeof *k.taken)};
+    if (k.taken == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
     pop3mock_maildrop fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.max_messages = md->max_messages;
-    if (scan(&fresh, md->dir, md, errbuf, errlen) != 0) {
+    if (scan(&fresh, md->dir, &k, errbuf, errlen) != 0) {
         free_messages(fresh.msgs, fresh.count);
+        free(k.taken);
         return -1;
     }
-    /* Deletions made at QUIT last for the life of the process: carry them over. There
-     * are few, so each is looked up among the new messages by unique-id. */
+    size_t total = k.count + fresh.count;
+    if (total > md->msgs_cap) {
+        int rc;
+        pop3mock_message *grown =
+            pop3_array_grow(md->msgs, &md->msgs_cap, total, sizeof *md->msgs, total, 0, &rc);
+        if (grown == NULL) {
+            snprintf(errbuf, errlen, "out of memory");
+            free_messages(fresh.msgs, fresh.count);
+            free(k.taken);
+            return -1;
+        }
+        md->msgs = grown;
+    }
+    /* Deletions made at QUIT last for the life of the process: a kept message keeps its
+     * mark; a new one gets the mark of a message gone with the same unique-id (a file
+     * moved from new/ to cur/). There are few, so each is looked up by unique-id. */
     for (size_t i = 0; i < md->count; i++) {
         if (!md->msgs[i].removed) continue;
-        for (size_t k = 0; k < fresh.count; k++)
-            if (strcmp(fresh.msgs[k].uid, md->msgs[i].uid) == 0) fresh.msgs[k].removed = true;
+        for (size_t j = 0; j < fresh.count; j++)
+            if (strcmp(fresh.msgs[j].uid, md->msgs[i].uid) == 0) fresh.msgs[j].removed = true;
+        for (size_t j = 0; j < md->count; j++)
+            if (k.taken[j] && strcmp(md->msgs[j].uid, md->msgs[i].uid) == 0)
+                md->msgs[j].removed = true;
     }
-    free_messages(md->msgs, md->count);
-    md->msgs = fresh.msgs;
-    md->count = fresh.count;
-    md->msgs_cap = fresh.msgs_cap;
+    size_t w = 0;
+    for (size_t i = 0; i < md->count; i++) {
+        if (k.taken[i]) {
+            md->msgs[w++] = md->msgs[i];
+        } else {
+            free(md->msgs[i].name);
+            free(md->msgs[i].data);
+        }
+    }
+    if (fresh.count > 0) memcpy(md->msgs + w, fresh.msgs, fresh.count * sizeof *md->msgs);
+    md->count = w + fresh.count;
+    free(fresh.msgs);
+    free(k.taken);
+    settle(md);
     return 0;
 }
 
@@ -387,13 +499,45 @@ int pop3mock_maildrop_reset(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     return pop3mock_maildrop_rescan(md, errbuf, errlen);
 }
 
+void pop3mock__maildrop_hold(pop3mock_maildrop *md)
+{
+    if (md->dir == NULL) return;
+    bool used[3] = {false, false, false};
+    for (size_t i = 0; i < md->count; i++)
+        if (md->msgs[i].data == NULL && md->msgs[i]._folder < 3) used[md->msgs[i]._folder] = true;
+    for (int f = 0; f < 3; f++) {
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s%s", md->dir, folder_names[f]);
+        if (!used[f] || md->_folder_fd[f] > 0 || n < 0 || (size_t)n >= sizeof path) continue;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) md->_folder_fd[f] = fd + 1;
+    }
+}
+
+void pop3mock__maildrop_unhold(pop3mock_maildrop *md)
+{
+    for (int f = 0; f < 3; f++) {
+        if (md->_folder_fd[f] > 0) close(md->_folder_fd[f] - 1);
+        md->_folder_fd[f] = 0;
+    }
+}
+
 int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i)
 {
     r->msg = &md->msgs[i];
     r->offset = 0;
     r->fd = -1;
-    if (r->msg->path == NULL) return 0;
-    r->fd = open(r->msg->path, O_RDONLY | O_CLOEXEC);
+    if (r->msg->data != NULL) return 0;
+    unsigned folder = r->msg->_folder < 3 ? r->msg->_folder : 0;
+    if (md->_folder_fd[folder] > 0) {
+        r->fd = openat(md->_folder_fd[folder] - 1, r->msg->name, O_RDONLY | O_CLOEXEC);
+        return r->fd >= 0 ? 0 : -1;
+    }
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s%s/%s", md->dir != NULL ? md->dir : ".",
+                     folder_names[folder], r->msg->name);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
     return r->fd >= 0 ? 0 : -1;
 }
 
@@ -408,11 +552,21 @@ long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap)
         r->offset += n;
         return (long)n;
     }
+    /* Ask for one octet more than the measured rest: a read that returns exactly the rest
+     * has proved the end, and one that returns more has found a file that grew. */
+    uint64_t left = r->offset <= r->msg->octets ? r->msg->octets - r->offset : 0;
+    size_t want = left < cap ? (size_t)left + 1 : cap;
     ssize_t n;
     do {
-        n = read(r->fd, buf, cap);
+        n = read(r->fd, buf, want);
     } while (n < 0 && errno == EINTR);
-    if (n > 0) r->offset += (uint64_t)n;
+    if (n < 0) return -1;
+    if ((uint64_t)n > left || (n == 0 && left > 0)) {
+        errno = ESTALE; /* not the file that was measured: its size would be wrong */
+        return -1;
+    }
+    r->offset += (uint64_t)n;
+    if ((size_t)n < want && r->offset == r->msg->octets) pop3mock_reader_close(r);
     return (long)n;
 }
 

@@ -76,7 +76,7 @@ static void login(pop3mock_session *s, pop3mock_maildrop *md)
         if (!md->msgs[i].removed) st->idx[st->n++] = i;
     st->md = md;
     if (!pop3mock__md_unlocked(st, md)) md->locked = true;
-    md->active++;
+    if (md->active++ == 0) pop3mock__maildrop_hold(md);
     st->holding = true;
     st->phase = MD_TRANSACTION;
     size_t count;

@@ -96,6 +96,12 @@ void pop3mock__md_release(md_state *st);
 /* --no-lock or the no-lock quirk (Q54): a second session of the user is let in. */
 bool pop3mock__md_unlocked(const md_state *st, const pop3mock_maildrop *md);
 
+/* maildrop.c: hold the maildrop's folders open while sessions are in TRANSACTION (the
+ * first login opens them, the last release closes them); failing to is harmless, the
+ * messages are then opened by path. */
+void pop3mock__maildrop_hold(pop3mock_maildrop *md);
+void pop3mock__maildrop_unhold(pop3mock_maildrop *md);
+
 /* maildrop_auth.c */
 void pop3mock__md_user(pop3mock_session *s, const pop3mock__command *c);
 void pop3mock__md_pass(pop3mock_session *s, const pop3mock__command *c);

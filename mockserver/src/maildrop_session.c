@@ -112,6 +112,7 @@ void pop3mock__md_release(md_state *st)
     if (!st->holding) return;
     st->holding = false;
     if (st->md->active > 0) st->md->active--;
+    if (st->md->active == 0) pop3mock__maildrop_unhold(st->md);
     if (!pop3mock__md_unlocked(st, st->md)) st->md->locked = false;
 }
 

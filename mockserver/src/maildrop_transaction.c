@@ -265,6 +265,8 @@ void pop3mock__md_produce(pop3mock_session *s)
     md_state *st = s->state;
     if (st->prod == MD_PRODUCE_BODY) {
         pop3mock__body_produce(&st->body, &s->out, s->lim.output_high);
+        /* The next login measures the file again instead of trusting its name. */
+        if (st->body.stale) st->md->msgs[st->body.index].mtime_ns = POP3MOCK__STALE;
         if (!st->body.active) st->prod = MD_PRODUCE_NONE;
         return;
     }

@@ -1,27 +1,57 @@
 /*
  * test_mock_maildrop.c - loading, adding to and rescanning a maildrop: the limit on its
  * messages (max_messages), at the limit and past it, in memory and from a folder.
- * RFC 1939 section 7 unique-ids stay those of the file names across a rescan.
+ * RFC 1939 section 7 unique-ids stay those of the file names across a rescan. A Maildir
+ * name's ",S=" size is trusted only to skip a stat of a file already measured: one that
+ * lies never makes RETR send other than the octet count LIST announced.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "mock_support.h"
 #include "pop3mock/maildrop.h"
 
 static char dir[64];
 
-static void put(const char *name)
+static void put_text(const char *name, const char *text)
 {
-    char path[128];
+    char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     cr_assert(f != NULL, "%s", path);
-    fputs("Subject: x\n\nbody\n", f);
+    fputs(text, f);
     fclose(f);
+}
+
+static void put(const char *name)
+{
+    put_text(name, "Subject: x\n\nbody\n");
+}
+
+static void make_maildir(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/new", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/cur", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+}
+
+/* One session: log in, then `cmds`; everything the server sent. */
+static char *session(pop3mock_maildrop *md, const char *cmds)
+{
+    pop3mock_session *s = mock_session(md, NULL);
+    char in[512];
+    snprintf(in, sizeof in, "USER u\r\nPASS p\r\n%s", cmds);
+    char *out = mock_run(s, in, NULL);
+    pop3mock_session_free(s);
+    return out;
 }
 
 static void drop(const char *name)
@@ -97,5 +127,169 @@ Test(mock_maildrop, folder_at_and_past_max_messages)
     md.max_messages = 0; /* the default */
     cr_expect_eq(pop3mock_maildrop_add(&md, "e", "x\n", 2), 0);
     cr_expect_eq(md.count, 4);
+    pop3mock_maildrop_free(&md);
+}
+
+/* 17 octets stored, 20 as sent (three bare LF). */
+#define TEXT17 "Subject: x\n\nbody\n"
+
+Test(mock_maildrop, stated_size_that_lies_is_not_believed)
+{
+    make_maildir();
+    put_text("new/1700000000.M1P1.host,S=5", TEXT17);
+    put_text("cur/1700000001.M2P1.host,S=17:2,S", TEXT17); /* true */
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(md.count, 2);
+    cr_expect_eq(md.msgs[0].octets, 17);
+    cr_expect_str_eq(md.msgs[0].uid, "1700000000.M1P1.host,S=5");
+    cr_expect_str_eq(md.msgs[1].uid, "1700000001.M2P1.host,S=17");
+    /* Twice: the second login rescans, the first name still lies. */
+    for (int i = 0; i < 2; i++) {
+        char *out = session(&md, "LIST\r\nRETR 1\r\nRETR 2\r\nQUIT\r\n");
+        cr_expect(strstr(out, "1 20\r\n2 20\r\n.\r\n") != NULL, "%s", out);
+        cr_expect(strstr(out, "+OK 20 octets\r\nSubject: x\r\n\r\nbody\r\n.\r\n+OK 20 "
+                              "octets\r\nSubject: x\r\n\r\nbody\r\n.\r\n+OK") != NULL,
+                  "%s", out);
+        free(out);
+    }
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, file_rewritten_under_its_name)
+{
+    /* A Maildir file is never rewritten, so a name whose ",S=" matches what was measured
+     * spares the stat at the next login. Rewritten all the same (now the name lies), the
+     * file is caught when sent: the connection ends before the terminator rather than
+     * deliver other octets than announced, and the next login measures it again. */
+    make_maildir();
+    put_text("new/1700000000.M1P1.host,S=17", TEXT17);
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    /* Longer, shorter, and as long with other line ends. */
+    const char *texts[] = {"Subject: longer\n\nbody\n", "Subject\n", "Subject: x\r\n\r\nbo\n"};
+    const char *sizes[] = {"25", "9", "18"};
+    for (int i = 0; i < 3; i++) {
+        put_text("new/1700000000.M1P1.host,S=17", texts[i]);
+        char *out = session(&md, "RETR 1\r\nQUIT\r\n");
+        const char *ok = strstr(out, "+OK 20 octets\r\n");
+        cr_expect(ok != NULL, "%d: %s", i, out);
+        cr_expect(ok == NULL || strstr(ok + 1, "+OK") == NULL, "%d: ends there: %s", i, out);
+        cr_expect(strstr(out, "\r\n.\r\n") == NULL, "%d: no terminator: %s", i, out);
+        free(out);
+        /* The next session sees the file as it is. */
+        char want[64];
+        snprintf(want, sizeof want, "+OK %s octets\r\n", sizes[i]);
+        out = session(&md, "RETR 1\r\nQUIT\r\n");
+        cr_expect(strstr(out, want) != NULL, "%d: %s", i, out);
+        cr_expect(strstr(out, "\r\n.\r\n+OK") != NULL, "%d: %s", i, out);
+        free(out);
+        /* Back as it was measured first, for the next round. (After the last round
+         * that would be one more rewrite of 17 octets, caught when sent.) */
+        if (i == 2) break;
+        put_text("new/1700000000.M1P1.host,S=17", TEXT17);
+        out = session(&md, "RETR 1\r\nQUIT\r\n");
+        cr_expect(strstr(out, "+OK 20 octets\r\n") != NULL, "%d: %s", i, out);
+        free(out);
+    }
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, rescan_shares_names_and_keeps_uids)
+{
+    make_maildir();
+    put_text("new/a,S=17", TEXT17);
+    put_text("new/b", TEXT17);
+    put_text("cur/c:2,S", TEXT17);
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(md.count, 3);
+    cr_expect_str_eq(md.msgs[2].uid, "c");
+    cr_expect_str_eq(md.msgs[2].name, "c:2,S");
+    const char *name0 = md.msgs[0].name;
+    drop("new/b");
+    put_text("new/d", TEXT17);
+    cr_assert_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(md.count, 3);
+    cr_expect_eq(md.msgs[0].name, name0, "kept, not copied");
+    cr_expect_str_eq(md.msgs[0].uid, "a,S=17");
+    cr_expect_str_eq(md.msgs[1].uid, "c");
+    cr_expect_str_eq(md.msgs[2].uid, "d");
+    /* A rescan that fails keeps the old list whole, shared names included. */
+    md.max_messages = 2;
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), -1);
+    cr_expect_str_eq(md.msgs[0].name, "a,S=17");
+    cr_expect_str_eq(md.msgs[2].uid, "d");
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, deletions_survive_rescans_and_moves)
+{
+    make_maildir();
+    put_text("new/x", TEXT17);
+    put_text("new/y", TEXT17);
+    put_text("new/z", TEXT17);
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    char *out = session(&md, "DELE 1\r\nDELE 2\r\nQUIT\r\n");
+    free(out);
+    cr_assert(md.msgs[0].removed && md.msgs[1].removed && !md.msgs[2].removed);
+    /* x kept where it is, y moved to cur/ with flags (same unique-id), a new w. */
+    char from[128], to[128];
+    snprintf(from, sizeof from, "%s/new/y", dir);
+    snprintf(to, sizeof to, "%s/cur/y:2,S", dir);
+    cr_assert_eq(rename(from, to), 0);
+    put_text("new/w", TEXT17);
+    out = session(&md, "UIDL\r\nQUIT\r\n");
+    cr_expect(strstr(out, "+OK u's maildrop has 2 messages") != NULL, "%s", out);
+    cr_expect(strstr(out, "1 w\r\n2 z\r\n.\r\n") != NULL, "%s", out);
+    free(out);
+    cr_assert_eq(md.count, 4);
+    cr_expect_str_eq(md.msgs[0].uid, "w");
+    cr_expect(!md.msgs[0].removed);
+    cr_expect_str_eq(md.msgs[1].uid, "x");
+    cr_expect(md.msgs[1].removed, "kept, still deleted");
+    cr_expect_str_eq(md.msgs[2].name, "y:2,S");
+    cr_expect(md.msgs[2].removed, "moved, still deleted");
+    cr_expect(!md.msgs[3].removed);
+    /* SIGHUP's reset forgets them. */
+    cr_expect_eq(pop3mock_maildrop_reset(&md, err, sizeof err), 0, "%s", err);
+    cr_expect(!md.msgs[1].removed && !md.msgs[2].removed);
+    pop3mock_maildrop_free(&md);
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
+Test(mock_maildrop, folders_held_only_during_transaction)
+{
+    /* The folders are held open while a session is in TRANSACTION (messages are opened
+     * relative to them), and closed when the last session leaves it. */
+    make_maildir();
+    put_text("new/x", TEXT17);
+    put_text("cur/y:2,S", TEXT17);
+    int before = open_fds();
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(open_fds(), before, "none after the load");
+    pop3mock_session *s = mock_session(&md, NULL);
+    size_t len;
+    char *out = mock_run(s, "USER u\r\nPASS p\r\nRETR 1\r\nRETR 2\r\n", &len);
+    cr_expect(strstr(out, "+OK 20 octets\r\nSubject: x\r\n\r\nbody\r\n.\r\n+OK 20 octets\r\n"
+                          "Subject: x\r\n\r\nbody\r\n.\r\n") != NULL,
+              "%s", out);
+    free(out);
+    pop3mock_session_free(s);
+    cr_expect_eq(open_fds(), before, "none once the session is gone");
     pop3mock_maildrop_free(&md);
 }

@@ -27,16 +27,23 @@ extern "C" {
 
 typedef struct pop3mock_message {
     char *name;         /* file name (the Maildir unique part keeps its flags) */
-    char *path;         /* file to read, or NULL for an in-memory message */
-    char *data;         /* in-memory content, or NULL */
+    const char *uid;    /* RFC 1939 section 7 unique-id, NUL-terminated: `name` itself, or a
+                         * copy kept in the allocation of `name` (freed with it) */
+    char *data;         /* in-memory content, or NULL for a file */
     uint64_t octets;    /* octets as stored */
     uint64_t size;      /* RFC 1939 section 11 size: bare LF counted as CRLF */
     uint64_t lines;     /* line ends (LF) in the message */
+    long long mtime_ns; /* the file's modification time: a rescan re-reads only what changed */
     bool final_lf;      /* the last octet is LF (or the message is empty) */
     bool header_8bit;   /* an octet over 0x7F before the first empty line (RFC 6856 2.2) */
-    char uid[71];       /* RFC 1939 section 7 unique-id */
     bool removed;       /* deleted by a QUIT earlier in this process */
-    long long mtime_ns; /* the file's modification time: a rescan re-reads only what changed */
+    /* private: the folder of the file, under the maildrop's `dir` (0: `dir` itself, 1:
+     * cur/, 2: new/); the path is built from `dir`, this and `name` when the file is
+     * opened, not kept */
+    unsigned char _folder;
+    /* private: taken at the last rescan as unchanged on the word of its name (",S=")
+     * without a stat, so RETR checks the size of what it reads */
+    bool _by_name;
 } pop3mock_message;
 
 typedef struct pop3mock_maildrop {
@@ -52,6 +59,10 @@ typedef struct pop3mock_maildrop {
      * caller may change it afterwards: it applies to later adds and rescans. */
     size_t max_messages;
     size_t msgs_cap; /* private: messages `msgs` has room for */
+    /* private: the folders (`dir`, cur/, new/) held open while a session is in
+     * TRANSACTION, so that a message is opened relative to its folder (openat) rather
+     * than by its whole path; each the descriptor plus one, 0 when not open */
+    int _folder_fd[3];
 } pop3mock_maildrop;
 
 /* Default limit on the messages of one maildrop: as many as the codec's listing parser
@@ -76,11 +87,13 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
 /*
  * pop3mock_maildrop_rescan - read the folder again: messages added since are seen, those
  * gone are dropped, an unchanged file (same path, size and modification time) is not
- * read again. Unique-ids come from file names, so they stay what they were; deletions
- * made at QUIT stay too (matched by unique-id). Message numbers change, so this is done
- * only while no session is in TRANSACTION state (`active` 0); otherwise, and for an
- * in-memory maildrop, it does nothing. A maildrop session calls it at each login.
- * Returns 0, or -1 with `errbuf` filled (the old list is then kept).
+ * read again, and one whose Maildir name states (",S=NNN") the octets measured last time
+ * is taken as unchanged without a stat (the reader checks it when it is sent). Unique-ids
+ * come from file names, so they stay what they were; deletions made at QUIT stay too
+ * (matched by unique-id). Message numbers change, so this is done only while no session
+ * is in TRANSACTION state (`active` 0); otherwise, and for an in-memory maildrop, it does
+ * nothing. A maildrop session calls it at each login. Returns 0, or -1 with `errbuf`
+ * filled (the old list is then kept).
  */
 int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen);
 
@@ -106,7 +119,11 @@ typedef struct pop3mock_reader {
 /* Open message `i` for reading. Returns 0, or -1 when its file cannot be opened. */
 int pop3mock_reader_open(pop3mock_reader *r, const pop3mock_maildrop *md, size_t i);
 
-/* Up to `cap` next octets. Returns the number read, 0 at the end, -1 on a read error. */
+/* Up to `cap` next octets. Returns the number read, 0 at the end, -1 on a read error or
+ * when the file no longer holds the octets measured (it grew or shrank since): its size
+ * as listed would not be what is sent. A read that reaches the measured end with room to
+ * spare proves the end: the file is closed then, and the next call returns 0 without a
+ * system call. */
 long pop3mock_reader_read(pop3mock_reader *r, char *buf, size_t cap);
 
 void pop3mock_reader_close(pop3mock_reader *r);
