@@ -38,7 +38,7 @@ static const char diff_usage[] =
     "  --stack N             mutations stacked per run, at most (default 2)\n"
     "  --max-output OCTETS   most an adapter may print for one case (default 16 MiB)\n"
     "  --minimise-tries N    runs of the disagreeing clients spent shrinking each new\n"
-    "                        disagreement's dialogue (default 24; 0: none)\n"
+    "                        disagreement's dialogue (default 0: none; 24 is a good start)\n"
     "  --one-shot            a new adapter process per case, even for an adapter that\n"
     "                        declares itself persistent (as pop3-conform --one-shot)\n"
     "Each distinct disagreement (field, clients grouped by value, mutation families) is\n"
