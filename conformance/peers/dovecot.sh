@@ -136,7 +136,10 @@ add)
   n=0
   for f in "$@"; do
     n=$((n + 1))
-    name="$(date +%s).P$$Q$n.pop3kit"
+    # Dovecot numbers new mail in the order of the names: seconds, then microseconds
+    # (zero-padded, read in one call), so that messages added one after the other keep
+    # their order even within one second and whatever the process ids.
+    name="$(date +%s.M%6N)P$$Q$n.pop3kit"
     install -o "$mail_user" -g "$mail_user" -m 600 "$f" "$dir/home/Maildir/new/$name"
   done
   ;;
