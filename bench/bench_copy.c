@@ -58,7 +58,8 @@ typedef struct opts {
 static int parse_opts(int argc, char **argv, int first, opts *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = first; i < argc; i++) {
+    /* Every option takes a value: a step of two. */
+    for (int i = first; i < argc; i += 2) {
         if (i + 1 >= argc) return -1;
         const char *v = argv[i + 1];
         if (strcmp(argv[i], "--tls") == 0) {
@@ -79,7 +80,6 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
         } else {
             return -1;
         }
-        i++;
     }
     return 0;
 }
