@@ -80,7 +80,7 @@ size_t pop3diff_compare(const char *const *names, const pop3diff_summary *const 
 /* Runs of the clients spent shrinking a disagreement: none unless asked. A try costs a
  * run of every disagreeing client, and a client waiting for a reply the shrinking
  * dropped waits its whole --timeout-ms: 24 tries took about 15 s per disagreement. */
-#define POP3DIFF_DEFAULT_MINIMISE 0
+#define POP3DIFF_DEFAULT_MINIMISE   0
 #define POP3DIFF_MAX_CLIENTS        16
 
 typedef struct pop3diff_options {
