@@ -92,6 +92,15 @@ static int on_data(void *ud, uint64_t msg, const char *data, size_t len)
     return POP3_OK;
 }
 
+/* One more RETR answered: the last answer flushes the last batch while its DELEs can
+ * still join the run. POP3_KEEP, or the first error of the run. */
+static int answered(fetch_run *r)
+{
+    if (++r->done == r->todo && maildir_flush(&r->md, r->err, sizeof r->err) && !r->error)
+        r->error = POP3_EIO;
+    return r->error ? r->error : POP3_KEEP;
+}
+
 static int on_done(void *ud, uint64_t msg, int status)
 {
     fetch_run *r = ud;
@@ -102,11 +111,7 @@ static int on_done(void *ud, uint64_t msg, int status)
             /* The server refused this one message: report it, go on with the rest. */
             fprintf(stderr, "\npop3: RETR %llu refused by the server\n", (unsigned long long)msg);
             r->refused++;
-            if (++r->done == r->todo && maildir_flush(&r->md, r->err, sizeof r->err)) {
-                if (!r->error) r->error = POP3_EIO;
-                return r->error;
-            }
-            return POP3_KEEP;
+            return answered(r);
         }
         return status;
     }
@@ -115,13 +120,8 @@ static int on_done(void *ud, uint64_t msg, int status)
         if (!r->error) r->error = POP3_EIO;
         return r->error;
     }
-    /* The last answer flushes the last batch while its DELEs can still join the run. */
-    if (++r->done == r->todo && maildir_flush(&r->md, r->err, sizeof r->err)) {
-        if (!r->error) r->error = POP3_EIO;
-        return r->error;
-    }
     /* DELE goes out from on_committed, once the message is durably in new/. */
-    return POP3_KEEP;
+    return answered(r);
 }
 
 static void on_deleted(void *ud, uint64_t msg, int status)

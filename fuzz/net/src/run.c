@@ -162,7 +162,8 @@ typedef struct plain_cmd {
 
 /* CMD as a program and its arguments when it is one plain command (words of ordinary
  * characters between single spaces, no assignment in front) and the program is found:
- * it is then started without a shell, one exec fewer per run. False: sh -c runs it.
+ * it is then started without a shell, one exec fewer per run, and a death by a signal is
+ * seen as one (sh -c would report it as exit status 128+N). False: sh -c runs it.
  * Everything is allocated here, before fork (the child allocates nothing); free argv. */
 static bool plain_command(const char *cmd, plain_cmd *out)
 {
