@@ -17,6 +17,7 @@
 #include "maildir.h"
 #include "pop3/error.h"
 #include "pop3/parse.h"
+#include "pop3/wire.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -262,41 +263,17 @@ static int write_all(maildir_msg *msg, const char *data, size_t len, char *err, 
 int maildir_write(maildir_msg *msg, const char *data, size_t len, char *err, size_t errlen)
 {
     if (!msg->to_lf) return write_all(msg, data, len, err, errlen);
-    /* CRLF -> LF, across chunk boundaries: a CR at the end of a chunk waits to see
-     * whether an LF follows. The runs between CRs are copied whole (memchr finds the
-     * next CR), into a buffer written when full. */
-    static _Thread_local char out[MAILDIR_CONVERT_BUF];
-    size_t o = 0;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        if (msg->held_cr) {
-            msg->held_cr = false;
-            if (*p != '\n') out[o++] = '\r';
-        }
-        const char *cr = memchr(p, '\r', (size_t)(end - p));
-        const char *stop = cr ? cr : end;
-        while (p < stop) {
-            size_t room = sizeof out - o, run = (size_t)(stop - p);
-            size_t take = run < room ? run : room;
-            memcpy(out + o, p, take);
-            o += take;
-            p += take;
-            if (o == sizeof out) {
-                if (write_all(msg, out, o, err, errlen)) return -1;
-                o = 0;
-            }
-        }
-        if (cr) {
-            msg->held_cr = true;
-            p = cr + 1;
-            /* The held CR may still be written as an octet of its own: keep room for it. */
-            if (o == sizeof out) {
-                if (write_all(msg, out, o, err, errlen)) return -1;
-                o = 0;
-            }
-        }
+    /* CRLF -> LF (pop3_crlf_to_lf holds a CR that ends a chunk until the next one),
+     * a buffer at a time: room for a piece and the held CR it may start with. */
+    static _Thread_local char out[MAILDIR_CONVERT_BUF + 1];
+    while (len > 0) {
+        size_t piece = len < MAILDIR_CONVERT_BUF ? len : MAILDIR_CONVERT_BUF;
+        size_t o = pop3_crlf_to_lf(out, data, piece, &msg->held_cr);
+        if (o && write_all(msg, out, o, err, errlen)) return -1;
+        data += piece;
+        len -= piece;
     }
-    return o ? write_all(msg, out, o, err, errlen) : 0;
+    return 0;
 }
 
 /* The last octet was a lone CR: it belongs to the message. */
@@ -315,7 +292,6 @@ static void free_msg(maildir_msg *msg)
     msg->fd = -1;
 }
 
-/* rename tmp/NAME to new/NAME. 0 or -1 with `err`. */
 /* rename tmp/NAME to new/NAME, relative to both folders held open. 0 or -1 with `err`. */
 static int move_to_new(maildir *m, const char *name, char *err, size_t errlen)
 {

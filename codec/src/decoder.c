@@ -7,14 +7,16 @@
  * RFC 2449 section 4 bounds the first line of a response (512 octets; we default to
  * poplib's 2048); body lines are unbounded and therefore streamed, never buffered.
  *
- * The state machine works on octets but scans bodies with memchr from line end to line
- * end, so a body costs about one memchr per line. Body chunks are views into the
- * caller's input: a chunk ends where input ends, where a stuffed "." must be skipped, or
- * at the terminator. Whatever the chunking, the concatenated chunks are the same.
+ * The state machine works on octets but scans bodies for the line ends that need a
+ * decision (a bare LF, a next line starting with "."), linescan.c, so an ordinary line
+ * costs no call of its own. Body chunks are views into the caller's input: a chunk
+ * ends where input ends, where a stuffed "." must be skipped, or at the terminator.
+ * Whatever the chunking, the concatenated chunks are the same.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "linescan.h"
 #include "pop3/error.h"
 #include "pop3/wire.h"
 
@@ -235,14 +237,15 @@ static size_t scan_body(pop3_decoder *d, const char *in, size_t len, pop3_event 
 {
     size_t i = 0;
     for (;;) {
-        const char *nl = memchr(in + i, '\n', len - i);
-        if (!nl) {
-            d->saw_cr = in[len - 1] == '\r';
-            d->state = S_BODY_LINE;
+        /* Ordinary line ends need no decision: jump to the next LF that does. */
+        size_t p = linescan_body_stop(in, len, i, d->saw_cr);
+        if (p == len) {
+            bool at_bol = in[len - 1] == '\n';
+            d->saw_cr = !at_bol && in[len - 1] == '\r';
+            d->state = at_bol ? S_BODY_BOL : S_BODY_LINE;
             emit_data(d, ev, in, len);
             return len;
         }
-        size_t p = (size_t)(nl - in);
         bool cr = p > 0 ? in[p - 1] == '\r' : d->saw_cr;
         if (!cr) {
             if (!(d->opt.tolerances & POP3_TOL_BARE_LF)) {

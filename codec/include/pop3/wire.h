@@ -216,6 +216,17 @@ size_t pop3_decode(pop3_decoder *d, const char *in, size_t len, pop3_event *ev);
 void pop3_decode_eof(pop3_decoder *d, pop3_event *ev);
 
 /*
+ * pop3_crlf_to_lf - copy body octets to `out` with each CRLF turned into LF, the line
+ * ends of a message stored on a Unix system (a Maildir, an mbox). Give a body as it
+ * comes, in chunks of any size: a CR that ends a chunk is held in `*held_cr` (false at
+ * the start of a body) until the next chunk says whether an LF follows it; at the end
+ * of the body a CR still held is an octet of the message, for the caller to write.
+ * Other CRs and LFs are copied as they are. `out` must hold len + 1 octets and must not
+ * overlap `in`. Returns the number of octets written.
+ */
+size_t pop3_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
+
+/*
  * pop3_parse_status - classify one complete status line (without its line end) the way
  * the decoder does, for callers that have a line in hand (the mock server, the probe).
  * `expect` decides whether "+ " is a SASL continuation. Returns POP3_OK or POP3_EPROTO
