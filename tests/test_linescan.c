@@ -18,9 +18,9 @@
 #include "pop3/wire.h"
 
 /* The file twice, each copy under names of its own. */
-size_t fast_body_stop(const char *in, size_t len, size_t from, bool cr_before);
+size_t fast_body_stop(const char *in, size_t len, size_t from, bool cr_before, bool bare_stops);
 size_t fast_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
-size_t plain_body_stop(const char *in, size_t len, size_t from, bool cr_before);
+size_t plain_body_stop(const char *in, size_t len, size_t from, bool cr_before, bool bare_stops);
 size_t plain_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
 
 #define linescan_body_stop fast_body_stop
@@ -68,12 +68,13 @@ static void random_body(char *p, size_t n)
     }
 }
 
-static size_t model_body_stop(const char *in, size_t len, size_t from, bool cr_before)
+static size_t model_body_stop(const char *in, size_t len, size_t from, bool cr_before,
+                              bool bare_stops)
 {
     for (size_t q = from; q < len; q++) {
         if (in[q] != '\n') continue;
         bool cr = q > 0 ? in[q - 1] == '\r' : cr_before;
-        if (!cr || (q + 1 < len && in[q + 1] == '.')) return q;
+        if ((bare_stops && !cr) || (q + 1 < len && in[q + 1] == '.')) return q;
     }
     return len;
 }
@@ -94,12 +95,13 @@ Test(linescan, body_stop_matches_model)
         size_t len = next_random() % 200;
         random_body(body, len);
         size_t from = len ? next_random() % (len + 1) : 0;
-        bool cr_before = next_random() & 1;
+        bool cr_before = next_random() & 1, bare_stops = next_random() % 4 != 0;
         char *in = exact_copy(body, len);
-        size_t want = model_body_stop(in, len, from, cr_before);
-        cr_assert_eq(fast_body_stop(in, len, from, cr_before), want, "len %zu from %zu", len, from);
-        cr_assert_eq(plain_body_stop(in, len, from, cr_before), want, "len %zu from %zu", len,
-                     from);
+        size_t want = model_body_stop(in, len, from, cr_before, bare_stops);
+        cr_assert_eq(fast_body_stop(in, len, from, cr_before, bare_stops), want, "len %zu from %zu",
+                     len, from);
+        cr_assert_eq(plain_body_stop(in, len, from, cr_before, bare_stops), want,
+                     "len %zu from %zu", len, from);
         free(in);
     }
 }
@@ -127,12 +129,12 @@ Test(linescan, body_stop_finds_every_kind_at_every_offset)
             }
             char *in = exact_copy(body, sizeof body);
             for (size_t from = 0; from <= want && from < sizeof body; from++) {
-                size_t model = model_body_stop(in, sizeof body, from, true);
-                cr_assert_eq(fast_body_stop(in, sizeof body, from, true), model);
-                cr_assert_eq(plain_body_stop(in, sizeof body, from, true), model);
+                size_t model = model_body_stop(in, sizeof body, from, true, true);
+                cr_assert_eq(fast_body_stop(in, sizeof body, from, true, true), model);
+                cr_assert_eq(plain_body_stop(in, sizeof body, from, true, true), model);
             }
-            cr_assert_eq(model_body_stop(in, sizeof body, 0, true), want, "at %zu kind %d", at,
-                         kind);
+            cr_assert_eq(model_body_stop(in, sizeof body, 0, true, true), want, "at %zu kind %d",
+                         at, kind);
             free(in);
         }
     }

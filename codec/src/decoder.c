@@ -238,7 +238,7 @@ static size_t scan_body(pop3_decoder *d, const char *in, size_t len, pop3_event 
     size_t i = 0;
     for (;;) {
         /* Ordinary line ends need no decision: jump to the next LF that does. */
-        size_t p = linescan_body_stop(in, len, i, d->saw_cr);
+        size_t p = linescan_body_stop(in, len, i, d->saw_cr, true);
         if (p == len) {
             bool at_bol = in[len - 1] == '\n';
             d->saw_cr = !at_bol && in[len - 1] == '\r';

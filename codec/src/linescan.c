@@ -23,29 +23,32 @@
 #endif
 
 /* Does the LF at in[q] need the decoder's attention? */
-static bool stop_here(const char *in, size_t len, size_t q, bool cr_before)
+static bool stop_here(const char *in, size_t len, size_t q, bool cr_before, bool bare_stops)
 {
     bool cr = q > 0 ? in[q - 1] == '\r' : cr_before;
-    return !cr || (q + 1 < len && in[q + 1] == '.');
+    return (bare_stops && !cr) || (q + 1 < len && in[q + 1] == '.');
 }
 
-size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_before)
+size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_before, bool bare_stops)
 {
     size_t i = from;
 #ifdef LINESCAN_SSE2
     if (i == 0 && len > 0) {
-        if (in[0] == '\n' && stop_here(in, len, 0, cr_before)) return 0;
+        if (in[0] == '\n' && stop_here(in, len, 0, cr_before, bare_stops)) return 0;
         i = 1;
     }
     /* Three overlapping loads per block: the octets, the ones before them (for the CR)
      * and the ones after (for the dot). The block at i reads in[i - 1 .. i + 17). */
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), dot = _mm_set1_epi8('.');
+    /* Without bare_stops every octet counts as a CR before its LF. */
+    const __m128i any_before = _mm_set1_epi8(bare_stops ? 0 : -1);
     while (i + 17 <= len) {
         __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
         __m128i before = _mm_loadu_si128((const __m128i *)(const void *)(in + i - 1));
         __m128i after = _mm_loadu_si128((const __m128i *)(const void *)(in + i + 1));
         __m128i is_lf = _mm_cmpeq_epi8(here, lf);
-        __m128i ordinary = _mm_andnot_si128(_mm_cmpeq_epi8(after, dot), _mm_cmpeq_epi8(before, cr));
+        __m128i ordinary = _mm_andnot_si128(_mm_cmpeq_epi8(after, dot),
+                                            _mm_or_si128(any_before, _mm_cmpeq_epi8(before, cr)));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ordinary, is_lf));
         if (m) return i + (size_t)__builtin_ctz(m);
         i += 16;
@@ -55,7 +58,7 @@ size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_befor
         const char *nl = memchr(in + i, '\n', len - i);
         if (!nl) return len;
         size_t q = (size_t)(nl - in);
-        if (stop_here(in, len, q, cr_before)) return q;
+        if (stop_here(in, len, q, cr_before, bare_stops)) return q;
         i = q + 1;
     }
     return len;

@@ -13,6 +13,7 @@
  * that changes the state as if it had been consumed, and the input octet that caused it
  * is consumed by the next step.
  */
+#include "linescan.h"
 #include "pop3/encode.h"
 
 #include <string.h>
@@ -33,26 +34,15 @@ void pop3_stuff(pop3_stuffer *s, const char *in, size_t len, char *out, size_t c
         if (!s->line_start) {
             /* Fast path: inside a line, everything up to the first LF that needs work
              * goes out as is, in one copy: lines ending in CRLF (or in LF, without
-             * `crlf`) whose next line does not start with "." are passed over. The LF
-             * that needs work (a bare one to complete, or one before a ".") is left to
-             * the octet-by-octet path below. */
+             * `crlf`) whose next line does not start with "." are passed over
+             * (linescan.c finds the first that does). A bare LF to complete is left to
+             * the octet-by-octet path below; an LF before a "." goes out, and the path
+             * below stuffs the line it starts. */
             size_t n = len - i < cap - o ? len - i : cap - o;
             const char *p = in + i;
-            size_t run = 0;
-            for (;;) {
-                const char *lf = memchr(p + run, '\n', n - run);
-                if (lf == NULL) {
-                    run = n;
-                    break;
-                }
-                size_t at = (size_t)(lf - p);
-                if (s->crlf && (at > 0 ? p[at - 1] != '\r' : !s->saw_cr)) {
-                    run = at;
-                    break;
-                }
-                run = at + 1;
-                if (run >= n || p[run] == '.') break;
-            }
+            size_t run = linescan_body_stop(p, n, 0, s->saw_cr, s->crlf);
+            if (run < n && !(s->crlf && (run > 0 ? p[run - 1] != '\r' : !s->saw_cr)))
+                run++; /* an LF before a "." goes out with its line */
             if (run > 0) {
                 memcpy(out + o, p, run);
                 i += run;
