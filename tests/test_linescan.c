@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chunking.h"
+#include "pop3/encode.h"
 #include "pop3/error.h"
 #include "pop3/wire.h"
 
@@ -22,13 +23,17 @@ size_t fast_body_stop(const char *in, size_t len, size_t from, bool cr_before, b
 size_t fast_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
 size_t plain_body_stop(const char *in, size_t len, size_t from, bool cr_before, bool bare_stops);
 size_t plain_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
+size_t fast_bare_lfs(const char *in, size_t len, bool cr_before);
+size_t plain_bare_lfs(const char *in, size_t len, bool cr_before);
 
 #define linescan_body_stop fast_body_stop
+#define linescan_bare_lfs  fast_bare_lfs
 #define pop3_crlf_to_lf    fast_crlf_to_lf
 #define stop_here          fast_stop_here
 #define crlf_tail          fast_crlf_tail
 #include "../codec/src/linescan.c"
 #undef linescan_body_stop
+#undef linescan_bare_lfs
 #undef pop3_crlf_to_lf
 #undef stop_here
 #undef crlf_tail
@@ -36,11 +41,13 @@ size_t plain_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr);
 
 #define POP3_LINESCAN_SCALAR
 #define linescan_body_stop plain_body_stop
+#define linescan_bare_lfs  plain_bare_lfs
 #define pop3_crlf_to_lf    plain_crlf_to_lf
 #define stop_here          plain_stop_here
 #define crlf_tail          plain_crlf_tail
 #include "../codec/src/linescan.c"
 #undef linescan_body_stop
+#undef linescan_bare_lfs
 #undef pop3_crlf_to_lf
 #undef stop_here
 #undef crlf_tail
@@ -137,6 +144,27 @@ Test(linescan, body_stop_finds_every_kind_at_every_offset)
                          at, kind);
             free(in);
         }
+    }
+}
+
+Test(linescan, bare_lfs_match_model_and_size)
+{
+    char body[300];
+    for (int round = 0; round < 40000; round++) {
+        size_t len = next_random() % 200;
+        random_body(body, len);
+        bool cr_before = next_random() & 1;
+        size_t want = 0;
+        for (size_t q = 0; q < len; q++)
+            if (body[q] == '\n' && !(q > 0 ? body[q - 1] == '\r' : cr_before)) want++;
+        char *in = exact_copy(body, len);
+        cr_assert_eq(fast_bare_lfs(in, len, cr_before), want, "len %zu", len);
+        cr_assert_eq(plain_bare_lfs(in, len, cr_before), want, "len %zu", len);
+        /* pop3_wire_size is the octets plus one CR per bare LF, and carries the CR. */
+        bool saw_cr = cr_before;
+        cr_assert_eq(pop3_wire_size(in, len, &saw_cr), len + want);
+        cr_assert_eq(saw_cr, len ? body[len - 1] == '\r' : cr_before);
+        free(in);
     }
 }
 

@@ -64,6 +64,32 @@ size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_befor
     return len;
 }
 
+size_t linescan_bare_lfs(const char *in, size_t len, bool cr_before)
+{
+    size_t bare = 0, i = 0;
+    if (len > 0 && in[0] == '\n' && !cr_before) bare++;
+#ifdef LINESCAN_SSE2
+    /* The block at i reads in[i - 1 .. i + 16). */
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (i = 1; i + 16 <= len; i += 16) {
+        __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+        __m128i before = _mm_loadu_si128((const __m128i *)(const void *)(in + i - 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_andnot_si128(_mm_cmpeq_epi8(before, cr), _mm_cmpeq_epi8(here, lf)));
+        bare += (size_t)__builtin_popcount(m);
+    }
+#endif
+    if (i == 0) i = 1; /* in[0] is counted above */
+    while (i < len) {
+        const char *q = memchr(in + i, '\n', len - i);
+        if (!q) break;
+        i = (size_t)(q - in);
+        if (in[i - 1] != '\r') bare++;
+        i++;
+    }
+    return bare;
+}
+
 /* The scalar conversion of in[i..len) into out[o..); returns the new o. */
 static size_t crlf_tail(char *out, size_t o, const char *in, size_t i, size_t len, bool *held_cr)
 {

@@ -99,13 +99,9 @@ size_t pop3_stuffer_finish(pop3_stuffer *s, char *out, size_t cap)
 
 uint64_t pop3_wire_size(const char *in, size_t len, bool *saw_cr)
 {
+    /* A bare LF goes out as CRLF (RFC 1939 section 11 counts the line end as two). */
     bool cr = saw_cr != NULL && *saw_cr;
-    uint64_t size = len;
-    for (size_t i = 0; i < len; i++) {
-        /* A bare LF goes out as CRLF (RFC 1939 section 11 counts the line end as two). */
-        if (in[i] == '\n' && !cr) size++;
-        cr = in[i] == '\r';
-    }
-    if (saw_cr != NULL) *saw_cr = cr;
+    uint64_t size = len + linescan_bare_lfs(in, len, cr);
+    if (saw_cr != NULL && len > 0) *saw_cr = in[len - 1] == '\r';
     return size;
 }

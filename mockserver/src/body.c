@@ -186,20 +186,6 @@ static void finish(pop3mock__body *b, pop3mock__output *o)
     b->active = false;
 }
 
-/* pop3_wire_size, by memchr: the check below runs on every octet RETR sends, where
- * a loop over each octet would cost as much as the stat it stands for. */
-static uint64_t wire_size(const char *p, size_t n, bool *saw_cr)
-{
-    uint64_t size = n;
-    const char *end = p + n, *q = p;
-    while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-        if (q == p ? !*saw_cr : q[-1] != '\r') size++;
-        q++;
-    }
-    *saw_cr = p[n - 1] == '\r';
-    return size;
-}
-
 /* RETR read the whole file of a message taken on the word of its name: is it still the
  * message measured (same octets, which the reader checks, but also the same size as
  * sent and the same last line end)? A file rewritten in place under the same name could
@@ -232,7 +218,7 @@ void pop3mock__body_produce(pop3mock__body *b, pop3mock__output *o, size_t want)
     }
     size_t len = (size_t)n;
     if (!b->top && len > 0 && b->rd.msg->_by_name) {
-        b->src_size += wire_size(raw, len, &b->src_cr);
+        b->src_size += pop3_wire_size(raw, len, &b->src_cr);
         b->src_last = raw[len - 1];
     }
     if (b->top && len > 0) len = top_cut(b, raw, len);
