@@ -43,10 +43,14 @@ size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_befor
     /* Without bare_stops every octet counts as a CR before its LF. */
     const __m128i any_before = _mm_set1_epi8(bare_stops ? 0 : -1);
     while (i + 17 <= len) {
-        __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+        __m128i is_lf =
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(in + i)), lf);
+        if (_mm_movemask_epi8(is_lf) == 0) { /* most blocks of a body hold no LF */
+            i += 16;
+            continue;
+        }
         __m128i before = _mm_loadu_si128((const __m128i *)(const void *)(in + i - 1));
         __m128i after = _mm_loadu_si128((const __m128i *)(const void *)(in + i + 1));
-        __m128i is_lf = _mm_cmpeq_epi8(here, lf);
         __m128i ordinary = _mm_andnot_si128(_mm_cmpeq_epi8(after, dot),
                                             _mm_or_si128(any_before, _mm_cmpeq_epi8(before, cr)));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ordinary, is_lf));
@@ -125,10 +129,15 @@ size_t pop3_crlf_to_lf(char *out, const char *in, size_t len, bool *held_cr)
     const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
     while (i + 32 <= len) {
         __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
-        __m128i after = _mm_loadu_si128((const __m128i *)(const void *)(in + i + 1));
         _mm_storeu_si128((__m128i *)(void *)(out + o), here);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(here, cr), _mm_cmpeq_epi8(after, lf)));
+        __m128i is_cr = _mm_cmpeq_epi8(here, cr);
+        if (_mm_movemask_epi8(is_cr) == 0) { /* most blocks of a body hold no CR */
+            o += 16;
+            i += 16;
+            continue;
+        }
+        __m128i after = _mm_loadu_si128((const __m128i *)(const void *)(in + i + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(is_cr, _mm_cmpeq_epi8(after, lf)));
         size_t dropped = 0;
         while (m) {
             size_t k = (size_t)__builtin_ctz(m);
