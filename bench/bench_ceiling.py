@@ -18,6 +18,12 @@ RETR responses, captured through a relay before timing) served by `bench_copy se
 recv`, which writes every octet to one file on the same tmpfs ("ceiling"), or to one file
 per message for (a) ("ceil+files": the file creation a Maildir cannot avoid). The ceiling
 has no protocol: no commands, no round trips, no parsing, no CRLF conversion, no rename.
+Floor side: bench_floor (the least a client can do, see bench_floor.c) against the same
+pop3-mock: it logs in (AUTH CRAM-MD5), sends every RETR at once, reads to the end and keeps
+nothing. It pays what the protocol and this server cost (the login, the mock's maildrop
+scan, its reading and byte-stuffing of each message) and nothing of a client's storage:
+pop3kit's ratio to it is the client's own share of the gap; the floor's ratio to the
+ceiling is the server's and the protocol's.
 
 What is timed, on both sides alike: the receiving process from spawn to exit, the server
 already listening: process start, TCP connect, TLS handshake (same version and suite,
@@ -26,7 +32,7 @@ receiver's writes. Whole processes are what a user waits for, and the part a lib
 cannot hide (exec, dynamic loading, the handshake) weighs the same on both sides.
 Figures: median seconds of --runs runs (pop3kit and ceiling runs interleaved), MB/s of the
 message octets, CPU seconds of the receiver (wait4) and of the server (/proc/PID/schedstat);
-ratio: ceiling seconds / pop3kit seconds (pop3kit's share of the ceiling's speed; the goal
+ratio: that side's seconds / pop3kit seconds (pop3kit's share of the ceiling's speed; the goal
 is >= 0.8); cpu ratio: the same for the CPU seconds of both ends together, which a loaded
 machine disturbs less. Exit status is non-zero only when something fails, never on a ratio.
 
@@ -111,6 +117,25 @@ def timed(cmd, env=None):
     return secs, ru.ru_utime + ru.ru_stime, err
 
 
+def timed_out(cmd, env):
+    """timed() for bench_floor, which prints "octets N messages N ..." on stdout: also
+    checks that every message came."""
+    outf, errf = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=outf, stderr=errf)
+    _, status, ru = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    text = []
+    for f in (outf, errf):
+        f.seek(0)
+        text.append(f.read().decode(errors="replace"))
+        f.close()
+    out = text[0].split()
+    if os.waitstatus_to_exitcode(status) != 0 or "messages" not in out:
+        raise RuntimeError(f"{' '.join(cmd)}: failed: {text[1].strip()}")
+    return secs, ru.ru_utime + ru.ru_stime, int(out[out.index("messages") + 1])
+
+
 def capture(port, out_path, run_client):
     """Relay one connection to 127.0.0.1:`port` and keep every octet the server sent in
     `out_path`; `run_client(relay_port)` makes the connection. Returns the octet count."""
@@ -161,9 +186,11 @@ def main():
     pop3 = os.path.join(a.bin_dir, "pop3")
     mock_bin = os.path.join(a.bin_dir, "pop3-mock")
     copy_bin = os.path.join(a.bin_dir, "bench_copy")
-    for b in (pop3, mock_bin, copy_bin):
+    floor_bin = os.path.join(a.bin_dir, "bench_floor")
+    for b in (pop3, mock_bin, copy_bin, floor_bin):
         if not os.access(b, os.X_OK):
-            sys.exit(f"bench_ceiling.py: {b} is missing (bench_copy needs POP3_TLS=ON)")
+            sys.exit(f"bench_ceiling.py: {b} is missing (bench_copy and bench_floor need "
+                     "POP3_TLS=ON)")
     work = tempfile.mkdtemp(prefix="pop3kit-ceiling-", dir=a.work)
     procs = []
     failed = False
@@ -225,6 +252,17 @@ def main():
                     raise RuntimeError(f"pop3 fetch stored {got} messages of {count}")
                 return secs, cpu, cpu_of(srv) - c0
 
+            def run_floor(tls):
+                cmd = [floor_bin, "127.0.0.1", str(mocks[tls][1]), USER, str(count)]
+                if tls:
+                    cmd += ["--tls", cert]
+                srv = mocks[tls][0].pid
+                c0 = cpu_of(srv)
+                secs, cpu, got = timed_out(cmd, penv)
+                if got != count:
+                    raise RuntimeError(f"bench_floor received {got} messages of {count}")
+                return secs, cpu, cpu_of(srv) - c0
+
             copy_dir = os.path.join(work, "copy")
             split = -(-octets // count)  # as many files as messages
 
@@ -247,8 +285,8 @@ def main():
                     raise RuntimeError(f"bench_copy negotiated something else: {err.strip()}")
                 return secs, cpu, cpu_of(srv) - c0
 
-            sides = ["pop3kit", "ceiling"] + (["ceil+files"] if count > 1 else [])
-            run = {"pop3kit": run_pop3, "ceiling": run_copy,
+            sides = ["pop3kit", "floor", "ceiling"] + (["ceil+files"] if count > 1 else [])
+            run = {"pop3kit": run_pop3, "floor": run_floor, "ceiling": run_copy,
                    "ceil+files": lambda tls: run_copy(tls, files=True)}
             for tls in (False, True):
                 run["ceiling"](tls)
@@ -279,12 +317,13 @@ def main():
                 procs.remove(p)
             shutil.rmtree(md)
             os.unlink(stream)
-        print("ratio: that ceiling's seconds / pop3kit's (pop3kit's speed as a share of the")
-        print("ceiling's; 1.00x: as fast as the bare copy). cpu ratio: the same for CPU seconds of")
-        print("both ends together, steadier than seconds on a loaded machine. ceil+files: the copy")
-        print("written as one file per message. seconds: the receiver from spawn to exit, median;")
-        print("rcv/srv cpu: user+system of the receiver (pop3 fetch, bench_copy recv) and of the")
-        print("server (pop3-mock, bench_copy send).")
+        print("ratio: that side's seconds / pop3kit's (pop3kit's speed as a share of that side's;")
+        print("1.00x: as fast). cpu ratio: the same for CPU seconds of both ends together, steadier")
+        print("than seconds on a loaded machine. floor: bench_floor against the same pop3-mock")
+        print("(login, every RETR at once, nothing stored): what any client of this server pays.")
+        print("ceil+files: the copy written as one file per message. seconds: the receiver from")
+        print("spawn to exit, median; rcv/srv cpu: user+system of the receiver (pop3 fetch,")
+        print("bench_floor, bench_copy recv) and of the server (pop3-mock, bench_copy send).")
     except (RuntimeError, OSError, subprocess.CalledProcessError, StopIteration) as e:
         print(f"bench_ceiling.py: {e}", file=sys.stderr)
         failed = True
