@@ -118,8 +118,8 @@ def timed(cmd, env=None):
 
 
 def timed_out(cmd, env):
-    """timed() for bench_floor, which prints "octets N messages N ..." on stdout: also
-    checks that every message came."""
+    """timed() for bench_floor, which prints "octets N messages N login S stream S" on
+    stdout: (seconds, CPU seconds, messages, login seconds, stream seconds)."""
     outf, errf = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=outf, stderr=errf)
@@ -133,7 +133,9 @@ def timed_out(cmd, env):
     out = text[0].split()
     if os.waitstatus_to_exitcode(status) != 0 or "messages" not in out:
         raise RuntimeError(f"{' '.join(cmd)}: failed: {text[1].strip()}")
-    return secs, ru.ru_utime + ru.ru_stime, int(out[out.index("messages") + 1])
+    field = {k: out[i + 1] for i, k in enumerate(out[:-1]) if k in ("messages", "login", "stream")}
+    return (secs, ru.ru_utime + ru.ru_stime, int(field["messages"]), float(field["login"]),
+            float(field["stream"]))
 
 
 def capture(port, out_path, run_client):
@@ -252,15 +254,18 @@ def main():
                     raise RuntimeError(f"pop3 fetch stored {got} messages of {count}")
                 return secs, cpu, cpu_of(srv) - c0
 
+            floor_parts = {False: [], True: []}
+
             def run_floor(tls):
                 cmd = [floor_bin, "127.0.0.1", str(mocks[tls][1]), USER, str(count)]
                 if tls:
                     cmd += ["--tls", cert]
                 srv = mocks[tls][0].pid
                 c0 = cpu_of(srv)
-                secs, cpu, got = timed_out(cmd, penv)
+                secs, cpu, got, login, stream = timed_out(cmd, penv)
                 if got != count:
                     raise RuntimeError(f"bench_floor received {got} messages of {count}")
+                floor_parts[tls].append((login, stream))
                 return secs, cpu, cpu_of(srv) - c0
 
             copy_dir = os.path.join(work, "copy")
@@ -309,6 +314,12 @@ def main():
                     print(f"{title:<18} {mode:<5} {side:<10} {secs:8.3f} "
                           f"{total / secs / 1e6:8.1f} {cpu:8.3f} {scpu:8.3f} {ratio:>7} "
                           f"{cpu_ratio:>9}", flush=True)
+            for tls in (False, True):
+                login = statistics.median(x[0] for x in floor_parts[tls])
+                retr = statistics.median(x[1] for x in floor_parts[tls])
+                print(f"{'':<18} floor {'tls' if tls else 'plain'}: {login * 1e3:.1f} ms from "
+                      f"connect to the login's +OK, {retr * 1e3:.1f} ms from the first RETR "
+                      "to the end (medians)")
             print(f"{'':<18} stream {octets} octets for {total} message octets; "
                   f"TLS: {version}, {cipher}")
             for p in (mocks[False][0], mocks[True][0], copies[False][0], copies[True][0]):
