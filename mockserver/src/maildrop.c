@@ -528,7 +528,7 @@ int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     pop3mock_maildrop fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.max_messages = md->max_messages;
-    if (scan(&fresh, md->dir, &k, md->_stamp, errbuf, errlen) != 0) {
+    if (scan(&fresh, md->dir, &k, fresh._stamp, errbuf, errlen) != 0) {
         free_messages(fresh.msgs, fresh.count);
         free(k.taken);
         return -1;
@@ -568,6 +568,9 @@ int pop3mock_maildrop_rescan(pop3mock_maildrop *md, char *errbuf, size_t errlen)
     }
     if (fresh.count > 0) memcpy(md->msgs + w, fresh.msgs, fresh.count * sizeof *md->msgs);
     md->count = w + fresh.count;
+    /* Only now does the list match the folders as stamped: a rescan that failed keeps the
+     * stamps of the list it kept. */
+    memcpy(md->_stamp, fresh._stamp, sizeof md->_stamp);
     free(fresh.msgs);
     free(k.taken);
     settle(md);

@@ -379,3 +379,32 @@ Test(mock_maildrop, folder_of_files_is_always_read_whole)
     free(out);
     pop3mock_maildrop_free(&md);
 }
+
+Test(mock_maildrop, folder_touched_back_or_failed_rescan_is_read_again)
+{
+    /* A message delivered, then new/ given its old modification time back: its change
+     * time still differs, and the rescan reads it. A rescan that fails (past
+     * max_messages) keeps the old list and what it knew of the folders, so the next
+     * one reads them again too. */
+    make_maildir();
+    put_text("new/1700000000.M1P1.host", TEXT17);
+    age("/new");
+    age("/cur");
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    put_text("new/1700000001.M2P1.host", TEXT17);
+    age("/new");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(md.count, 2);
+    md.max_messages = 2;
+    put_text("new/1700000002.M3P1.host", TEXT17);
+    age("/new");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), -1);
+    cr_expect_eq(md.count, 2, "the old list, whole");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), -1, "read again, still too many");
+    md.max_messages = 0;
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(md.count, 3);
+    pop3mock_maildrop_free(&md);
+}
