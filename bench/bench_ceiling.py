@@ -18,8 +18,11 @@ Ceiling side: the exact octet stream pop3-mock sent to `pop3 fetch` (greeting, r
 RETR responses, captured through a relay before timing) served by `bench_copy send`
 (started once, the stream file read again per connection) and received by `bench_copy
 recv`, which writes every octet to one file on the same tmpfs ("ceiling"), or to one file
-per message for (a) ("ceil+files": the file creation a Maildir cannot avoid). The ceiling
-has no protocol: no commands, no round trips, no parsing, no CRLF conversion, no rename.
+per message for (a) ("ceil+files": the file creation a Maildir cannot avoid), or to one
+file per message created in tmp/ and renamed into new/ once complete ("ceil+mdir": the
+delivery maildir(5) asks for, which `pop3 fetch` does too). The ceiling has no protocol:
+no commands, no round trips, no parsing, no CRLF conversion, and (but for ceil+mdir) no
+rename.
 Floor side: bench_floor (the least a client can do, see bench_floor.c) against the same
 pop3-mock: it logs in (AUTH CRAM-MD5), sends every RETR at once, reads to the end and keeps
 nothing. It pays what the protocol and this server cost (the login, the mock's maildrop
@@ -279,28 +282,40 @@ def main():
             copy_dir = os.path.join(work, "copy")
             split = -(-octets // count)  # as many files as messages
 
-            def run_copy(tls, files=False):
+            def run_copy(tls, files=False, maildir=False):
                 shutil.rmtree(copy_dir, ignore_errors=True)
                 os.mkdir(copy_dir)
                 copy_out = os.path.join(copy_dir, "out")
+                landed = copy_dir
+                if maildir:
+                    landed = os.path.join(copy_dir, "new")
+                    os.mkdir(landed)
+                    os.mkdir(os.path.join(copy_dir, "tmp"))
+                    copy_out = os.path.join(copy_dir, "tmp", "out")
                 cmd = [copy_bin, "recv", str(copies[tls][1]), copy_out]
                 if tls:
                     cmd += ["--cafile", cert, "--tls-version", version, "--cipher", cipher]
                 if files:
                     cmd += ["--split", str(split)]
+                if maildir:
+                    cmd += ["--rename-to", landed]
                 srv = copies[tls][0].pid
                 c0 = cpu_of(srv)
                 secs, cpu, err = timed(cmd)
-                got = sum(os.path.getsize(os.path.join(copy_dir, n)) for n in os.listdir(copy_dir))
+                if maildir and os.listdir(os.path.join(copy_dir, "tmp")):
+                    raise RuntimeError("bench_copy left files in tmp/")
+                got = sum(os.path.getsize(os.path.join(landed, n)) for n in os.listdir(landed))
                 if got != octets:
                     raise RuntimeError(f"bench_copy received {got} octets of {octets}")
                 if tls and cipher not in err:
                     raise RuntimeError(f"bench_copy negotiated something else: {err.strip()}")
                 return secs, cpu, cpu_of(srv) - c0
 
-            sides = ["pop3kit", "floor", "ceiling"] + (["ceil+files"] if count > 1 else [])
+            sides = ["pop3kit", "floor", "ceiling"] + (["ceil+files", "ceil+mdir"]
+                                                       if count > 1 else [])
             run = {"pop3kit": run_pop3, "floor": run_floor, "ceiling": run_copy,
-                   "ceil+files": lambda tls: run_copy(tls, files=True)}
+                   "ceil+files": lambda tls: run_copy(tls, files=True),
+                   "ceil+mdir": lambda tls: run_copy(tls, files=True, maildir=True)}
             for tls in (False, True):
                 run["ceiling"](tls)
             res = {(tls, side): [] for tls in (False, True) for side in sides}
@@ -340,9 +355,10 @@ def main():
         print("1.00x: as fast). cpu ratio: the same for CPU seconds of both ends together, steadier")
         print("than seconds on a loaded machine. floor: bench_floor against the same pop3-mock")
         print("(login, every RETR at once, nothing stored): what any client of this server pays.")
-        print("ceil+files: the copy written as one file per message. seconds: the receiver from")
-        print("spawn to exit, median; rcv/srv cpu: user+system of the receiver (pop3 fetch,")
-        print("bench_floor, bench_copy recv) and of the server (pop3-mock, bench_copy send).")
+        print("ceil+files: the copy written as one file per message; ceil+mdir: the same, each")
+        print("file made in tmp/ and renamed into new/. seconds: the receiver from spawn to exit,")
+        print("median; rcv/srv cpu: user+system of the receiver (pop3 fetch, bench_floor,")
+        print("bench_copy recv) and of the server (pop3-mock, bench_copy send).")
     except (RuntimeError, OSError, subprocess.CalledProcessError, StopIteration) as e:
         print(f"bench_ceiling.py: {e}", file=sys.stderr)
         failed = True
