@@ -10,14 +10,25 @@ library can also hold messages in memory, pop3mock_maildrop_add, but pop3-mock h
 for it; a file on tmpfs costs one read(2) copy per chunk, which the ceiling's sender pays too.)
 
 pop3kit side: `pop3-mock --maildrop` (plain, and --implicit-tls with a self-signed
-certificate made for the run), started once; `pop3 fetch` into a fresh Maildir per run
+certificate made for the run), started once the maildrop has been left alone for REST
+seconds (a Maildir at rest between deliveries, which a login need not read whole, see
+pop3-mock's README); `pop3 fetch` into a fresh Maildir per run
 (its defaults: CRLF stored as LF, fsync, which tmpfs makes free).
 Ceiling side: the exact octet stream pop3-mock sent to `pop3 fetch` (greeting, replies and
 RETR responses, captured through a relay before timing) served by `bench_copy send`
 (started once, the stream file read again per connection) and received by `bench_copy
 recv`, which writes every octet to one file on the same tmpfs ("ceiling"), or to one file
-per message for (a) ("ceil+files": the file creation a Maildir cannot avoid). The ceiling
-has no protocol: no commands, no round trips, no parsing, no CRLF conversion, no rename.
+per message for (a) ("ceil+files": the file creation a Maildir cannot avoid), or to one
+file per message created in tmp/ and renamed into new/ once complete ("ceil+mdir": the
+delivery maildir(5) asks for, which `pop3 fetch` does too). The ceiling has no protocol:
+no commands, no round trips, no parsing, no CRLF conversion, and (but for ceil+mdir) no
+rename.
+Floor side: bench_floor (the least a client can do, see bench_floor.c) against the same
+pop3-mock: it logs in (AUTH CRAM-MD5), sends every RETR at once, reads to the end and keeps
+nothing. It pays what the protocol and this server cost (the login, the mock's maildrop
+scan, its reading and byte-stuffing of each message) and nothing of a client's storage:
+pop3kit's ratio to it is the client's own share of the gap; the floor's ratio to the
+ceiling is the server's and the protocol's.
 
 What is timed, on both sides alike: the receiving process from spawn to exit, the server
 already listening: process start, TCP connect, TLS handshake (same version and suite,
@@ -26,7 +37,7 @@ receiver's writes. Whole processes are what a user waits for, and the part a lib
 cannot hide (exec, dynamic loading, the handshake) weighs the same on both sides.
 Figures: median seconds of --runs runs (pop3kit and ceiling runs interleaved), MB/s of the
 message octets, CPU seconds of the receiver (wait4) and of the server (/proc/PID/schedstat);
-ratio: ceiling seconds / pop3kit seconds (pop3kit's share of the ceiling's speed; the goal
+ratio: that side's seconds / pop3kit seconds (pop3kit's share of the ceiling's speed; the goal
 is >= 0.8); cpu ratio: the same for the CPU seconds of both ends together, which a loaded
 machine disturbs less. Exit status is non-zero only when something fails, never on a ratio.
 
@@ -48,6 +59,8 @@ import time
 from bench_clients import make_message
 
 USER, PASSWORD = "bench", "secret"
+# Seconds the maildrop is left alone once written (pop3-mock's POP3MOCK_STAMP_MARGIN_NS is 2).
+REST = 2.5
 
 
 def write_maildir(path, count, size):
@@ -111,6 +124,27 @@ def timed(cmd, env=None):
     return secs, ru.ru_utime + ru.ru_stime, err
 
 
+def timed_out(cmd, env):
+    """timed() for bench_floor, which prints "octets N messages N login S stream S" on
+    stdout: (seconds, CPU seconds, messages, login seconds, stream seconds)."""
+    outf, errf = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=outf, stderr=errf)
+    _, status, ru = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    text = []
+    for f in (outf, errf):
+        f.seek(0)
+        text.append(f.read().decode(errors="replace"))
+        f.close()
+    out = text[0].split()
+    if os.waitstatus_to_exitcode(status) != 0 or "messages" not in out:
+        raise RuntimeError(f"{' '.join(cmd)}: failed: {text[1].strip()}")
+    field = {k: out[i + 1] for i, k in enumerate(out[:-1]) if k in ("messages", "login", "stream")}
+    return (secs, ru.ru_utime + ru.ru_stime, int(field["messages"]), float(field["login"]),
+            float(field["stream"]))
+
+
 def capture(port, out_path, run_client):
     """Relay one connection to 127.0.0.1:`port` and keep every octet the server sent in
     `out_path`; `run_client(relay_port)` makes the connection. Returns the octet count."""
@@ -161,9 +195,11 @@ def main():
     pop3 = os.path.join(a.bin_dir, "pop3")
     mock_bin = os.path.join(a.bin_dir, "pop3-mock")
     copy_bin = os.path.join(a.bin_dir, "bench_copy")
-    for b in (pop3, mock_bin, copy_bin):
+    floor_bin = os.path.join(a.bin_dir, "bench_floor")
+    for b in (pop3, mock_bin, copy_bin, floor_bin):
         if not os.access(b, os.X_OK):
-            sys.exit(f"bench_ceiling.py: {b} is missing (bench_copy needs POP3_TLS=ON)")
+            sys.exit(f"bench_ceiling.py: {b} is missing (bench_copy and bench_floor need "
+                     "POP3_TLS=ON)")
     work = tempfile.mkdtemp(prefix="pop3kit-ceiling-", dir=a.work)
     procs = []
     failed = False
@@ -177,6 +213,10 @@ def main():
         for title, count, size in workloads:
             md = os.path.join(work, f"maildrop-{count}")
             total = write_maildir(md, count, size)
+            # At rest, as a Maildir between deliveries is: pop3-mock reads a folder whose
+            # modification time is under 2 seconds old whole at each login (a change made
+            # within the same clock tick could leave that time as it was).
+            time.sleep(max(0.0, REST - (time.time() - os.stat(os.path.join(md, "new")).st_mtime)))
             stream = os.path.join(work, f"stream-{count}")
             mocks = {}
             for tls in (False, True):
@@ -225,31 +265,57 @@ def main():
                     raise RuntimeError(f"pop3 fetch stored {got} messages of {count}")
                 return secs, cpu, cpu_of(srv) - c0
 
+            floor_parts = {False: [], True: []}
+
+            def run_floor(tls):
+                cmd = [floor_bin, "127.0.0.1", str(mocks[tls][1]), USER, str(count)]
+                if tls:
+                    cmd += ["--tls", cert]
+                srv = mocks[tls][0].pid
+                c0 = cpu_of(srv)
+                secs, cpu, got, login, stream = timed_out(cmd, penv)
+                if got != count:
+                    raise RuntimeError(f"bench_floor received {got} messages of {count}")
+                floor_parts[tls].append((login, stream))
+                return secs, cpu, cpu_of(srv) - c0
+
             copy_dir = os.path.join(work, "copy")
             split = -(-octets // count)  # as many files as messages
 
-            def run_copy(tls, files=False):
+            def run_copy(tls, files=False, maildir=False):
                 shutil.rmtree(copy_dir, ignore_errors=True)
                 os.mkdir(copy_dir)
                 copy_out = os.path.join(copy_dir, "out")
+                landed = copy_dir
+                if maildir:
+                    landed = os.path.join(copy_dir, "new")
+                    os.mkdir(landed)
+                    os.mkdir(os.path.join(copy_dir, "tmp"))
+                    copy_out = os.path.join(copy_dir, "tmp", "out")
                 cmd = [copy_bin, "recv", str(copies[tls][1]), copy_out]
                 if tls:
                     cmd += ["--cafile", cert, "--tls-version", version, "--cipher", cipher]
                 if files:
                     cmd += ["--split", str(split)]
+                if maildir:
+                    cmd += ["--rename-to", landed]
                 srv = copies[tls][0].pid
                 c0 = cpu_of(srv)
                 secs, cpu, err = timed(cmd)
-                got = sum(os.path.getsize(os.path.join(copy_dir, n)) for n in os.listdir(copy_dir))
+                if maildir and os.listdir(os.path.join(copy_dir, "tmp")):
+                    raise RuntimeError("bench_copy left files in tmp/")
+                got = sum(os.path.getsize(os.path.join(landed, n)) for n in os.listdir(landed))
                 if got != octets:
                     raise RuntimeError(f"bench_copy received {got} octets of {octets}")
                 if tls and cipher not in err:
                     raise RuntimeError(f"bench_copy negotiated something else: {err.strip()}")
                 return secs, cpu, cpu_of(srv) - c0
 
-            sides = ["pop3kit", "ceiling"] + (["ceil+files"] if count > 1 else [])
-            run = {"pop3kit": run_pop3, "ceiling": run_copy,
-                   "ceil+files": lambda tls: run_copy(tls, files=True)}
+            sides = ["pop3kit", "floor", "ceiling"] + (["ceil+files", "ceil+mdir"]
+                                                       if count > 1 else [])
+            run = {"pop3kit": run_pop3, "floor": run_floor, "ceiling": run_copy,
+                   "ceil+files": lambda tls: run_copy(tls, files=True),
+                   "ceil+mdir": lambda tls: run_copy(tls, files=True, maildir=True)}
             for tls in (False, True):
                 run["ceiling"](tls)
             res = {(tls, side): [] for tls in (False, True) for side in sides}
@@ -271,6 +337,12 @@ def main():
                     print(f"{title:<18} {mode:<5} {side:<10} {secs:8.3f} "
                           f"{total / secs / 1e6:8.1f} {cpu:8.3f} {scpu:8.3f} {ratio:>7} "
                           f"{cpu_ratio:>9}", flush=True)
+            for tls in (False, True):
+                login = statistics.median(x[0] for x in floor_parts[tls])
+                retr = statistics.median(x[1] for x in floor_parts[tls])
+                print(f"{'':<18} floor {'tls' if tls else 'plain'}: {login * 1e3:.1f} ms from "
+                      f"connect to the login's +OK, {retr * 1e3:.1f} ms from the first RETR "
+                      "to the end (medians)")
             print(f"{'':<18} stream {octets} octets for {total} message octets; "
                   f"TLS: {version}, {cipher}")
             for p in (mocks[False][0], mocks[True][0], copies[False][0], copies[True][0]):
@@ -279,12 +351,14 @@ def main():
                 procs.remove(p)
             shutil.rmtree(md)
             os.unlink(stream)
-        print("ratio: that ceiling's seconds / pop3kit's (pop3kit's speed as a share of the")
-        print("ceiling's; 1.00x: as fast as the bare copy). cpu ratio: the same for CPU seconds of")
-        print("both ends together, steadier than seconds on a loaded machine. ceil+files: the copy")
-        print("written as one file per message. seconds: the receiver from spawn to exit, median;")
-        print("rcv/srv cpu: user+system of the receiver (pop3 fetch, bench_copy recv) and of the")
-        print("server (pop3-mock, bench_copy send).")
+        print("ratio: that side's seconds / pop3kit's (pop3kit's speed as a share of that side's;")
+        print("1.00x: as fast). cpu ratio: the same for CPU seconds of both ends together, steadier")
+        print("than seconds on a loaded machine. floor: bench_floor against the same pop3-mock")
+        print("(login, every RETR at once, nothing stored): what any client of this server pays.")
+        print("ceil+files: the copy written as one file per message; ceil+mdir: the same, each")
+        print("file made in tmp/ and renamed into new/. seconds: the receiver from spawn to exit,")
+        print("median; rcv/srv cpu: user+system of the receiver (pop3 fetch, bench_floor,")
+        print("bench_copy recv) and of the server (pop3-mock, bench_copy send).")
     except (RuntimeError, OSError, subprocess.CalledProcessError, StopIteration) as e:
         print(f"bench_ceiling.py: {e}", file=sys.stderr)
         failed = True

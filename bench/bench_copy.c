@@ -10,12 +10,15 @@
  *       connection, close_notify, close. FILE is read again for each connection, the way
  *       pop3-mock reads a message file for each RETR.
  *   bench_copy recv PORT OUT [--cafile PEM] [--tls-version V] [--cipher NAME] [--split N]
+ *                  [--rename-to DIR]
  *       connects (with --cafile: TLS, the server's certificate verified against PEM),
  *       reads until the end of the stream and writes every octet to OUT, the way
  *       `pop3 fetch` writes what it retrieves; with --split, a new file (OUT.1, OUT.2, ...)
- *       every N octets, as many files as a Maildir would get. Prints the octet and file
- *       counts and, under TLS, the version and cipher negotiated on stderr. Exit 0, or 1
- *       on any failure.
+ *       every N octets, as many files as a Maildir would get; with --rename-to as well,
+ *       each file once complete is renamed into DIR (OUT's folder and DIR held open,
+ *       renameat), the tmp/ to new/ step of a Maildir delivery (maildir(5)). Prints the
+ *       octet and file counts and, under TLS, the version and cipher negotiated on
+ *       stderr. Exit 0, or 1 on any failure.
  *
  * Both sides copy through one 256 KiB buffer; the TLS reader reads ahead (several records
  * per read from the socket). --tls-version pins the version on both sides, --cipher the
@@ -53,6 +56,7 @@ typedef struct opts {
     const char *pem, *cafile, *cipher;
     int version;              /* 0: OpenSSL's range */
     unsigned long long split; /* recv: a new file every `split` octets (0: one file) */
+    const char *rename_to;    /* recv: each complete file renamed into this folder */
 } opts;
 
 static int parse_opts(int argc, char **argv, int first, opts *o)
@@ -68,6 +72,8 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             o->cafile = v;
         } else if (strcmp(argv[i], "--split") == 0) {
             o->split = strtoull(v, NULL, 10);
+        } else if (strcmp(argv[i], "--rename-to") == 0) {
+            o->rename_to = v;
         } else if (strcmp(argv[i], "--cipher") == 0) {
             o->cipher = v;
         } else if (strcmp(argv[i], "--tls-version") == 0) {
@@ -183,6 +189,39 @@ static int do_send(const char *file, const opts *o)
     }
 }
 
+/* Where recv's files go: created by path (OUT, OUT.1, ...), and with --rename-to each
+ * moved, once closed, from OUT's folder into that folder. */
+typedef struct sink {
+    int from, to; /* the two folders, -1 without --rename-to */
+    char path[4096];
+} sink;
+
+static int sink_init(sink *k, const char *out, const opts *o)
+{
+    k->from = k->to = -1;
+    snprintf(k->path, sizeof k->path, "%s", out);
+    if (o->rename_to == NULL) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    k->from = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    k->to = open(o->rename_to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return k->from < 0 || k->to < 0 ? -1 : 0;
+}
+
+/* The file at k->path is complete: move it where it belongs. */
+static int sink_done(const sink *k)
+{
+    if (k->to < 0) return 0;
+    const char *slash = strrchr(k->path, '/');
+    const char *base = slash != NULL ? slash + 1 : k->path;
+    return renameat(k->from, base, k->to, base);
+}
+
 static int do_recv(const char *port, const char *out, const opts *o)
 {
     SSL_CTX *ctx = NULL;
@@ -198,6 +237,8 @@ static int do_recv(const char *port, const char *out, const opts *o)
         if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1)
             return fail("TLS handshake");
     }
+    sink k;
+    if (sink_init(&k, out, o) != 0) return fail(o->rename_to);
     int of = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (of < 0) return fail(out);
     unsigned long long total = 0, in_file = 0;
@@ -222,11 +263,11 @@ static int do_recv(const char *port, const char *out, const opts *o)
         while (o->split > 0 && in_file + n > o->split) {
             /* One file per message, the way a Maildir holds them: OUT.1, OUT.2, ... */
             size_t part = (size_t)(o->split - in_file);
-            char name[4096];
-            if (write_all(of, NULL, p, part) != 0 || close(of) != 0) return fail(out);
-            snprintf(name, sizeof name, "%s.%u", out, files++);
-            if ((of = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-                return fail(name);
+            if (write_all(of, NULL, p, part) != 0 || close(of) != 0) return fail(k.path);
+            if (sink_done(&k) != 0) return fail(k.path);
+            snprintf(k.path, sizeof k.path, "%s.%u", out, files++);
+            if ((of = open(k.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+                return fail(k.path);
             p += part;
             n -= part;
             in_file = 0;
@@ -234,7 +275,9 @@ static int do_recv(const char *port, const char *out, const opts *o)
         if (write_all(of, NULL, p, n) != 0) return fail(out);
         in_file += n;
     }
-    if (close(of) != 0) return fail(out);
+    if (close(of) != 0 || sink_done(&k) != 0) return fail(k.path);
+    if (k.from >= 0) close(k.from);
+    if (k.to >= 0) close(k.to);
     if (ssl != NULL)
         fprintf(stderr, "received %llu octets in %u files, %s, %s\n", total, files,
                 SSL_get_version(ssl), SSL_get_cipher_name(ssl));
@@ -256,6 +299,6 @@ int main(int argc, char **argv)
         return do_recv(argv[2], argv[3], &o);
     fprintf(stderr, "usage: bench_copy send FILE [--tls PEM] [--tls-version V] [--cipher C]\n"
                     "       bench_copy recv PORT OUT [--cafile PEM] [--tls-version V] "
-                    "[--cipher C] [--split N]\n");
+                    "[--cipher C] [--split N] [--rename-to DIR]\n");
     return 2;
 }

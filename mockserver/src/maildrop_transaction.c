@@ -11,6 +11,7 @@
  * small departures from this path.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -201,6 +202,8 @@ static bool start_body(pop3mock_session *s, size_t k, bool top, uint64_t lines)
     md_state *st = s->state;
     pop3mock__body_style style = body_style(st, msg_at(st, k));
     if (pop3mock__body_start(&st->body, st->md, st->idx[k], &style, top, lines) != 0) {
+        /* Rewritten since it was measured: the next login measures it again. */
+        if (errno == ESTALE) st->md->msgs[st->idx[k]].mtime_ns = POP3MOCK__STALE;
         err(s, "SYS/TEMP", "message %zu cannot be read", k + 1);
         return false;
     }

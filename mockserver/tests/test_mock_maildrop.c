@@ -3,7 +3,9 @@
  * messages (max_messages), at the limit and past it, in memory and from a folder.
  * RFC 1939 section 7 unique-ids stay those of the file names across a rescan. A Maildir
  * name's ",S=" size is trusted only to skip a stat of a file already measured: one that
- * lies never makes RETR send other than the octet count LIST announced.
+ * lies never makes RETR send other than the octet count LIST announced. A Maildir whose
+ * folders are unchanged is not read again, and a file rewritten in it all the same is
+ * refused when opened, never sent as measured.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
@@ -291,5 +293,118 @@ Test(mock_maildrop, folders_held_only_during_transaction)
     free(out);
     pop3mock_session_free(s);
     cr_expect_eq(open_fds(), before, "none once the session is gone");
+    pop3mock_maildrop_free(&md);
+}
+
+/* Give `folder` (under the maildrop) a modification time long past, as a Maildir that
+ * received nothing lately has: old enough to be trusted (POP3MOCK_STAMP_MARGIN_NS). */
+static void age(const char *folder)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s%s", dir, folder);
+    struct timespec old[2] = {{1700000000, 0}, {1700000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0, "%s", path);
+}
+
+Test(mock_maildrop, unchanged_folders_are_not_read_again)
+{
+    /* cur/ and new/ as they were at the last rescan: the files in them are taken without
+     * a stat. A file rewritten in place all the same (no Maildir does that) is caught
+     * when it is opened, before its +OK: -ERR [SYS/TEMP], and the session goes on; the
+     * next login reads the folders whole and serves the file as it now is. */
+    make_maildir();
+    put_text("new/1700000000.M1P1.host", TEXT17);
+    put_text("cur/1700000001.M2P1.host:2,S", TEXT17);
+    age("/new");
+    age("/cur");
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    char *out = session(&md, "LIST\r\nQUIT\r\n");
+    cr_expect(strstr(out, "1 20\r\n2 20\r\n.\r\n") != NULL, "%s", out);
+    free(out);
+    put_text("cur/1700000001.M2P1.host:2,S", "Subject: yy\n\nbody\n"); /* in place */
+    out = session(&md, "RETR 2\r\nRETR 1\r\nQUIT\r\n");
+    cr_expect(strstr(out, "-ERR [SYS/TEMP] message 2 cannot be read\r\n+OK 20 octets\r\n"
+                          "Subject: x\r\n\r\nbody\r\n.\r\n+OK") != NULL,
+              "%s", out);
+    free(out);
+    out = session(&md, "LIST\r\nRETR 2\r\nQUIT\r\n");
+    cr_expect(
+        strstr(out, "1 20\r\n2 21\r\n.\r\n+OK 21 octets\r\nSubject: yy\r\n\r\nbody\r\n.\r\n") !=
+            NULL,
+        "%s", out);
+    free(out);
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, changed_or_recent_folders_are_read_whole)
+{
+    /* A message delivered changes new/: seen at the next login. new/ then carries a
+     * modification time of now, which a change in the same tick of the clock could keep:
+     * until it is older, each login reads the folder whole, and so sees a file rewritten
+     * in place at once. */
+    make_maildir();
+    put_text("new/1700000000.M1P1.host", TEXT17);
+    age("/new");
+    age("/cur");
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    put_text("new/1700000002.M3P1.host", TEXT17);
+    char *out = session(&md, "LIST\r\nQUIT\r\n");
+    cr_expect(strstr(out, "1 20\r\n2 20\r\n.\r\n") != NULL, "%s", out);
+    free(out);
+    put_text("new/1700000002.M3P1.host", "Subject: yy\n\nbody\n");
+    out = session(&md, "LIST\r\nRETR 2\r\nQUIT\r\n");
+    cr_expect(strstr(out, "1 20\r\n2 21\r\n.\r\n+OK 21 octets\r\n") != NULL, "%s", out);
+    free(out);
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, folder_of_files_is_always_read_whole)
+{
+    /* Not a Maildir: files in a plain folder may well be edited in place. */
+    put_text("a", TEXT17);
+    age("");
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    char *out = session(&md, "LIST\r\nQUIT\r\n");
+    cr_expect(strstr(out, "1 20\r\n.\r\n") != NULL, "%s", out);
+    free(out);
+    put_text("a", "Subject: yy\n\nbody\n");
+    out = session(&md, "LIST\r\nRETR 1\r\nQUIT\r\n");
+    cr_expect(strstr(out, "1 21\r\n.\r\n+OK 21 octets\r\n") != NULL, "%s", out);
+    free(out);
+    pop3mock_maildrop_free(&md);
+}
+
+Test(mock_maildrop, folder_touched_back_or_failed_rescan_is_read_again)
+{
+    /* A message delivered, then new/ given its old modification time back: its change
+     * time still differs, and the rescan reads it. A rescan that fails (past
+     * max_messages) keeps the old list and what it knew of the folders, so the next
+     * one reads them again too. */
+    make_maildir();
+    put_text("new/1700000000.M1P1.host", TEXT17);
+    age("/new");
+    age("/cur");
+    pop3mock_maildrop md;
+    char err[512] = "";
+    cr_assert_eq(pop3mock_maildrop_load(&md, dir, "u", "p", err, sizeof err), 0, "%s", err);
+    put_text("new/1700000001.M2P1.host", TEXT17);
+    age("/new");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(md.count, 2);
+    md.max_messages = 2;
+    put_text("new/1700000002.M3P1.host", TEXT17);
+    age("/new");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), -1);
+    cr_expect_eq(md.count, 2, "the old list, whole");
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), -1, "read again, still too many");
+    md.max_messages = 0;
+    cr_expect_eq(pop3mock_maildrop_rescan(&md, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(md.count, 3);
     pop3mock_maildrop_free(&md);
 }

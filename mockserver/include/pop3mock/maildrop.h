@@ -44,7 +44,19 @@ typedef struct pop3mock_message {
     /* private: taken at the last rescan as unchanged on the word of its name (",S=")
      * without a stat, so RETR checks the size of what it reads */
     bool _by_name;
+    /* private: taken at the last rescan on the word of its unchanged Maildir folder
+     * without a stat, so RETR and TOP check the file's size and modification time when
+     * they open it */
+    bool _by_dir;
 } pop3mock_message;
+
+/* private: a Maildir folder (cur/, new/) as it was when last read whole (maildrop.c) */
+typedef struct pop3mock__folder_stamp {
+    bool known;   /* the rest may be trusted */
+    bool present; /* the folder existed */
+    unsigned long long dev, ino;
+    long long mtime_ns, ctime_ns;
+} pop3mock__folder_stamp;
 
 typedef struct pop3mock_maildrop {
     pop3mock_message *msgs;
@@ -63,12 +75,20 @@ typedef struct pop3mock_maildrop {
      * TRANSACTION, so that a message is opened relative to its folder (openat) rather
      * than by its whole path; each the descriptor plus one, 0 when not open */
     int _folder_fd[3];
+    /* private: cur/ and new/ (indexed as _folder_fd) as they were when last read whole:
+     * a rescan that finds both as they were reads neither again */
+    pop3mock__folder_stamp _stamp[3];
 } pop3mock_maildrop;
 
 /* Default limit on the messages of one maildrop: as many as the codec's listing parser
  * takes by default (pop3_listing max_entries), so a pop3kit client can list whatever
  * the mock serves. A folder with more is an error at load or rescan, not a truncation. */
 #define POP3MOCK_MAX_MESSAGES_DEFAULT 1000000
+
+/* A folder's modification time younger than this when the folder is read may yet be
+ * given again to a change made within the same tick of the file system's clock (FAT
+ * keeps 2 seconds): such a folder is read whole at the next rescan too. */
+#define POP3MOCK_STAMP_MARGIN_NS (2LL * 1000000000LL)
 
 /* Largest message file accepted (bounded sizes everywhere); larger files are skipped
  * with a message. 0 = no limit. */
@@ -88,7 +108,13 @@ int pop3mock_maildrop_load(pop3mock_maildrop *md, const char *dir, const char *u
  * pop3mock_maildrop_rescan - read the folder again: messages added since are seen, those
  * gone are dropped, an unchanged file (same path, size and modification time) is not
  * read again, and one whose Maildir name states (",S=NNN") the octets measured last time
- * is taken as unchanged without a stat (the reader checks it when it is sent). Unique-ids
+ * is taken as unchanged without a stat (the reader checks it when it is sent). A Maildir
+ * whose cur/ and new/ are as they were at the last complete read (same identity, change
+ * and modification times, these older than POP3MOCK_STAMP_MARGIN_NS then) is not read
+ * at all: maildir(5) files are renamed in and out, never rewritten, and each rename
+ * changes its folder. A file rewritten in place all the same is caught when RETR or TOP
+ * opens it (size or modification time differ): -ERR [SYS/TEMP], and the next rescan
+ * reads the folders whole. Unique-ids
  * come from file names, so they stay what they were; deletions made at QUIT stay too
  * (matched by unique-id). Message numbers change, so this is done only while no session
  * is in TRANSACTION state (`active` 0); otherwise, and for an in-memory maildrop, it does
