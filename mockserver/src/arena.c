@@ -1,10 +1,12 @@
 /*
  * arena.c - the block list behind a parsed script's strings and small arrays (arena.h).
  *
- * Blocks grow from ARENA_MIN_BLOCK to ARENA_MAX_BLOCK octets, doubling, so a small
- * script takes one block and a large one a few dozen; a piece larger than a block gets a
- * block of its own. The sizes are tuning, not limits: any piece that fits a size_t is
- * served.
+ * Blocks grow from ARENA_MIN_BLOCK to ARENA_MAX_BLOCK octets, doubling, so a script of
+ * a few lines takes one or two blocks and a large one a few dozen; a piece larger than a
+ * block gets a block of its own. The first block is small because under
+ * AddressSanitizer a new block is filled and poisoned whole, which for a script that
+ * fails on its first line would cost more than the parse. The sizes are tuning, not
+ * limits: any piece that fits a size_t is served.
  */
 #include "arena.h"
 
@@ -35,7 +37,7 @@
 #define ARENA_REDZONE        0u
 #endif
 
-#define ARENA_MIN_BLOCK ((size_t)4096)
+#define ARENA_MIN_BLOCK ((size_t)1024)
 #define ARENA_MAX_BLOCK ((size_t)1 << 20)
 #define ARENA_ALIGN     alignof(max_align_t)
 

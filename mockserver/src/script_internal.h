@@ -97,9 +97,10 @@ typedef struct pop3mock__script_cert {
     unsigned line;
 } pop3mock__script_cert;
 
-/* Every string and segment list (a step's source, segs and their text and names,
- * offsets, name, octets; the certificates' paths; name, user and secret) lives in
- * `arena`; the arrays of sessions, steps and certificates are blocks of their own. */
+/* The script itself and every string and segment list (a step's source, segs and their
+ * text and names, offsets, name, octets; the certificates' paths; name, user and
+ * secret) live in `arena`; the arrays of sessions, steps and certificates are blocks of
+ * their own. */
 struct pop3mock_script {
     pop3mock__arena arena;
     char *name;

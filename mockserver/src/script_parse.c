@@ -111,9 +111,10 @@ void pop3mock_script_free(pop3mock_script *sc)
     }
     free(sc->sessions);
     free(sc->certs);
-    /* Every string and segment list of the steps, certificates and !secret. */
-    pop3mock__arena_free(&sc->arena);
-    free(sc);
+    /* Every string and segment list of the steps, certificates and !secret, and the
+     * script itself (its first piece): the arena is taken out before it goes. */
+    pop3mock__arena arena = sc->arena;
+    pop3mock__arena_free(&arena);
 }
 
 size_t pop3mock_script_sessions(const pop3mock_script *sc)
@@ -926,7 +927,13 @@ pop3mock_script *pop3mock_script_parse_with(const char *name, const char *text, 
 {
     parser p = {.name = name, .err = err, .errlen = errlen};
     p.max_steps = opt != NULL && opt->max_steps != 0 ? opt->max_steps : SCRIPT_MAX_STEPS;
-    p.sc = calloc(1, sizeof *p.sc);
+    /* The script is the first piece of its own arena: one allocation fewer per parse. */
+    pop3mock__arena arena = {0};
+    p.sc = pop3mock__arena_alloc(&arena, sizeof *p.sc);
+    if (p.sc != NULL) {
+        memset(p.sc, 0, sizeof *p.sc);
+        p.sc->arena = arena;
+    }
     if (p.sc == NULL || (p.sc->name = dup_mem(&p, name, strlen(name))) == NULL) {
         snprintf(err, errlen, "%s: out of memory", name);
         pop3mock_script_free(p.sc);
