@@ -261,6 +261,33 @@ Test(capa, views_stay_valid_across_growth)
     pop3_capa_free(&c);
 }
 
+/*
+ * The parameter views of a line are written as its words are cut, so the parameter
+ * array may grow several times within one line: the views already written for it and
+ * those of earlier lines must all move along.
+ */
+Test(capa, parameter_array_grows_within_one_line)
+{
+    pop3_capa_set c;
+    pop3_capa_init(&c);
+    cr_assert_eq(pop3_capa_add(&c, IN("SASL PLAIN LOGIN")), POP3_OK);
+    char line[512];
+    int n = snprintf(line, sizeof line, "X-MANY");
+    for (int k = 0; k < 100; k++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "\t%d", k);
+    cr_assert_eq(pop3_capa_add(&c, line, (size_t)n), POP3_OK);
+    cr_expect(pop3_capa_has_param(&c, "sasl", "login"));
+    const pop3_capability *cap = pop3_capa_find(&c, "X-MANY");
+    cr_assert_not_null(cap);
+    cr_assert_eq(cap->nparams, 100);
+    for (int k = 0; k < 100; k++) {
+        char want[8];
+        snprintf(want, sizeof want, "%d", k);
+        cr_expect(view_is(cap->params[k], want), "param %d", k);
+    }
+    pop3_capa_free(&c);
+}
+
 /* A caller may add a line that is one of our own views; growth must not free it first. */
 Test(capa, re_adding_own_line_view_while_growing)
 {

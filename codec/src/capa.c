@@ -91,20 +91,24 @@ static int reserve_caps(pop3_capa_set *c)
     return POP3_OK;
 }
 
-static int reserve_params(pop3_capa_set *c, size_t n)
+/*
+ * Room for one more parameter view past the `pending` ones that the line being added
+ * has already written after params_len (not yet counted, so they are copied here too).
+ */
+static int reserve_param(pop3_capa_set *c, size_t pending)
 {
-    if (n <= c->params_cap - c->params_len) return POP3_OK;
-    if (n > SIZE_MAX - c->params_len) return POP3_ELIMIT;
+    size_t used = c->params_len + pending;
+    if (used < c->params_cap) return POP3_OK;
+    if (used == SIZE_MAX) return POP3_ELIMIT;
     size_t cap = 0;
-    int rc = pop3_grow_cap(c->params_cap, c->params_len + n, CAPA_MIN_PARAMS, sizeof *c->params, 0,
-                           &cap);
+    int rc = pop3_grow_cap(c->params_cap, used + 1, CAPA_MIN_PARAMS, sizeof *c->params, 0, &cap);
     if (rc != POP3_OK) return rc;
     /* Not realloc: the old block must outlive the re-pointing below. */
     pop3_view *p = malloc(cap * sizeof *p);
     if (p == NULL) return POP3_ENOMEM;
     /* Copy, then move each capability's params pointer while the old block still
      * exists: arithmetic on a pointer into freed memory would be undefined. */
-    if (c->params_len > 0) memcpy(p, c->params, c->params_len * sizeof *p);
+    if (used > 0) memcpy(p, c->params, used * sizeof *p);
     for (size_t i = 0; i < c->count; i++) {
         if (c->caps[i].nparams > 0) c->caps[i].params = p + (c->caps[i].params - c->params);
     }
@@ -151,40 +155,47 @@ static char *store_append(pop3_capa_set *c, const char *line, size_t len)
 
 int pop3_capa_add(pop3_capa_set *c, const char *line, size_t len)
 {
-    /* Count the words first so that every block is reserved before anything changes:
-     * an error leaves the list as it was. */
-    size_t words = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_blank(line[i]) && (i == 0 || is_blank(line[i - 1]))) words++;
-    }
-    if (words == 0)
-        return POP3_EPROTO; /* RFC 2449: capa-tag = 1*cchar; a blank line names nothing */
+    /* Only the leading blanks are read before the limit: a blank line is EPROTO
+     * whatever the count. */
+    size_t i = 0;
+    while (i < len && is_blank(line[i]))
+        i++;
+    if (i == len) return POP3_EPROTO; /* RFC 2449: capa-tag = 1*cchar; a blank line names nothing */
     if (c->count >= c->max_caps) return POP3_ELIMIT;
 
-    int rc;
-    if ((rc = reserve_caps(c)) != POP3_OK || (rc = reserve_params(c, words - 1)) != POP3_OK)
-        return rc;
+    int rc = reserve_caps(c);
+    if (rc != POP3_OK) return rc;
+    size_t store_len = c->store_len;
     const char *s = store_append(c, line, len);
     if (s == NULL) return POP3_ENOMEM;
 
+    /* One pass over the copy (not over `line`, which may be one of our own views that
+     * store_append has just freed), cutting words as they come. The parameter views
+     * go straight after params_len and are counted only at the end, so a failure to
+     * grow their block takes back the copy and leaves the list as it was. */
     pop3_capability *cap = &c->caps[c->count];
-    cap->line = (pop3_view){s, len};
-    cap->params = words > 1 ? c->params + c->params_len : NULL;
-    cap->nparams = 0;
-    size_t i = 0;
-    for (size_t w = 0; w < words; w++) {
-        while (is_blank(s[i]))
+    size_t start = i;
+    while (i < len && !is_blank(s[i]))
+        i++;
+    cap->name = (pop3_view){s + start, i - start};
+    size_t n = 0;
+    for (;;) {
+        while (i < len && is_blank(s[i]))
             i++;
-        size_t start = i;
+        if (i == len) break;
+        start = i;
         while (i < len && !is_blank(s[i]))
             i++;
-        pop3_view word = {s + start, i - start};
-        if (w == 0)
-            cap->name = word;
-        else
-            cap->params[cap->nparams++] = word;
+        if ((rc = reserve_param(c, n)) != POP3_OK) {
+            c->store_len = store_len;
+            return rc;
+        }
+        c->params[c->params_len + n++] = (pop3_view){s + start, i - start};
     }
-    c->params_len += cap->nparams;
+    cap->line = (pop3_view){s, len};
+    cap->params = n > 0 ? c->params + c->params_len : NULL;
+    cap->nparams = n;
+    c->params_len += n;
     c->count++;
     return POP3_OK;
 }

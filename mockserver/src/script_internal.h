@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "pop3mock/script.h"
 
 /* A piece of an S: or C: line. */
@@ -96,7 +97,12 @@ typedef struct pop3mock__script_cert {
     unsigned line;
 } pop3mock__script_cert;
 
+/* The script itself and every string and segment list (a step's source, segs and their
+ * text and names, offsets, name, octets; the certificates' paths; name, user and
+ * secret) live in `arena`; the arrays of sessions, steps and certificates are blocks of
+ * their own. */
 struct pop3mock_script {
+    pop3mock__arena arena;
     char *name;
     pop3mock__script_session *sessions;
     size_t nsessions, sessioncap;
