@@ -22,7 +22,7 @@
 #define LINESCAN_SSE2 1
 #endif
 
-/* Does the LF at in[q] need the decoder's attention? */
+/* Does the LF at in[q] need the decoder's (or the stuffer's) attention? */
 static bool stop_here(const char *in, size_t len, size_t q, bool cr_before, bool bare_stops)
 {
     bool cr = q > 0 ? in[q - 1] == '\r' : cr_before;
@@ -37,8 +37,9 @@ size_t linescan_body_stop(const char *in, size_t len, size_t from, bool cr_befor
         if (in[0] == '\n' && stop_here(in, len, 0, cr_before, bare_stops)) return 0;
         i = 1;
     }
-    /* Three overlapping loads per block: the octets, the ones before them (for the CR)
-     * and the ones after (for the dot). The block at i reads in[i - 1 .. i + 17). */
+    /* A block is loaded once; only a block that holds an LF is loaded again one octet
+     * earlier (for the CR) and one later (for the dot): the block at i reads
+     * in[i - 1 .. i + 17). */
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), dot = _mm_set1_epi8('.');
     /* Without bare_stops every octet counts as a CR before its LF. */
     const __m128i any_before = _mm_set1_epi8(bare_stops ? 0 : -1);
